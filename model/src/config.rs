@@ -1,0 +1,152 @@
+//! The resolved configuration of a run: every Kafka property the simulation honours, with
+//! Kafka's own default already applied. Parsing and validation live in `scenario`; the fields
+//! here are plain values so that the simulator never has to think about defaults.
+//!
+//! Field names follow the Kafka property they come from, with units last
+//! (`replica.lag.time.max.ms` becomes `replica_lag_time_max_ms`).
+
+use serde::{Deserialize, Serialize};
+
+/// `acks`: how many replicas must have a record before the leader answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Acks {
+    /// `acks=0`: the producer does not wait for any answer.
+    None,
+    /// `acks=1`: the leader answers after its own append.
+    Leader,
+    /// `acks=all` / `-1`: the leader answers once every ISR member has the record.
+    All,
+}
+
+impl Acks {
+    pub fn as_kafka(self) -> &'static str {
+        match self {
+            Acks::None => "0",
+            Acks::Leader => "1",
+            Acks::All => "all",
+        }
+    }
+}
+
+/// `app.send`: what the application around the producer does with `send()`'s result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SendMode {
+    /// The app passes a callback and learns each record's outcome.
+    Callback,
+    /// The app treats `send()` returning as success and never looks at the outcome.
+    FireAndForget,
+    /// The app waits for each record's outcome before sending the next.
+    Sync,
+}
+
+/// `app.on.failure`: what the app does when it learns a record failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnFailure {
+    /// The record is given up (logged).
+    Log,
+    /// The app sends it again as a new record.
+    Resend,
+}
+
+/// `auto.offset.reset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+    None,
+}
+
+/// `app.processing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Processing {
+    /// Every polled record is processed before the next poll.
+    Sync,
+    /// Records go to an in-memory queue served by `app.workers` workers; the app polls at once.
+    Async,
+}
+
+/// `app.commit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommitStrategy {
+    /// Only auto-commit (if enabled).
+    None,
+    /// Commit offsets once their records are processed.
+    AfterProcess,
+    /// Commit what a poll returned, then process it.
+    BeforeProcess,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicConfig {
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub unclean_leader_election_enable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrokerConfig {
+    /// `log.flush.interval.messages`: fsync after this many appended messages.
+    pub log_flush_interval_messages: u64,
+    /// `log.flush.interval.ms`: fsync when the oldest unflushed message is this old; `None` never.
+    pub log_flush_interval_ms: Option<u64>,
+    pub replica_lag_time_max_ms: u64,
+    pub replica_fetch_wait_max_ms: u64,
+    pub replica_high_watermark_checkpoint_interval_ms: u64,
+    pub broker_session_timeout_ms: u64,
+    pub broker_heartbeat_interval_ms: u64,
+    /// Resolved from `eligible.leader.replicas.enable` and the version's default.
+    pub eligible_leader_replicas_enable: bool,
+    /// `os.dirty.expire.ms`: the OS writes back dirty pages older than this.
+    pub os_dirty_expire_ms: u64,
+    /// `os.dirty.writeback.ms`: how often the OS writeback runs.
+    pub os_dirty_writeback_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProducerConfig {
+    pub acks: Acks,
+    /// Resolved: `true` only when idempotence is actually on.
+    pub enable_idempotence: bool,
+    pub retries: u64,
+    pub max_in_flight_requests_per_connection: u32,
+    pub delivery_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub retry_backoff_ms: u64,
+    pub linger_ms: u64,
+    pub batch_size: u64,
+    pub app_send: SendMode,
+    pub app_on_failure: OnFailure,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerConfig {
+    pub group_id: String,
+    pub enable_auto_commit: bool,
+    pub auto_commit_interval_ms: u64,
+    pub auto_offset_reset: OffsetReset,
+    pub max_poll_records: u32,
+    pub max_poll_interval_ms: u64,
+    pub session_timeout_ms: u64,
+    pub app_processing: Processing,
+    pub app_workers: u32,
+    pub app_process_ms: u64,
+    pub app_commit: CommitStrategy,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub producers: u32,
+    pub consumers: u32,
+    /// Messages per producer.
+    pub messages: u64,
+    /// Messages per second per producer.
+    pub rate_per_sec: u64,
+    pub message_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    pub latency_ms_min: u64,
+    pub latency_ms_max: u64,
+}

@@ -1,0 +1,91 @@
+//! Findings: what the checker concludes, one per message (or per run for `stuck`), each with a
+//! causal explanation in sentences built from the history.
+
+use crate::history::MsgId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The finding classes of the scenario format's `expect` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingClass {
+    LostAcked,
+    LostUnnoticed,
+    LostFailed,
+    Duplicated,
+    Reordered,
+    ConsumerSkipped,
+    ConsumerDuplicated,
+    Divergence,
+    Stuck,
+}
+
+impl FindingClass {
+    pub const ALL: [FindingClass; 9] = [
+        FindingClass::LostAcked,
+        FindingClass::LostUnnoticed,
+        FindingClass::LostFailed,
+        FindingClass::Duplicated,
+        FindingClass::Reordered,
+        FindingClass::ConsumerSkipped,
+        FindingClass::ConsumerDuplicated,
+        FindingClass::Divergence,
+        FindingClass::Stuck,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingClass::LostAcked => "lost_acked",
+            FindingClass::LostUnnoticed => "lost_unnoticed",
+            FindingClass::LostFailed => "lost_failed",
+            FindingClass::Duplicated => "duplicated",
+            FindingClass::Reordered => "reordered",
+            FindingClass::ConsumerSkipped => "consumer_skipped",
+            FindingClass::ConsumerDuplicated => "consumer_duplicated",
+            FindingClass::Divergence => "divergence",
+            FindingClass::Stuck => "stuck",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FindingClass> {
+        FindingClass::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// Whether this class breaks a durability or ordering promise (as opposed to a failure the
+    /// app was told about).
+    pub fn is_violation(self) -> bool {
+        !matches!(self, FindingClass::LostFailed)
+    }
+}
+
+impl fmt::Display for FindingClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub class: FindingClass,
+    /// The message concerned; `None` for per-run findings (`stuck`) and per-offset ones
+    /// (`divergence` names the offset in its explanation).
+    pub message: Option<MsgId>,
+    pub partition: Option<u32>,
+    /// What happened to the message, step by step, with simulated times.
+    pub explanation: String,
+}
+
+/// Everything the checker concluded about one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub findings: Vec<Finding>,
+    /// Per class, how many findings (every class present, zeros included).
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// Records handed to `send()`.
+    pub sent: u64,
+    /// Records the client learned succeeded.
+    pub acked: u64,
+    /// Records the client gave up on.
+    pub failed: u64,
+}

@@ -1,0 +1,267 @@
+//! The run history: a flat, time-ordered list of everything observable that happened in a run,
+//! in the spirit of Jepsen's histories. The simulator's recorder writes it; the checker, the
+//! reports and the charts read it. Every event carries its simulated time in microseconds.
+//!
+//! Outcomes follow Jepsen's rule: a timeout is not a failure. A producer batch whose outcome is
+//! unknown produces no outcome event until the client itself decides (a later success, or a
+//! failure after `delivery.timeout.ms`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A record the workload produced: producer `p{producer}`'s `seq`-th record (`p1#17`).
+/// A record the app resends after a failure is a new record with a new `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MsgId {
+    pub producer: u32,
+    pub seq: u64,
+}
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}#{}", self.producer, self.seq)
+    }
+}
+
+impl MsgId {
+    /// Parses `p1#17`.
+    pub fn parse(text: &str) -> Option<MsgId> {
+        let rest = text.strip_prefix('p')?;
+        let (p, s) = rest.split_once('#')?;
+        Some(MsgId { producer: p.parse().ok()?, seq: s.parse().ok()? })
+    }
+}
+
+/// A node of the simulated cluster, named as scenario files name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeName {
+    Broker(u32),
+    Controller,
+    Producer(u32),
+    Consumer(u32),
+}
+
+impl fmt::Display for NodeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeName::Broker(i) => write!(f, "b{i}"),
+            NodeName::Controller => write!(f, "controller"),
+            NodeName::Producer(i) => write!(f, "p{i}"),
+            NodeName::Consumer(i) => write!(f, "c{i}"),
+        }
+    }
+}
+
+impl NodeName {
+    /// Parses `b1`, `controller`, `p2`, `c1` (numbers start at 1).
+    pub fn parse(text: &str) -> Option<NodeName> {
+        if text == "controller" {
+            return Some(NodeName::Controller);
+        }
+        let (kind, num) = text.split_at(text.find(|c: char| c.is_ascii_digit())?);
+        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) || num.starts_with('0') {
+            return None;
+        }
+        let n: u32 = num.parse().ok()?;
+        match kind {
+            "b" => Some(NodeName::Broker(n)),
+            "p" => Some(NodeName::Producer(n)),
+            "c" => Some(NodeName::Consumer(n)),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for NodeName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        NodeName::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("bad node name `{text}`")))
+    }
+}
+
+/// Why a replica cut the tail of its log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TruncateReason {
+    /// The leader of `leader_epoch` (KIP-101 / KIP-279 / fetch with diverging epoch) ends the
+    /// follower's last common epoch at `to_offset`.
+    LeaderEpoch { leader: u32, leader_epoch: u32 },
+    /// Before KIP-101: truncate to the replica's own checkpointed high watermark.
+    HighWatermark,
+}
+
+/// How a leader came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElectionKind {
+    /// From the ISR.
+    Clean,
+    /// From the eligible leader replicas (KIP-966).
+    Elr,
+    /// A live replica outside the ISR: `unclean.leader.election.enable` or an unclean `elect`.
+    Unclean,
+    /// No replica could be elected: the partition is offline.
+    Offline,
+}
+
+/// What happened; see [`Event`] for when and where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    // ---- the application and the producer client ----
+    /// The app handed `msg` to `send()`.
+    Send { msg: MsgId, partition: u32 },
+    /// The client sent a produce request for a batch (`attempt` 1 is the first try).
+    ProduceRequest { broker: u32, partition: u32, batch: u64, attempt: u32, msgs: Vec<MsgId> },
+    /// The client learned the batch succeeded (`base_offset` is `None` for `acks=0`).
+    /// `app_notified` is false when the app does not look (fire-and-forget).
+    Acked { partition: u32, batch: u64, base_offset: Option<u64>, msgs: Vec<MsgId>, app_notified: bool },
+    /// The client gave the batch up with `error`; the records may still have been stored.
+    Failed { partition: u32, batch: u64, error: String, msgs: Vec<MsgId>, app_notified: bool },
+    /// A produce request's answer was an error the client retries, or did not come in time.
+    ProduceRetry { partition: u32, batch: u64, attempt: u32, error: String },
+    /// The producer process died with these records sent to `send()` but not yet acknowledged.
+    ProducerLost { msgs: Vec<MsgId> },
+
+    // ---- replicas ----
+    /// A replica appended records at `base_offset..` stamped with `leader_epoch`.
+    Append { broker: u32, partition: u32, base_offset: u64, leader_epoch: u32, msgs: Vec<MsgId>, as_leader: bool },
+    /// A replica's high watermark moved to `hw`.
+    HighWatermark { broker: u32, partition: u32, hw: u64 },
+    /// A replica removed `removed` (offset, record) from its log, leaving `to_offset` as its LEO.
+    Truncate { broker: u32, partition: u32, to_offset: u64, removed: Vec<(u64, MsgId)>, reason: TruncateReason },
+    /// A leader rejected a write because the ISR is smaller than `min.insync.replicas`.
+    NotEnoughReplicas { broker: u32, partition: u32, isr: Vec<u32>, after_append: bool },
+    /// A replica became leader or follower of `leader_epoch`.
+    BecameLeader { broker: u32, partition: u32, leader_epoch: u32 },
+    BecameFollower { broker: u32, partition: u32, leader: Option<u32>, leader_epoch: u32 },
+
+    // ---- disks ----
+    /// Everything below `durable_offset` of the partition is on the platter.
+    Flush { broker: u32, partition: u32, durable_offset: u64, by: String },
+    /// Power loss dropped the page cache: the log of `partition` now ends at `durable_offset`;
+    /// `lost` are the records that were only in the page cache.
+    PageCacheLost { broker: u32, partition: u32, durable_offset: u64, lost: Vec<(u64, MsgId)> },
+    /// A restarted broker recovered its log from disk.
+    Recovered { broker: u32, partition: u32, log_end_offset: u64, hw_checkpoint: u64 },
+    /// The broker's disk was replaced by an empty one.
+    Wiped { broker: u32, lost: Vec<(u32, u64)> },
+
+    // ---- the controller ----
+    /// The controller's record of a partition changed.
+    PartitionChange {
+        partition: u32,
+        leader: Option<u32>,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        isr: Vec<u32>,
+        elr: Vec<u32>,
+        cause: String,
+    },
+    /// A leader election.
+    Election { partition: u32, leader: Option<u32>, leader_epoch: u32, kind: ElectionKind, isr: Vec<u32> },
+    /// The controller fenced a broker (missed heartbeats, or a new incarnation registered).
+    Fenced { broker: u32, reason: String },
+    /// The controller accepted a broker's registration / heartbeat after it was fenced.
+    Unfenced { broker: u32 },
+
+    // ---- the consumer group ----
+    Polled { consumer: u32, partition: u32, offsets: (u64, u64) },
+    Processed { consumer: u32, partition: u32, offset: u64, msg: MsgId },
+    Committed { consumer: u32, partition: u32, offset: u64 },
+
+    // ---- faults (the nemesis) ----
+    /// Fault step `step` (0-based) fired; `detail` says what it did to whom.
+    Step { step: usize, action: String, detail: String },
+    Crash { node: NodeName, mode: crate::fault::CrashMode },
+    Restart { node: NodeName },
+    Pause { node: NodeName },
+    Resume { node: NodeName },
+    Cut { from: Vec<NodeName>, to: Vec<NodeName>, oneway: bool },
+    Heal { all: bool },
+    /// The workload is done and every step fired: the final phase starts.
+    FinalPhase,
+    /// The final phase converged (or not, then the run is stuck).
+    Converged { ok: bool, detail: String },
+}
+
+/// One event: when (simulated microseconds since the start), where, what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub t_us: u64,
+    pub node: NodeName,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What the checker needs to know about the run beyond its events.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub scenario: String,
+    pub seed: u64,
+    pub kafka_version: String,
+    /// Settings worth quoting in explanations: `acks`, `min.insync.replicas`, ...
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub meta: RunMeta,
+    pub events: Vec<Event>,
+}
+
+impl History {
+    /// The stable hash of the history: the same file, seed and losslab version give the same
+    /// hash on every machine.
+    pub fn trace_hash(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for event in &self.events {
+            serde_json::to_writer(&mut hasher, event).expect("events serialize");
+            hasher.update(b"\n");
+        }
+        hasher.finalize().to_hex()[..16].to_string()
+    }
+}
+
+/// One replica's state at the end of the final phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FinalReplica {
+    pub broker: u32,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    /// The record at each offset from 0.
+    pub log: Vec<MsgId>,
+}
+
+/// A partition at the end of the final phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FinalPartition {
+    pub partition: u32,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub isr: Vec<u32>,
+    /// The final log: what the leader holds below its high watermark.
+    pub log: Vec<MsgId>,
+    pub replicas: Vec<FinalReplica>,
+}
+
+/// The cluster after the final phase: what the checker compares the history against.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinalState {
+    pub partitions: Vec<FinalPartition>,
+    /// The final phase did not converge within its bound; `stuck_reason` says what was missing.
+    pub stuck: bool,
+    pub stuck_reason: Option<String>,
+    pub end_us: u64,
+}
+
+/// Formats simulated microseconds as seconds with millisecond precision: `1.204 s`.
+pub fn fmt_time(t_us: u64) -> String {
+    format!("{}.{:03} s", t_us / 1_000_000, (t_us / 1000) % 1000)
+}
