@@ -206,6 +206,10 @@ pub struct RunMeta {
     pub scenario: String,
     pub seed: u64,
     pub kafka_version: String,
+    /// How many producers and consumers the workload ran (the consumer classes are judged only
+    /// when there was a consumer group).
+    pub producers: u32,
+    pub consumers: u32,
     /// Settings worth quoting in explanations: `acks`, `min.insync.replicas`, ...
     pub settings: std::collections::BTreeMap<String, String>,
 }
