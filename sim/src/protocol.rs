@@ -1,0 +1,141 @@
+//! The wire protocol between simulated nodes: the subset of Kafka's requests that decides
+//! durability (Produce, Fetch, Metadata, AlterPartition, broker registration and heartbeats,
+//! the controller's partition-state pushes, offset commits) and Kafka's own error codes.
+//! Messages travel as values through `network`; nothing is serialized.
+
+use crate::log::Batch;
+use losslab_model::config::Acks;
+use losslab_model::MsgId;
+
+/// Kafka's error codes that matter for durability, named as Kafka names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KafkaError {
+    NotLeaderOrFollower,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    RequestTimedOut,
+    OutOfOrderSequenceNumber,
+    FencedLeaderEpoch,
+    UnknownLeaderEpoch,
+    InvalidUpdateVersion,
+    /// The client gave up waiting (`request.timeout.ms`) or the connection broke.
+    NetworkException,
+    /// `delivery.timeout.ms` passed.
+    DeliveryTimeout,
+}
+
+impl KafkaError {
+    /// Kafka's name for the error, as it shows in logs and explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaError::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            KafkaError::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            KafkaError::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
+            KafkaError::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KafkaError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            KafkaError::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            KafkaError::NetworkException => "NETWORK_EXCEPTION",
+            KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT (delivery.timeout.ms expired)",
+        }
+    }
+
+    /// Whether the producer retries a batch that got this error. Every error a produce request
+    /// can get in this simulation is retriable except the delivery timeout.
+    pub fn is_retriable(self) -> bool {
+        !matches!(self, KafkaError::DeliveryTimeout)
+    }
+}
+
+/// The controller's record of one partition, as pushed to brokers (LeaderAndIsr / KRaft
+/// PartitionChangeRecord).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionState {
+    pub partition: u32,
+    /// Replica assignment, in preference order.
+    pub replicas: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub isr: Vec<u32>,
+    pub elr: Vec<u32>,
+}
+
+/// The idempotent producer's stamp on a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerStamp {
+    pub producer_id: u64,
+    pub producer_epoch: u32,
+    pub base_sequence: u32,
+}
+
+/// What a fetch answers when it has no error.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchData {
+    /// Records from the fetch offset (possibly none) and the leader's high watermark.
+    Records { batches: Vec<Batch>, high_watermark: u64 },
+    /// The fetcher's log diverges from the leader's: its last fetched epoch ends at
+    /// `end_offset` on the leader (KIP-101/KIP-279, truncate-on-fetch of KIP-595).
+    Diverging { epoch: u32, end_offset: u64 },
+    /// The fetch offset is past the leader's log end (`OFFSET_OUT_OF_RANGE`).
+    OutOfRange { log_end_offset: u64 },
+}
+
+/// Every message a node can receive.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    // ---- clients <-> brokers ----
+    Produce {
+        corr: u64,
+        partition: u32,
+        acks: Acks,
+        timeout_ms: u64,
+        /// The client's batch number (for the history; brokers never use it).
+        batch: u64,
+        msgs: Vec<MsgId>,
+        stamp: Option<ProducerStamp>,
+    },
+    ProduceResponse { corr: u64, partition: u32, result: Result<u64, KafkaError> },
+    Metadata { corr: u64 },
+    MetadataResponse { corr: u64, partitions: Vec<(u32, Option<u32>, u32)> },
+    /// A fetch from a follower (`replica` is set) or a consumer (reads below the HW only).
+    Fetch {
+        corr: u64,
+        partition: u32,
+        replica: Option<u32>,
+        fetch_offset: u64,
+        /// The epoch of the fetcher's last record (None before KIP-101, or an empty log).
+        last_fetched_epoch: Option<u32>,
+        current_leader_epoch: u32,
+        max_wait_ms: u64,
+    },
+    FetchResponse { corr: u64, partition: u32, result: Result<FetchData, KafkaError> },
+
+    // ---- brokers <-> controller ----
+    Register { broker: u32, incarnation: u64 },
+    Heartbeat { broker: u32, incarnation: u64 },
+    HeartbeatResponse { fenced: bool },
+    AlterPartition { broker: u32, partition: u32, leader_epoch: u32, partition_epoch: u32, new_isr: Vec<u32> },
+    AlterPartitionResponse { partition: u32, result: Result<PartitionState, KafkaError> },
+    /// The controller pushes a partition's state to every broker.
+    PartitionUpdate(PartitionState),
+
+    // ---- consumers <-> the group coordinator (on the controller node) ----
+    OffsetCommit { corr: u64, consumer: u32, offsets: Vec<(u32, u64)> },
+    OffsetCommitResponse { corr: u64 },
+    OffsetFetch { corr: u64, consumer: u32 },
+    OffsetFetchResponse { corr: u64, offsets: Vec<(u32, u64)> },
+
+    // ---- what the operating system tells a process about its connections ----
+    /// A request could not be delivered: the destination's process is dead on a machine that
+    /// is up, so its OS refuses the connection at once.
+    Refused { to: usize, msg: Box<Msg> },
+    /// The process at `peer` died on a machine that is up: its OS reset every connection, so
+    /// everything in flight to it is lost and its peers learn so at once.
+    PeerDown { peer: usize },
+
+    // ---- the nemesis ----
+    /// An operator asks the controller for a leader election (`kafka-leader-election`).
+    Elect { partition: u32, unclean: bool },
+}

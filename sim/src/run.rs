@@ -1,0 +1,267 @@
+//! One seed's run, start to finish: build the madsim runtime from the seed, start every process,
+//! let the nemesis fire the fault steps while the workload runs (the safety phase), then the
+//! final phase (heal, resume, restart, converge, drain) and the final state the checker judges.
+//! Each run gets its own OS thread, because madsim keeps per-thread state.
+
+use crate::actor;
+use crate::broker::Broker;
+use crate::consumer::Consumer;
+use crate::controller::Controller;
+use crate::nemesis::Nemesis;
+use crate::network::NodeIdx;
+use crate::producer::Producer;
+use crate::world::{NodeStatus, World};
+use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
+use losslab_model::{FinalState, History, Scenario};
+use madsim::runtime::{Handle, Runtime};
+use madsim::time::{sleep, Duration};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The safety phase ends at the latest after this much simulated time; steps whose triggers
+/// never held by then do not fire.
+pub const SAFETY_PHASE_LIMIT_S: u64 = 600;
+/// The final phase must converge within this much simulated time, or the run is `stuck`.
+pub const CONVERGE_LIMIT_S: u64 = 120;
+const CONVERGE_POLL_MS: u64 = 100;
+
+/// One seed's run: the recorded history, the cluster's final state, the trace hash.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    pub seed: u64,
+    pub history: History,
+    pub final_state: FinalState,
+    pub trace_hash: String,
+}
+
+/// Runs `scenario` with `seed` on a fresh OS thread (madsim keeps thread-local state).
+pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
+    let scenario = scenario.clone();
+    std::thread::Builder::new()
+        .name(format!("losslab-seed-{seed}"))
+        .spawn(move || run_here(scenario, seed))
+        .expect("spawn a simulation thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Runs every seed, `jobs` at a time (one OS thread each), results in seed order.
+pub fn run_seeds(scenario: &Scenario, seeds: &[u64], jobs: usize) -> Vec<RunOutput> {
+    let jobs = jobs.max(1);
+    let mut out: Vec<Option<RunOutput>> = vec![None; seeds.len()];
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(&mut out);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(seeds.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&seed) = seeds.get(i) else { break };
+                let r = run(scenario, seed);
+                results.lock().unwrap()[i] = Some(r);
+            });
+        }
+    });
+    out.into_iter().map(|r| r.expect("every seed ran")).collect()
+}
+
+fn run_here(scenario: Scenario, seed: u64) -> RunOutput {
+    let runtime = Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let (history, final_state) = runtime.block_on(simulate(scenario, seed));
+    let trace_hash = history.trace_hash();
+    RunOutput { seed, history, final_state, trace_hash }
+}
+
+/// Creates a madsim node that runs `start` now and again on every restart.
+fn spawn_node<F, Fut>(name: String, start: F) -> madsim::task::NodeId
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    Handle::current().create_node().name(name).init(start).build().id()
+}
+
+fn node_for(world: &Arc<World>, name: NodeName) -> madsim::task::NodeId {
+    let idx = world.idx_of(name);
+    let w = world.clone();
+    spawn_node(name.to_string(), move || {
+        let world = w.clone();
+        async move {
+            let mailbox = world.net.register(idx);
+            match name {
+                NodeName::Broker(b) => actor::run(Broker::start(world, b), mailbox).await,
+                NodeName::Controller => actor::run(Controller::start(world), mailbox).await,
+                NodeName::Producer(p) => actor::run(Producer::start(world, p), mailbox).await,
+                NodeName::Consumer(c) => actor::run(Consumer::start(world, c), mailbox).await,
+            }
+        }
+    })
+}
+
+async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
+    let wire = Handle::current().create_node().name("wire").build();
+    let world = World::new(scenario, wire.clone());
+    let meta = run_meta(&world.scenario, seed);
+    let mut nodes: Vec<Option<madsim::task::NodeId>> = vec![None; world.names.len()];
+    world.net.prepare_all();
+    for (idx, node) in nodes.iter_mut().enumerate().take(world.supervisor_idx()) {
+        *node = Some(node_for(&world, world.names[idx]));
+    }
+    wire.spawn(os_writeback(world.clone()));
+
+    let mut nemesis = Nemesis::new(world.clone(), nodes);
+    let steps = world.scenario.faults.clone();
+    let limit_us = SAFETY_PHASE_LIMIT_S * 1_000_000;
+    let fired = nemesis.run_steps(&steps, limit_us).await;
+    while !workload_done(&world) && world.now_us() < limit_us {
+        sleep(Duration::from_millis(CONVERGE_POLL_MS)).await;
+    }
+    if fired < steps.len() {
+        world.record(NodeName::Controller, EventKind::Step { step: fired, action: "skipped".into(), detail: format!("steps {}.. never fired: their triggers did not hold within {SAFETY_PHASE_LIMIT_S} s", fired + 1) });
+    }
+
+    world.record(NodeName::Controller, EventKind::FinalPhase);
+    nemesis.heal_everything();
+    let deadline = world.now_us() + CONVERGE_LIMIT_S * 1_000_000;
+    let stuck_reason = loop {
+        let missing = not_converged(&world);
+        if missing.is_none() {
+            break None;
+        }
+        if world.now_us() >= deadline {
+            break missing;
+        }
+        sleep(Duration::from_millis(CONVERGE_POLL_MS)).await;
+    };
+    world.record(NodeName::Controller, EventKind::Converged {
+        ok: stuck_reason.is_none(),
+        detail: stuck_reason.clone().unwrap_or_else(|| "every replica caught up and the group drained every partition".into()),
+    });
+    let final_state = final_state(&world, stuck_reason);
+    (History { meta, events: world.recorder.take() }, final_state)
+}
+
+fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
+    let mut settings = std::collections::BTreeMap::new();
+    settings.insert("acks".to_string(), s.producer.acks.as_kafka().to_string());
+    settings.insert("enable.idempotence".to_string(), s.producer.enable_idempotence.to_string());
+    settings.insert("min.insync.replicas".to_string(), s.topic.min_insync_replicas.to_string());
+    settings.insert("replication.factor".to_string(), s.topic.replication_factor.to_string());
+    settings.insert("unclean.leader.election.enable".to_string(), s.topic.unclean_leader_election_enable.to_string());
+    let flush = s.broker.log_flush_interval_messages;
+    settings.insert("log.flush.interval.messages".to_string(), flush.to_string());
+    RunMeta {
+        scenario: s.name.clone(),
+        seed,
+        kafka_version: s.kafka_version.to_string(),
+        producers: s.workload.producers,
+        consumers: s.workload.consumers,
+        settings,
+    }
+}
+
+/// The OS of every broker machine writes back dirty pages older than `os.dirty.expire.ms`,
+/// every `os.dirty.writeback.ms`, whether or not the Kafka process runs (but not while the
+/// machine is off after a power crash).
+async fn os_writeback(world: Arc<World>) {
+    let b = &world.scenario.broker;
+    let (period_ms, expire_us) = (b.os_dirty_writeback_ms.max(1), b.os_dirty_expire_ms * 1000);
+    loop {
+        sleep(Duration::from_millis(period_ms)).await;
+        let now = world.now_us();
+        for (i, disk) in world.disks.iter().enumerate() {
+            let moved: Vec<(u32, u64)> = {
+                let mut disk = disk.lock().unwrap();
+                if disk.powered_off {
+                    continue;
+                }
+                disk.logs.iter_mut().filter_map(|(&p, s)| s.writeback(now, expire_us).map(|d| (p, d))).collect()
+            };
+            for (partition, durable_offset) in moved {
+                let broker = i as u32 + 1;
+                world.record(NodeName::Broker(broker), EventKind::Flush { broker, partition, durable_offset, by: "os writeback".into() });
+            }
+        }
+    }
+}
+
+fn workload_done(world: &World) -> bool {
+    let messages = world.scenario.workload.messages;
+    world.producers.iter().enumerate().all(|(i, p)| {
+        let p = p.lock().unwrap();
+        let idx: NodeIdx = world.producer_idx(i as u32 + 1);
+        world.status_of(idx) == NodeStatus::Crashed || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty())
+    })
+}
+
+/// `None` once the cluster has converged, else what is still missing.
+fn not_converged(world: &World) -> Option<String> {
+    if !workload_done(world) {
+        return Some("producers still have records without an outcome".into());
+    }
+    let store = world.controller.lock().unwrap().clone();
+    let observed = world.observed.lock().unwrap().clone();
+    for (&p, st) in &store.partitions {
+        let Some(leader) = st.leader else {
+            return Some(format!("partition {p} has no leader"));
+        };
+        let Some(lobs) = observed.get(&(leader, p)).filter(|o| o.is_leader && o.leader_epoch == st.leader_epoch) else {
+            return Some(format!("b{leader} does not yet act as leader of partition {p} in epoch {}", st.leader_epoch));
+        };
+        let leo = |b: u32| world.disks[b as usize - 1].lock().unwrap().logs.get(&p).map_or(0, |s| s.log.log_end_offset());
+        let leader_leo = leo(leader);
+        if lobs.high_watermark < leader_leo {
+            return Some(format!("partition {p}: the high watermark {} is below the leader's log end {leader_leo}", lobs.high_watermark));
+        }
+        for &r in &st.replicas {
+            if !st.isr.contains(&r) {
+                return Some(format!("partition {p}: b{r} is not in the ISR {:?}", st.isr));
+            }
+            if leo(r) != leader_leo {
+                return Some(format!("partition {p}: b{r} has not caught up with the leader"));
+            }
+        }
+        for (c, progress) in world.consumers.iter().enumerate() {
+            if let Some(&done) = progress.lock().unwrap().processed_to.get(&p) {
+                if done < lobs.high_watermark {
+                    return Some(format!("c{} has processed partition {p} up to {done} of {}", c + 1, lobs.high_watermark));
+                }
+            }
+        }
+    }
+    if world.scenario.workload.consumers > 0 {
+        let assigned: usize = world.consumers.iter().map(|c| c.lock().unwrap().processed_to.len()).sum();
+        if assigned < store.partitions.len() {
+            return Some("the consumer group has not started on every partition".into());
+        }
+    }
+    None
+}
+
+fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
+    let store = world.controller.lock().unwrap().clone();
+    let observed = world.observed.lock().unwrap().clone();
+    let partitions = store
+        .partitions
+        .values()
+        .map(|st| {
+            let p = st.partition;
+            let replicas: Vec<FinalReplica> = st
+                .replicas
+                .iter()
+                .map(|&b| {
+                    let disk = world.disks[b as usize - 1].lock().unwrap();
+                    let log = disk.logs.get(&p).map(|s| s.log.all_records()).unwrap_or_default();
+                    let hw = observed.get(&(b, p)).map_or(0, |o| o.high_watermark).min(log.len() as u64);
+                    FinalReplica { broker: b, log_end_offset: log.len() as u64, high_watermark: hw, log }
+                })
+                .collect();
+            let log = st
+                .leader
+                .and_then(|l| replicas.iter().find(|r| r.broker == l))
+                .map(|r| r.log[..r.high_watermark as usize].to_vec())
+                .unwrap_or_default();
+            FinalPartition { partition: p, leader: st.leader, leader_epoch: st.leader_epoch, isr: st.isr.clone(), log, replicas }
+        })
+        .collect();
+    FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us() }
+}
