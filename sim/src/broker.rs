@@ -51,7 +51,6 @@ struct PendingProduce {
 
 /// A fetch with nothing to return yet, waiting for data or its `max_wait_ms`.
 struct PendingFetch {
-    from: NodeIdx,
     corr: u64,
     replica: Option<u32>,
     fetch_offset: u64,
@@ -78,7 +77,8 @@ pub struct Broker {
     /// The metadata cache: leader and leader epoch per partition, from the controller's pushes.
     metadata: BTreeMap<u32, (Option<u32>, u32)>,
     produce_purgatory: BTreeMap<u32, Vec<PendingProduce>>,
-    fetch_purgatory: BTreeMap<u32, BTreeMap<u64, (NodeIdx, PendingFetch)>>,
+    /// Waiting fetches per partition, keyed by (requester, correlation id).
+    fetch_purgatory: BTreeMap<u32, BTreeMap<(NodeIdx, u64), PendingFetch>>,
     fetchers: BTreeMap<u32, Fetcher>,
     /// The last AlterPartition sent per partition, resent until answered.
     alter_in_flight: BTreeMap<u32, Msg>,
@@ -338,8 +338,8 @@ impl Broker {
         for p in self.produce_purgatory.remove(&partition).unwrap_or_default() {
             self.send(p.from, Msg::ProduceResponse { corr: p.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
         }
-        for (_, (from, f)) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {
-            self.send(from, Msg::FetchResponse { corr: f.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
+        for ((from, corr), _) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {
+            self.send(from, Msg::FetchResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
         }
     }
 
@@ -350,7 +350,7 @@ impl Broker {
             None => {
                 let now = self.now_us();
                 self.timers.at(now + max_wait_ms * 1000, Timer::FetchExpire { partition, corr, from });
-                self.fetch_purgatory.entry(partition).or_default().insert(corr, (from, fetch));
+                self.fetch_purgatory.entry(partition).or_default().insert((from, corr), fetch);
             }
         }
     }
@@ -395,13 +395,14 @@ impl Broker {
 
     fn complete_waiting_fetches(&mut self, partition: u32, which: impl Fn(&PendingFetch) -> bool) {
         let Some(waiting) = self.fetch_purgatory.get_mut(&partition) else { return };
-        let corrs: Vec<u64> = waiting.iter().filter(|(_, (_, f))| which(f)).map(|(&c, _)| c).collect();
-        for corr in corrs {
-            let Some((from, fetch)) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&corr)) else { continue };
+        let keys: Vec<(NodeIdx, u64)> = waiting.iter().filter(|(_, f)| which(f)).map(|(&k, _)| k).collect();
+        for key in keys {
+            let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&key)) else { continue };
+            let (from, corr) = key;
             match self.answer_fetch(partition, &fetch, false) {
                 Some(result) => self.send(from, Msg::FetchResponse { corr, partition, result }),
                 None => {
-                    self.fetch_purgatory.entry(partition).or_default().insert(corr, (from, fetch));
+                    self.fetch_purgatory.entry(partition).or_default().insert(key, fetch);
                 }
             }
         }
@@ -603,7 +604,7 @@ impl Actor for Broker {
                 self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp)
             }
             Msg::Fetch { corr, partition, replica, fetch_offset, last_fetched_epoch, current_leader_epoch, max_wait_ms } => {
-                let fetch = PendingFetch { from, corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
+                let fetch = PendingFetch { corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
                 self.on_fetch(from, fetch, partition, max_wait_ms)
             }
             Msg::FetchResponse { corr, partition, result } => self.on_follower_fetch_response(corr, partition, result),
@@ -657,10 +658,7 @@ impl Actor for Broker {
                 }
             }
             Timer::FetchExpire { partition, corr, from } => {
-                let Some((_, fetch)) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&corr)) else { return };
-                if fetch.from != from {
-                    return;
-                }
+                let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&(from, corr))) else { return };
                 let result = self.answer_fetch(partition, &fetch, true).unwrap_or(Err(KafkaError::NotLeaderOrFollower));
                 self.send(from, Msg::FetchResponse { corr, partition, result });
             }

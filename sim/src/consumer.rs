@@ -58,6 +58,8 @@ pub struct Consumer {
     busy_workers: u32,
     last_auto_commit_us: u64,
     offsets_known: bool,
+    /// This is the consumer's first incarnation (see `on_committed_offsets`).
+    first_start: bool,
     next_corr: u64,
     timers: Timers<Timer>,
 }
@@ -78,6 +80,7 @@ impl Consumer {
             busy_workers: 0,
             last_auto_commit_us: now,
             offsets_known: false,
+            first_start: world.first_start(world.consumer_idx(id)),
             next_corr: 0,
             timers: Timers::default(),
             id,
@@ -191,7 +194,6 @@ impl Consumer {
                 };
                 let st = self.partitions.get_mut(&partition).unwrap();
                 st.position = Some(reset);
-                st.processed_to = st.processed_to.max(reset).min(reset.max(st.processed_to));
                 if st.pending.is_empty() {
                     st.processed_to = reset;
                 }
@@ -284,10 +286,13 @@ impl Consumer {
         }
         self.offsets_known = true;
         let committed: BTreeMap<u32, u64> = offsets.into_iter().collect();
+        // The group subscribes before the workload starts: on the first start the topic is
+        // empty, so `earliest` and `latest` both mean offset 0.
+        let first_start = self.first_start;
         let partitions: Vec<u32> = self.partitions.keys().copied().collect();
         for p in partitions {
             let st = self.partitions.get_mut(&p).unwrap();
-            st.position = committed.get(&p).copied();
+            st.position = committed.get(&p).copied().or(first_start.then_some(0));
             st.processed_to = st.position.unwrap_or(0);
             let now = self.now_us();
             self.timers.at(now, Timer::Poll { partition: p });

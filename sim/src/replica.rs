@@ -324,7 +324,10 @@ impl Replica {
         if !self.is_leader() {
             return Err(KafkaError::NotLeaderOrFollower);
         }
-        if fetch_offset > self.high_watermark {
+        // Past the log end is out of range (the answer carries the high watermark, where
+        // `latest` resets to); between the high watermark and the log end there is simply
+        // nothing to read yet, as on a new leader whose high watermark still lags.
+        if fetch_offset > log.log_end_offset() {
             return Ok(FetchData::OutOfRange { log_end_offset: self.high_watermark });
         }
         let mut batches = log.read(fetch_offset, max_records);
