@@ -8,8 +8,10 @@ pub mod error;
 pub mod fault;
 pub mod finding;
 pub mod history;
+pub mod judge;
 pub mod scenario;
 mod scenario_parse;
+pub mod suggest;
 pub mod version;
 
 pub use checker::check;

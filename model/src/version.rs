@@ -57,6 +57,13 @@ impl KafkaVersion {
         self >= KafkaVersion::new(4, 0)
     }
 
+    /// KAFKA-17927 (4.0): an idempotent producer (the default) with
+    /// `max.in.flight.requests.per.connection` above 5 is a configuration error; before 4.0 the
+    /// client silently turned idempotence off unless `enable.idempotence` was set explicitly.
+    pub fn rejects_in_flight_above_5(self) -> bool {
+        self >= KafkaVersion::new(4, 0)
+    }
+
     /// KIP-966 default: on from 4.1.
     pub fn elr_default(self) -> bool {
         self >= KafkaVersion::new(4, 1)

@@ -8,6 +8,9 @@ use crate::protocol::Msg;
 use madsim::time::{timeout, Duration};
 use std::collections::BTreeMap;
 
+/// The longest single wait (one simulated hour).
+const MAX_WAIT_US: u64 = 3_600_000_000;
+
 /// A queue of timers ordered by deadline (simulated microseconds), ties by insertion order.
 #[derive(Debug)]
 pub struct Timers<T> {
@@ -66,7 +69,9 @@ pub async fn run<A: Actor>(mut actor: A, mut mailbox: Mailbox) {
         }
         let envelope = match actor.timers().next_deadline() {
             Some(t_us) => {
-                let wait_us = t_us.saturating_sub(actor.now_us()).max(1);
+                // Capped so that a timer at "never" (a Kafka long of i64::MAX ms) cannot overflow
+                // the clock; the loop simply waits again.
+                let wait_us = t_us.saturating_sub(actor.now_us()).clamp(1, MAX_WAIT_US);
                 match timeout(Duration::from_micros(wait_us), mailbox.recv()).await {
                     Ok(envelope) => envelope,
                     Err(_) => continue,

@@ -124,10 +124,10 @@ impl Broker {
         }
         let b = &broker.world.scenario.broker;
         broker.timers.at(now, Timer::Heartbeat);
-        broker.timers.at(now + b.replica_lag_time_max_ms * 500, Timer::IsrCheck);
-        broker.timers.at(now + b.replica_high_watermark_checkpoint_interval_ms * 1000, Timer::HwCheckpoint);
+        broker.timers.at(now.saturating_add(b.replica_lag_time_max_ms.saturating_mul(500)), Timer::IsrCheck);
+        broker.timers.at(now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)), Timer::HwCheckpoint);
         if b.log_flush_interval_ms.is_some() {
-            broker.timers.at(now + FLUSH_CHECK_MS * 1000, Timer::FlushCheck);
+            broker.timers.at(now.saturating_add(FLUSH_CHECK_MS.saturating_mul(1000)), Timer::FlushCheck);
         }
         broker
     }
@@ -236,7 +236,7 @@ impl Broker {
         self.send(self.world.controller_idx(), msg.clone());
         self.alter_in_flight.insert(partition, msg);
         let now = self.now_us();
-        self.timers.at(now + ALTER_PARTITION_RETRY_MS * 1000, Timer::AlterPartitionRetry { partition });
+        self.timers.at(now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)), Timer::AlterPartitionRetry { partition });
     }
 
     // ---------------------------------------------------------------- leader side
@@ -297,7 +297,7 @@ impl Broker {
                             base_offset: append.base_offset,
                             end_offset: append.end_offset,
                         });
-                        self.timers.at(now + timeout_ms * 1000, Timer::ProduceExpire { partition, corr, from });
+                        self.timers.at(now.saturating_add(timeout_ms.saturating_mul(1000)), Timer::ProduceExpire { partition, corr, from });
                     }
                 }
                 self.after_hw_or_isr_change(partition);
@@ -349,7 +349,7 @@ impl Broker {
             Some(result) => self.send(from, Msg::FetchResponse { corr, partition, result }),
             None => {
                 let now = self.now_us();
-                self.timers.at(now + max_wait_ms * 1000, Timer::FetchExpire { partition, corr, from });
+                self.timers.at(now.saturating_add(max_wait_ms.saturating_mul(1000)), Timer::FetchExpire { partition, corr, from });
                 self.fetch_purgatory.entry(partition).or_default().insert((from, corr), fetch);
             }
         }
@@ -453,7 +453,7 @@ impl Broker {
         self.send(self.world.broker_idx(leader), msg);
         self.fetchers.get_mut(&partition).unwrap().in_flight = Some(corr);
         let now = self.now_us();
-        self.timers.at(now + FETCH_SOCKET_TIMEOUT_MS * 1000, Timer::FollowerFetchTimeout { partition, corr });
+        self.timers.at(now.saturating_add(FETCH_SOCKET_TIMEOUT_MS.saturating_mul(1000)), Timer::FollowerFetchTimeout { partition, corr });
     }
 
     fn on_follower_fetch_response(&mut self, corr: u64, partition: u32, result: Result<FetchData, KafkaError>) {
@@ -484,7 +484,7 @@ impl Broker {
                 self.truncate(partition, log_end_offset, TruncateReason::LeaderEpoch { leader, leader_epoch });
                 now
             }
-            Err(_) => now + FETCH_BACKOFF_MS * 1000,
+            Err(_) => now + FETCH_BACKOFF_MS.saturating_mul(1000),
         };
         self.timers.at(next_fetch_us, Timer::FollowerFetch { partition, generation });
     }
@@ -540,8 +540,8 @@ impl Broker {
                 self.send_alter_partition(p, proposal);
             }
         }
-        let period = self.world.scenario.broker.replica_lag_time_max_ms * 500;
-        self.timers.at(now + period.max(1000), Timer::IsrCheck);
+        let period = self.world.scenario.broker.replica_lag_time_max_ms.saturating_mul(500);
+        self.timers.at(now.saturating_add(period.max(1000)), Timer::IsrCheck);
     }
 
     fn on_hw_checkpoint(&mut self) {
@@ -554,7 +554,7 @@ impl Broker {
         }
         let now = self.now_us();
         let period = self.world.scenario.broker.replica_high_watermark_checkpoint_interval_ms;
-        self.timers.at(now + period * 1000, Timer::HwCheckpoint);
+        self.timers.at(now.saturating_add(period.saturating_mul(1000)), Timer::HwCheckpoint);
     }
 
     fn on_flush_check(&mut self) {
@@ -564,14 +564,14 @@ impl Broker {
             let mut disk = self.world.disks[self.id as usize - 1].lock().unwrap();
             disk.logs
                 .iter_mut()
-                .filter(|(_, s)| s.oldest_unflushed_us.is_some_and(|t| now.saturating_sub(t) >= interval_ms * 1000))
+                .filter(|(_, s)| s.oldest_unflushed_us.is_some_and(|t| now.saturating_sub(t) >= interval_ms.saturating_mul(1000)))
                 .map(|(&p, s)| (p, s.flush()))
                 .collect()
         };
         for (p, f) in flushed {
             self.record_flush(p, f, "log.flush.interval.ms");
         }
-        self.timers.at(now + FLUSH_CHECK_MS.min(interval_ms.max(1)) * 1000, Timer::FlushCheck);
+        self.timers.at(now.saturating_add(FLUSH_CHECK_MS.min(interval_ms.max(1)) * 1000), Timer::FlushCheck);
     }
 
     fn on_heartbeat(&mut self) {
@@ -583,7 +583,7 @@ impl Broker {
         self.send(self.world.controller_idx(), msg);
         let now = self.now_us();
         let period = self.world.scenario.broker.broker_heartbeat_interval_ms;
-        self.timers.at(now + period * 1000, Timer::Heartbeat);
+        self.timers.at(now.saturating_add(period.saturating_mul(1000)), Timer::Heartbeat);
     }
 }
 
@@ -676,7 +676,7 @@ impl Actor for Broker {
                 if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
                     self.send(self.world.controller_idx(), msg);
                     let now = self.now_us();
-                    self.timers.at(now + ALTER_PARTITION_RETRY_MS * 1000, Timer::AlterPartitionRetry { partition });
+                    self.timers.at(now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)), Timer::AlterPartitionRetry { partition });
                 }
             }
         }

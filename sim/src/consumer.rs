@@ -108,7 +108,7 @@ impl Consumer {
         let corr = self.corr();
         if self.metadata.request(&self.world, self.me, corr) {
             let now = self.now_us();
-            self.timers.at(now + METADATA_TIMEOUT_MS * 1000, Timer::MetadataTimeout { corr });
+            self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
         }
     }
 
@@ -128,7 +128,7 @@ impl Consumer {
         let Some(leader) = self.metadata.leader(partition) else {
             self.request_metadata();
             let now = self.now_us();
-            self.timers.at(now + BACKOFF_MS * 1000, Timer::Poll { partition });
+            self.timers.at(now.saturating_add(BACKOFF_MS.saturating_mul(1000)), Timer::Poll { partition });
             return;
         };
         let corr = self.corr();
@@ -151,13 +151,13 @@ impl Consumer {
         };
         self.world.net.send(self.me, self.world.broker_idx(leader), msg);
         let now = self.now_us();
-        self.timers.at(now + FETCH_TIMEOUT_MS * 1000, Timer::FetchTimeout { partition, corr });
+        self.timers.at(now.saturating_add(FETCH_TIMEOUT_MS.saturating_mul(1000)), Timer::FetchTimeout { partition, corr });
     }
 
     fn maybe_auto_commit(&mut self) {
         let now = self.now_us();
         let cfg = self.cfg();
-        if !cfg.enable_auto_commit || now < self.last_auto_commit_us + cfg.auto_commit_interval_ms * 1000 {
+        if !cfg.enable_auto_commit || now < self.last_auto_commit_us.saturating_add(cfg.auto_commit_interval_ms.saturating_mul(1000)) {
             return;
         }
         self.last_auto_commit_us = now;
@@ -202,7 +202,7 @@ impl Consumer {
             }
             Ok(FetchData::Diverging { .. }) | Err(_) => {
                 self.request_metadata();
-                self.timers.at(now + BACKOFF_MS * 1000, Timer::Poll { partition });
+                self.timers.at(now.saturating_add(BACKOFF_MS.saturating_mul(1000)), Timer::Poll { partition });
             }
         }
     }
@@ -233,7 +233,7 @@ impl Consumer {
                 // The app processes the whole poll before it polls again.
                 let mut t = now;
                 for (offset, msg) in records {
-                    t += cfg.app_process_ms * 1000;
+                    t += cfg.app_process_ms.saturating_mul(1000);
                     self.timers.at(t, Timer::Processed { partition, offset, msg });
                     self.partitions.get_mut(&partition).unwrap().pending.insert(offset);
                 }
@@ -252,11 +252,11 @@ impl Consumer {
 
     fn start_workers(&mut self) {
         let now = self.now_us();
-        let process_us = self.cfg().app_process_ms * 1000;
+        let process_us = self.cfg().app_process_ms.saturating_mul(1000);
         while self.busy_workers < self.cfg().app_workers {
             let Some((partition, offset, msg)) = self.queue.pop_front() else { break };
             self.busy_workers += 1;
-            self.timers.at(now + process_us, Timer::Processed { partition, offset, msg });
+            self.timers.at(now.saturating_add(process_us), Timer::Processed { partition, offset, msg });
         }
     }
 
@@ -318,7 +318,7 @@ impl Actor for Consumer {
             Msg::MetadataResponse { corr, partitions } => {
                 if self.metadata.on_response(&self.world, corr, partitions) {
                     let now = self.now_us();
-                    self.timers.at(now + BACKOFF_MS * 1000, Timer::OffsetFetch);
+                    self.timers.at(now.saturating_add(BACKOFF_MS.saturating_mul(1000)), Timer::OffsetFetch);
                 }
             }
             Msg::OffsetFetchResponse { offsets, .. } => self.on_committed_offsets(offsets),
@@ -367,7 +367,7 @@ impl Actor for Consumer {
                     let corr = self.corr();
                     self.world.net.send(self.me, self.world.controller_idx(), Msg::OffsetFetch { corr, consumer: self.id });
                     let now = self.now_us();
-                    self.timers.at(now + METADATA_TIMEOUT_MS * 1000, Timer::OffsetFetch);
+                    self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::OffsetFetch);
                 }
                 self.request_metadata();
             }

@@ -78,7 +78,7 @@ impl Controller {
             }
         }
         let mut c = Controller { me: world.controller_idx(), world, timers: Timers::default() };
-        c.timers.at(now + SESSION_CHECK_MS * 1000, ());
+        c.timers.at(now.saturating_add(SESSION_CHECK_MS.saturating_mul(1000)), ());
         let partitions: Vec<u32> = c.world.controller.lock().unwrap().partitions.keys().copied().collect();
         for p in partitions {
             c.push(p);
@@ -168,6 +168,13 @@ impl Controller {
             return;
         }
         self.record(EventKind::Unfenced { broker });
+        // A broker back from a cut may have missed pushes: it replays the metadata it missed
+        // (KRaft brokers fetch the metadata log), here as a push of every partition.
+        let partitions: Vec<u32> = self.store().partitions.keys().copied().collect();
+        for p in partitions {
+            let state = self.store().partitions[&p].clone();
+            self.world.net.send(self.me, self.world.broker_idx(broker), Msg::PartitionUpdate(state));
+        }
         // Partitions waiting for a leader may have one now.
         let offline: Vec<u32> = self.store().partitions.values().filter(|s| s.leader.is_none()).map(|s| s.partition).collect();
         for p in offline {
@@ -320,7 +327,7 @@ impl Controller {
 
     fn check_sessions(&mut self) {
         let now = self.world.now_us();
-        let timeout_us = self.world.scenario.broker.broker_session_timeout_ms * 1000;
+        let timeout_us = self.world.scenario.broker.broker_session_timeout_ms.saturating_mul(1000);
         let expired: Vec<u32> = self
             .store()
             .brokers
@@ -331,7 +338,7 @@ impl Controller {
         for b in expired {
             self.fence(b, "it sent no heartbeat within broker.session.timeout.ms");
         }
-        self.timers.at(now + SESSION_CHECK_MS * 1000, ());
+        self.timers.at(now.saturating_add(SESSION_CHECK_MS.saturating_mul(1000)), ());
     }
 }
 

@@ -43,7 +43,8 @@ impl Nemesis {
                 if now >= deadline_us {
                     return i;
                 }
-                sleep(Duration::from_micros(self.wait_us(&step.trigger, now))).await;
+                let wait_us = self.wait_us(&step.trigger, now).min(deadline_us - now);
+                sleep(Duration::from_micros(wait_us)).await;
             }
             self.fire(i, &step.action);
             self.last_fired_us = self.world.now_us();
@@ -53,8 +54,8 @@ impl Nemesis {
 
     fn holds(&self, t: &Trigger, now: u64) -> bool {
         let (sent, acked) = self.world.sent_and_acked();
-        t.at_ms.is_none_or(|ms| now >= ms * 1000)
-            && t.delay_ms.is_none_or(|ms| now >= self.last_fired_us + ms * 1000)
+        t.at_ms.is_none_or(|ms| now >= ms.saturating_mul(1000))
+            && t.delay_ms.is_none_or(|ms| now >= self.last_fired_us.saturating_add(ms.saturating_mul(1000)))
             && t.after_sent.is_none_or(|n| sent >= n)
             && t.after_acked.is_none_or(|n| acked >= n)
             && t.when_isr_size.is_none_or(|n| {
@@ -66,9 +67,9 @@ impl Nemesis {
     /// when the step waits on counts or the ISR.
     fn wait_us(&self, t: &Trigger, now: u64) -> u64 {
         if t.after_sent.is_some() || t.after_acked.is_some() || t.when_isr_size.is_some() {
-            return POLL_MS * 1000;
+            return POLL_MS.saturating_mul(1000);
         }
-        let at = t.at_ms.map_or(0, |ms| ms * 1000).max(t.delay_ms.map_or(0, |ms| self.last_fired_us + ms * 1000));
+        let at = t.at_ms.map_or(0, |ms| ms.saturating_mul(1000)).max(t.delay_ms.map_or(0, |ms| self.last_fired_us.saturating_add(ms.saturating_mul(1000))));
         at.saturating_sub(now).max(1)
     }
 

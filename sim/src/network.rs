@@ -57,7 +57,7 @@ impl Network {
                 refusing: BTreeSet::new(),
                 last_arrival: vec![vec![None; nodes]; nodes],
             }),
-            latency_us: (latency_ms_min * 1000, latency_ms_max * 1000),
+            latency_us: (latency_ms_min.saturating_mul(1000), latency_ms_max.saturating_mul(1000)),
             wire,
         }
     }

@@ -153,7 +153,7 @@ impl Producer {
         let interval_us = 1_000_000 / self.world.scenario.workload.rate_per_sec.max(1);
         let now = self.now_us();
         self.timers.cancel(|t| matches!(t, Timer::AppSend));
-        self.timers.at(now + interval_us.max(1), Timer::AppSend);
+        self.timers.at(now.saturating_add(interval_us.max(1)), Timer::AppSend);
     }
 
     /// The app learns a record's outcome (or would, if it looked).
@@ -197,10 +197,10 @@ impl Producer {
                 self.next_batch += 1;
                 let id = self.next_batch;
                 queue.push_back(ProducerBatch { id, partition, msgs: Vec::new(), created_us: now, attempts: 0, closed: false, retry_at_us: 0, stamp: None });
-                let linger_us = self.world.scenario.producer.linger_ms * 1000;
-                let delivery_us = self.world.scenario.producer.delivery_timeout_ms * 1000;
-                self.timers.at(now + linger_us, Timer::Linger { partition, batch: id });
-                self.timers.at(now + delivery_us, Timer::DeliveryTimeout { partition, batch: id });
+                let linger_us = self.world.scenario.producer.linger_ms.saturating_mul(1000);
+                let delivery_us = self.world.scenario.producer.delivery_timeout_ms.saturating_mul(1000);
+                self.timers.at(now.saturating_add(linger_us), Timer::Linger { partition, batch: id });
+                self.timers.at(now.saturating_add(delivery_us), Timer::DeliveryTimeout { partition, batch: id });
                 self.accumulator.get_mut(&partition).unwrap().back_mut().unwrap()
             }
         };
@@ -282,7 +282,7 @@ impl Producer {
             return;
         }
         let now = self.now_us();
-        self.timers.at(now + cfg.request_timeout_ms * 1000, Timer::RequestTimeout { corr });
+        self.timers.at(now.saturating_add(cfg.request_timeout_ms.saturating_mul(1000)), Timer::RequestTimeout { corr });
         self.in_flight.insert(corr, InFlight { broker: leader, batch });
     }
 
@@ -319,14 +319,14 @@ impl Producer {
     fn retry_or_fail(&mut self, mut batch: ProducerBatch, error: KafkaError) {
         let now = self.now_us();
         let cfg = self.cfg();
-        let expired = now >= batch.created_us + cfg.delivery_timeout_ms * 1000;
+        let expired = now >= batch.created_us.saturating_add(cfg.delivery_timeout_ms.saturating_mul(1000));
         if !error.is_retriable() || u64::from(batch.attempts) > cfg.retries || expired {
             let error = if expired { KafkaError::DeliveryTimeout } else { error };
             self.fail(batch, error);
             return;
         }
         self.record(EventKind::ProduceRetry { partition: batch.partition, batch: batch.id, attempt: batch.attempts, error: error.name().to_string() });
-        batch.retry_at_us = now + cfg.retry_backoff_ms * 1000;
+        batch.retry_at_us = now.saturating_add(cfg.retry_backoff_ms.saturating_mul(1000));
         batch.closed = true;
         let queue = self.accumulator.entry(batch.partition).or_default();
         // Idempotent producers resend in sequence order; others put the batch back at the
@@ -336,7 +336,7 @@ impl Producer {
             None => 0,
         };
         queue.insert(pos, batch);
-        self.timers.at(now + self.world.scenario.producer.retry_backoff_ms * 1000, Timer::Drain);
+        self.timers.at(now.saturating_add(self.world.scenario.producer.retry_backoff_ms.saturating_mul(1000)), Timer::Drain);
         if matches!(error, KafkaError::NotLeaderOrFollower | KafkaError::NetworkException | KafkaError::FencedLeaderEpoch) {
             self.request_metadata();
         }
@@ -375,8 +375,8 @@ impl Producer {
             Msg::Produce { corr, .. } => {
                 if let Some(f) = self.in_flight.remove(&corr) {
                     let now = self.now_us();
-                    self.backoff_until_us.insert(f.broker, now + RECONNECT_BACKOFF_MS * 1000);
-                    self.timers.at(now + RECONNECT_BACKOFF_MS * 1000, Timer::Drain);
+                    self.backoff_until_us.insert(f.broker, now + RECONNECT_BACKOFF_MS.saturating_mul(1000));
+                    self.timers.at(now.saturating_add(RECONNECT_BACKOFF_MS.saturating_mul(1000)), Timer::Drain);
                     self.retry_or_fail(f.batch, KafkaError::NetworkException);
                 }
                 self.drain();
@@ -405,7 +405,7 @@ impl Producer {
         let corr = self.next_corr;
         if self.metadata.request(&self.world, self.me, corr) {
             let now = self.now_us();
-            self.timers.at(now + METADATA_TIMEOUT_MS * 1000, Timer::MetadataTimeout { corr });
+            self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
         }
     }
 
@@ -413,7 +413,7 @@ impl Producer {
         if self.metadata.on_response(&self.world, corr, partitions) {
             // Kafka refreshes metadata after retry.backoff.ms while a leader is unknown.
             let now = self.now_us();
-            self.timers.at(now + self.cfg().retry_backoff_ms * 1000, Timer::Drain);
+            self.timers.at(now.saturating_add(self.cfg().retry_backoff_ms.saturating_mul(1000)), Timer::Drain);
         }
         self.drain();
     }

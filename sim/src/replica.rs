@@ -388,7 +388,7 @@ impl Replica {
     /// not caught up for longer than `replica.lag.time.max.ms` leave. Returns the ISR to ask the
     /// controller for; nothing changes until it accepts.
     pub fn maybe_shrink_isr(&mut self, log: &Log, now_us: u64) -> Option<Vec<u32>> {
-        let lag_us = self.rules.replica_lag_time_max_ms * 1000;
+        let lag_us = self.rules.replica_lag_time_max_ms.saturating_mul(1000);
         let leo = log.log_end_offset();
         let me = self.broker;
         let Role::Leader { isr, pending_isr, followers } = &mut self.role else { return None };

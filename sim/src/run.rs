@@ -164,7 +164,7 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
 /// machine is off after a power crash).
 async fn os_writeback(world: Arc<World>) {
     let b = &world.scenario.broker;
-    let (period_ms, expire_us) = (b.os_dirty_writeback_ms.max(1), b.os_dirty_expire_ms * 1000);
+    let (period_ms, expire_us) = (b.os_dirty_writeback_ms.clamp(1, 3_600_000), b.os_dirty_expire_ms.saturating_mul(1000));
     loop {
         sleep(Duration::from_millis(period_ms)).await;
         let now = world.now_us();

@@ -1,0 +1,609 @@
+//! The configuration sections of a scenario (`topic`, `broker`, `producer`, `consumer`,
+//! `workload`, `network`): their keys, Kafka's defaults and bounds, and the rules Kafka itself
+//! enforces across keys (the idempotent producer's requirements, `delivery.timeout.ms` against
+//! `linger.ms` + `request.timeout.ms`, `replica.fetch.wait.max.ms` against
+//! `replica.lag.time.max.ms`). A file Kafka would refuse is refused here, with Kafka's own words,
+//! so that a scenario never simulates a configuration no real cluster could run.
+//!
+//! Bounds follow Kafka's types (`INT` properties stop at 2147483647, `LONG` ones at
+//! 9223372036854775807); losslab's own keys get bounds that keep a run finite and meaningful.
+
+use super::obj::{describe, Obj, Result, INT, LONG};
+use crate::config::{
+    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, NetworkConfig, OffsetReset, OnFailure,
+    Processing, ProducerConfig, SendMode, TopicConfig, Workload,
+};
+use crate::version::KafkaVersion;
+use serde_json::Value;
+
+/// One configuration object and the keys it may hold.
+pub(super) struct Section {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+}
+
+pub(super) const TOPIC: Section = Section {
+    name: "topic",
+    keys: &[
+        "partitions",
+        "replication.factor",
+        "min.insync.replicas",
+        "unclean.leader.election.enable",
+    ],
+};
+
+pub(super) const BROKER: Section = Section {
+    name: "broker",
+    keys: &[
+        "log.flush.interval.messages",
+        "log.flush.interval.ms",
+        "replica.lag.time.max.ms",
+        "replica.fetch.wait.max.ms",
+        "replica.high.watermark.checkpoint.interval.ms",
+        "broker.session.timeout.ms",
+        "broker.heartbeat.interval.ms",
+        "eligible.leader.replicas.enable",
+        "os.dirty.expire.ms",
+        "os.dirty.writeback.ms",
+    ],
+};
+
+pub(super) const PRODUCER: Section = Section {
+    name: "producer",
+    keys: &[
+        "acks",
+        "enable.idempotence",
+        "retries",
+        "max.in.flight.requests.per.connection",
+        "delivery.timeout.ms",
+        "request.timeout.ms",
+        "retry.backoff.ms",
+        "linger.ms",
+        "batch.size",
+        "app.send",
+        "app.on.failure",
+    ],
+};
+
+pub(super) const CONSUMER: Section = Section {
+    name: "consumer",
+    keys: &[
+        "group.id",
+        "enable.auto.commit",
+        "auto.commit.interval.ms",
+        "auto.offset.reset",
+        "max.poll.records",
+        "max.poll.interval.ms",
+        "session.timeout.ms",
+        "app.processing",
+        "app.workers",
+        "app.process.ms",
+        "app.commit",
+    ],
+};
+
+pub(super) const WORKLOAD: Section = Section {
+    name: "workload",
+    keys: &[
+        "producers",
+        "consumers",
+        "messages",
+        "rate_per_sec",
+        "message.bytes",
+    ],
+};
+
+pub(super) const NETWORK: Section = Section {
+    name: "network",
+    keys: &["latency.ms.min", "latency.ms.max"],
+};
+
+pub(super) const SECTIONS: [&Section; 6] =
+    [&TOPIC, &BROKER, &PRODUCER, &CONSUMER, &WORKLOAD, &NETWORK];
+
+const SEND_MODES: [(&str, SendMode); 3] = [
+    ("callback", SendMode::Callback),
+    ("fire-and-forget", SendMode::FireAndForget),
+    ("sync", SendMode::Sync),
+];
+const ON_FAILURE: [(&str, OnFailure); 2] = [("log", OnFailure::Log), ("resend", OnFailure::Resend)];
+const OFFSET_RESETS: [(&str, OffsetReset); 3] = [
+    ("earliest", OffsetReset::Earliest),
+    ("latest", OffsetReset::Latest),
+    ("none", OffsetReset::None),
+];
+const PROCESSING: [(&str, Processing); 2] =
+    [("sync", Processing::Sync), ("async", Processing::Async)];
+const COMMITS: [(&str, CommitStrategy); 3] = [
+    ("none", CommitStrategy::None),
+    ("after-process", CommitStrategy::AfterProcess),
+    ("before-process", CommitStrategy::BeforeProcess),
+];
+/// `acks` as Kafka's validator accepts it (`all`, `-1`, `0`, `1`), case-sensitive as there.
+const ACKS: [(&str, Acks); 4] = [
+    ("all", Acks::All),
+    ("-1", Acks::All),
+    ("1", Acks::Leader),
+    ("0", Acks::None),
+];
+
+/// Above this the producer refuses a record (Kafka's default `max.request.size`).
+const MAX_MESSAGE_BYTES: u64 = 1_048_576;
+/// One record a microsecond: the finest pace simulated time can express.
+const MAX_RATE_PER_SEC: u64 = 1_000_000;
+const MAX_MESSAGES: u64 = 10_000_000;
+/// Simulated worker threads of one consumer app.
+const MAX_APP_WORKERS: u64 = 1024;
+/// Kafka allows at most this many unacknowledged requests for idempotence: a broker remembers
+/// the sequence numbers of a producer's last five batches.
+const IN_FLIGHT_FOR_IDEMPOTENCE: u32 = 5;
+
+/// Opens `section` under the top level, refusing unknown keys.
+fn open<'a>(top: &Obj<'a>, section: &Section) -> Result<Obj<'a>> {
+    top.child(section.name)?
+        .check_keys(section.keys, |key| placement_hint(key, section.name))
+}
+
+/// Where a key belongs when it is another section's (`min.insync.replicas` pasted into
+/// `broker` from server.properties), or when a top-level key spells a section's key with a
+/// dotted prefix (`"producer.acks"`). `here` is the section the key was found in, `""` for the
+/// top level.
+pub(super) fn placement_hint(key: &str, here: &str) -> Option<String> {
+    if here.is_empty() {
+        if let Some((section, inner)) = key.split_once('.') {
+            if SECTIONS
+                .iter()
+                .any(|s| s.name == section && s.keys.contains(&inner))
+            {
+                return Some(format!(
+                    "; keys of `{section}` go inside it: \"{section}\": {{\"{inner}\": …}}"
+                ));
+            }
+        }
+    }
+    SECTIONS
+        .iter()
+        .find(|s| s.name != here && s.keys.contains(&key))
+        .map(|s| format!("; `{key}` belongs in `{}`", s.name))
+}
+
+pub(super) fn topic(top: &Obj, brokers: u32) -> Result<TopicConfig> {
+    let o = open(top, &TOPIC)?;
+    let replication_factor = o.uint("replication.factor", 1..=INT, brokers.min(3))?;
+    if replication_factor > brokers {
+        return Err(o.fail(
+            "replication.factor",
+            format!(
+                "is {replication_factor}, but the cluster has only {brokers} brokers (`brokers`)"
+            ),
+        ));
+    }
+    Ok(TopicConfig {
+        partitions: o.uint("partitions", 1..=64, 1)?,
+        replication_factor,
+        // Above the replication factor is allowed, as in Kafka: every acks=all write then fails.
+        min_insync_replicas: o.uint("min.insync.replicas", 1..=INT, 1)?,
+        unclean_leader_election_enable: o.boolean("unclean.leader.election.enable", false)?,
+    })
+}
+
+pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
+    let o = open(top, &BROKER)?;
+    let config = BrokerConfig {
+        log_flush_interval_messages: o.uint("log.flush.interval.messages", 1..=LONG, LONG)?,
+        log_flush_interval_ms: o.nullable_uint("log.flush.interval.ms", 0..=LONG)?,
+        // Kafka checks the ISR every replica.lag.time.max.ms / 2; zero would never let it rest.
+        replica_lag_time_max_ms: o.uint("replica.lag.time.max.ms", 1..=LONG, 30_000)?,
+        replica_fetch_wait_max_ms: o.uint("replica.fetch.wait.max.ms", 0..=INT, 500)?,
+        // Periodic tasks: a zero period would spin forever at one instant of simulated time.
+        replica_high_watermark_checkpoint_interval_ms: o.uint(
+            "replica.high.watermark.checkpoint.interval.ms",
+            1..=LONG,
+            5_000,
+        )?,
+        broker_session_timeout_ms: o.uint("broker.session.timeout.ms", 1..=INT, 9_000)?,
+        broker_heartbeat_interval_ms: o.uint("broker.heartbeat.interval.ms", 1..=INT, 2_000)?,
+        eligible_leader_replicas_enable: elr(&o, version)?,
+        os_dirty_expire_ms: o.uint("os.dirty.expire.ms", 0..=INT, 30_000)?,
+        os_dirty_writeback_ms: o.uint("os.dirty.writeback.ms", 1..=INT, 5_000)?,
+    };
+    if config.replica_fetch_wait_max_ms > config.replica_lag_time_max_ms {
+        return Err(o.fail(
+            "replica.fetch.wait.max.ms",
+            format!(
+                "is {}, above `replica.lag.time.max.ms` ({}); Kafka refuses this (\"replica.fetch.wait.max.ms \
+                 should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR\")",
+                config.replica_fetch_wait_max_ms, config.replica_lag_time_max_ms
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+/// KIP-966: `true` only from 4.0, the default by version.
+fn elr(o: &Obj, version: KafkaVersion) -> Result<bool> {
+    let key = "eligible.leader.replicas.enable";
+    match o.opt_bool(key)? {
+        Some(true) if !version.supports_elr() => Err(o.fail(
+            key,
+            format!(
+                "is true, but Kafka {version} has no eligible leader replicas (KIP-966 arrived in 4.0); \
+                 remove it or set `kafka.version` to \"4.0\" or later"
+            ),
+        )),
+        Some(enabled) => Ok(enabled),
+        None => Ok(version.elr_default()),
+    }
+}
+
+pub(super) fn producer(top: &Obj, version: KafkaVersion) -> Result<ProducerConfig> {
+    let o = open(top, &PRODUCER)?;
+    let mut config = ProducerConfig {
+        acks: acks(&o)?,
+        enable_idempotence: true,
+        retries: o.uint("retries", 0..=INT, INT)?,
+        max_in_flight_requests_per_connection: o.uint(
+            "max.in.flight.requests.per.connection",
+            1..=INT,
+            5,
+        )?,
+        delivery_timeout_ms: o.uint("delivery.timeout.ms", 0..=INT, 120_000)?,
+        request_timeout_ms: o.uint("request.timeout.ms", 0..=INT, 30_000)?,
+        retry_backoff_ms: o.uint("retry.backoff.ms", 0..=LONG, 100)?,
+        linger_ms: o.uint("linger.ms", 0..=LONG, 5)?,
+        batch_size: o.uint("batch.size", 1..=INT, 16_384)?,
+        app_send: o.choice("app.send", &SEND_MODES, SendMode::Callback)?,
+        app_on_failure: o.choice("app.on.failure", &ON_FAILURE, OnFailure::Log)?,
+    };
+    config.enable_idempotence = idempotence(&o, version, &config)?;
+    config.delivery_timeout_ms = delivery_timeout(&o, &config)?;
+    Ok(config)
+}
+
+/// `acks`: one of Kafka's strings, or the same as a number.
+fn acks(o: &Obj) -> Result<Acks> {
+    let Some(value) = o.get("acks") else {
+        return Ok(Acks::All);
+    };
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    ACKS.iter()
+        .find(|(name, _)| *name == text)
+        .map(|&(_, acks)| acks)
+        .ok_or_else(|| {
+            o.fail(
+                "acks",
+                format!(
+                    "must be one of \"all\", \"-1\", \"1\", \"0\" (or -1, 1, 0), got {}",
+                    describe(value)
+                ),
+            )
+        })
+}
+
+/// A setting the idempotent producer cannot live with, in Kafka's words.
+struct Conflict {
+    key: &'static str,
+    value: String,
+    kafka: String,
+    /// Kafka 4.0 refuses a large `max.in.flight` even when idempotence is only the default.
+    fatal_by_default: bool,
+}
+
+/// Whether idempotence is actually on, following `ProducerConfig`: an explicit `false` turns it
+/// off; an explicit `true` with a conflicting setting is refused; the default `true` quietly
+/// yields to a conflict (except where Kafka 4.0 made that an error too).
+fn idempotence(o: &Obj, version: KafkaVersion, config: &ProducerConfig) -> Result<bool> {
+    let explicit = o.opt_bool("enable.idempotence")?;
+    if explicit == Some(false) {
+        return Ok(false);
+    }
+    let conflicts = idempotence_conflicts(version, config);
+    if let Some(c) = conflicts
+        .iter()
+        .find(|c| explicit.is_some() || c.fatal_by_default)
+    {
+        return Err(idempotence_error(o, version, explicit.is_some(), c));
+    }
+    Ok(conflicts.is_empty())
+}
+
+/// Kafka's checks, in Kafka's order.
+fn idempotence_conflicts(version: KafkaVersion, config: &ProducerConfig) -> Vec<Conflict> {
+    let in_flight = config.max_in_flight_requests_per_connection;
+    let in_flight_message = if version.rejects_in_flight_above_5() {
+        format!(
+            "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. \
+             Current value is {in_flight}."
+        )
+    } else {
+        "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer.".to_string()
+    };
+    let checks = [
+        Conflict {
+            key: "retries",
+            value: "0".to_string(),
+            kafka: "Must set retries to non-zero when using the idempotent producer.".to_string(),
+            fatal_by_default: false,
+        },
+        Conflict {
+            key: "acks",
+            value: format!("\"{}\"", config.acks.as_kafka()),
+            kafka: "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee \
+                    idempotence."
+                .to_string(),
+            fatal_by_default: false,
+        },
+        Conflict {
+            key: "max.in.flight.requests.per.connection",
+            value: in_flight.to_string(),
+            kafka: in_flight_message,
+            fatal_by_default: version.rejects_in_flight_above_5(),
+        },
+    ];
+    let hits = [
+        config.retries == 0,
+        config.acks != Acks::All,
+        in_flight > IN_FLIGHT_FOR_IDEMPOTENCE,
+    ];
+    checks
+        .into_iter()
+        .zip(hits)
+        .filter(|&(_, hit)| hit)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+fn idempotence_error(
+    o: &Obj,
+    version: KafkaVersion,
+    explicit: bool,
+    c: &Conflict,
+) -> crate::ScenarioError {
+    let fix = format!("change `{}` or set `enable.idempotence` to false", c.key);
+    if explicit {
+        o.fail(
+            "enable.idempotence",
+            format!(
+                "is true, but `{}` is {}; Kafka refuses this (\"{}\"): {fix}",
+                c.key, c.value, c.kafka
+            ),
+        )
+    } else {
+        o.fail(
+            c.key,
+            format!(
+                "is {}, but the producer is idempotent by default and Kafka {version} refuses this (\"{}\"): {fix}",
+                c.value, c.kafka
+            ),
+        )
+    }
+}
+
+/// `KafkaProducer.configureDeliveryTimeout`: an explicit `delivery.timeout.ms` below
+/// `linger.ms` + `request.timeout.ms` is refused; the default is raised to that sum instead.
+fn delivery_timeout(o: &Obj, config: &ProducerConfig) -> Result<u64> {
+    // Kafka computes in ints: linger.ms is capped to INT, and so is the sum.
+    let floor = (config.linger_ms.min(INT) + config.request_timeout_ms).min(INT);
+    if config.delivery_timeout_ms >= floor {
+        return Ok(config.delivery_timeout_ms);
+    }
+    if !o.has("delivery.timeout.ms") {
+        return Ok(floor);
+    }
+    Err(o.fail(
+        "delivery.timeout.ms",
+        format!(
+            "is {}, below `linger.ms` + `request.timeout.ms` ({} + {} = {floor}); Kafka refuses this \
+             (\"delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms\")",
+            config.delivery_timeout_ms, config.linger_ms, config.request_timeout_ms
+        ),
+    ))
+}
+
+pub(super) fn consumer(top: &Obj) -> Result<ConsumerConfig> {
+    let o = open(top, &CONSUMER)?;
+    let group_id = o.string("group.id", "g1")?;
+    if group_id.is_empty() {
+        return Err(o.fail(
+            "group.id",
+            "must not be empty: the consumers need a group to commit offsets to",
+        ));
+    }
+    Ok(ConsumerConfig {
+        group_id,
+        enable_auto_commit: o.boolean("enable.auto.commit", true)?,
+        auto_commit_interval_ms: o.uint("auto.commit.interval.ms", 0..=INT, 5_000)?,
+        auto_offset_reset: o.choice("auto.offset.reset", &OFFSET_RESETS, OffsetReset::Latest)?,
+        max_poll_records: o.uint("max.poll.records", 1..=INT, 500)?,
+        max_poll_interval_ms: o.uint("max.poll.interval.ms", 1..=INT, 300_000)?,
+        session_timeout_ms: o.uint("session.timeout.ms", 1..=INT, 45_000)?,
+        app_processing: o.choice("app.processing", &PROCESSING, Processing::Sync)?,
+        app_workers: o.uint("app.workers", 1..=MAX_APP_WORKERS, 4)?,
+        app_process_ms: o.uint("app.process.ms", 0..=INT, 1)?,
+        app_commit: o.choice("app.commit", &COMMITS, CommitStrategy::None)?,
+    })
+}
+
+pub(super) fn workload(top: &Obj) -> Result<Workload> {
+    let o = open(top, &WORKLOAD)?;
+    Ok(Workload {
+        producers: o.uint("producers", 1..=9, 1)?,
+        consumers: o.uint("consumers", 0..=9, 1)?,
+        messages: o.uint("messages", 0..=MAX_MESSAGES, 1_000)?,
+        rate_per_sec: o.uint("rate_per_sec", 1..=MAX_RATE_PER_SEC, 1_000)?,
+        message_bytes: o.uint("message.bytes", 1..=MAX_MESSAGE_BYTES, 100)?,
+    })
+}
+
+pub(super) fn network(top: &Obj) -> Result<NetworkConfig> {
+    let o = open(top, &NETWORK)?;
+    let config = NetworkConfig {
+        latency_ms_min: o.uint("latency.ms.min", 0..=INT, 1)?,
+        latency_ms_max: o.uint("latency.ms.max", 0..=INT, 5)?,
+    };
+    if config.latency_ms_min > config.latency_ms_max {
+        return Err(o.fail(
+            "latency.ms.min",
+            format!(
+                "({}) must not exceed `latency.ms.max` ({})",
+                config.latency_ms_min, config.latency_ms_max
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn producer_of(
+        value: Value,
+        version: KafkaVersion,
+    ) -> std::result::Result<ProducerConfig, String> {
+        let file = json!({ "producer": value });
+        let top = Obj::top("x.json", &file)
+            .unwrap()
+            .check_keys(&["producer"], |_| None)
+            .unwrap();
+        producer(&top, version).map_err(|e| e.message)
+    }
+
+    fn idempotent(value: Value, version: KafkaVersion) -> std::result::Result<bool, String> {
+        producer_of(value, version).map(|p| p.enable_idempotence)
+    }
+
+    const V3_9: KafkaVersion = KafkaVersion::new(3, 9);
+    const V4_1: KafkaVersion = KafkaVersion::DEFAULT;
+
+    #[test]
+    fn idempotence_yields_quietly_unless_asked_for() {
+        assert_eq!(idempotent(json!({}), V4_1), Ok(true));
+        assert_eq!(idempotent(json!({"acks": "1"}), V4_1), Ok(false));
+        assert_eq!(idempotent(json!({"acks": 0}), V4_1), Ok(false));
+        assert_eq!(idempotent(json!({"retries": 0}), V4_1), Ok(false));
+        assert_eq!(
+            idempotent(json!({"acks": "-1", "enable.idempotence": false}), V4_1),
+            Ok(false)
+        );
+        assert_eq!(
+            idempotent(json!({"max.in.flight.requests.per.connection": 6}), V3_9),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn idempotence_asked_for_must_be_possible() {
+        let err = idempotent(json!({"acks": "1", "enable.idempotence": true}), V4_1).unwrap_err();
+        assert!(
+            err.starts_with("`producer.enable.idempotence` in x.json is true, but `acks` is \"1\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("Must set acks to all in order to use the idempotent producer"),
+            "{err}"
+        );
+        let err = idempotent(json!({"retries": 0, "enable.idempotence": true}), V4_1).unwrap_err();
+        assert!(err.contains("Must set retries to non-zero"), "{err}");
+        let err = idempotent(
+            json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": true}),
+            V3_9,
+        );
+        assert!(err
+            .unwrap_err()
+            .contains("Must set max.in.flight.requests.per.connection to at most 5"));
+    }
+
+    #[test]
+    fn kafka_4_refuses_large_in_flight_even_by_default() {
+        let err =
+            idempotent(json!({"max.in.flight.requests.per.connection": 6}), V4_1).unwrap_err();
+        assert!(err.starts_with("`producer.max.in.flight.requests.per.connection` in x.json is 6, but the producer is idempotent by default and Kafka 4.1 refuses this"), "{err}");
+        // Kafka checks in-flight even after acks already turned idempotence off.
+        assert!(idempotent(
+            json!({"acks": "1", "max.in.flight.requests.per.connection": 6}),
+            V4_1
+        )
+        .is_err());
+        let off = json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": false});
+        assert_eq!(idempotent(off, V4_1), Ok(false));
+    }
+
+    #[test]
+    fn delivery_timeout_follows_kafka() {
+        let err = producer_of(json!({"delivery.timeout.ms": 1000}), V4_1).unwrap_err();
+        assert_eq!(
+            err,
+            "`producer.delivery.timeout.ms` in x.json is 1000, below `linger.ms` + `request.timeout.ms` \
+             (5 + 30000 = 30005); Kafka refuses this (\"delivery.timeout.ms should be equal to or larger \
+             than linger.ms + request.timeout.ms\")"
+        );
+        // Not set: raised to the sum, with a warning in Kafka.
+        let p = producer_of(json!({"request.timeout.ms": 200000}), V4_1).unwrap();
+        assert_eq!(p.delivery_timeout_ms, 200_005);
+        let p = producer_of(json!({"linger.ms": LONG, "request.timeout.ms": 1}), V4_1).unwrap();
+        assert_eq!(p.delivery_timeout_ms, INT);
+    }
+
+    #[test]
+    fn acks_accepts_kafka_strings_and_numbers() {
+        for (value, want) in [
+            (json!("all"), Acks::All),
+            (json!("-1"), Acks::All),
+            (json!(-1), Acks::All),
+        ] {
+            assert_eq!(
+                producer_of(json!({ "acks": value, "enable.idempotence": true }), V4_1)
+                    .unwrap()
+                    .acks,
+                want
+            );
+        }
+        assert_eq!(
+            producer_of(json!({"acks": 1}), V4_1).unwrap().acks,
+            Acks::Leader
+        );
+        assert_eq!(
+            producer_of(json!({"acks": "0"}), V4_1).unwrap().acks,
+            Acks::None
+        );
+        for bad in [
+            json!("ALL"),
+            json!(2),
+            json!(1.0),
+            json!(true),
+            json!("one"),
+        ] {
+            let err = producer_of(json!({ "acks": bad }), V4_1).unwrap_err();
+            assert!(
+                err.starts_with(
+                    "`producer.acks` in x.json must be one of \"all\", \"-1\", \"1\", \"0\""
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn misplaced_keys_say_where_they_belong() {
+        assert_eq!(
+            placement_hint("min.insync.replicas", "broker").as_deref(),
+            Some("; `min.insync.replicas` belongs in `topic`")
+        );
+        assert_eq!(
+            placement_hint("acks", "").as_deref(),
+            Some("; `acks` belongs in `producer`")
+        );
+        assert_eq!(
+            placement_hint("producer.acks", "").as_deref(),
+            Some("; keys of `producer` go inside it: \"producer\": {\"acks\": …}")
+        );
+        assert_eq!(placement_hint("producer.acks", "producer"), None);
+        assert_eq!(placement_hint("nothing", ""), None);
+    }
+}
