@@ -112,6 +112,14 @@ impl Consumer {
         }
     }
 
+    fn on_metadata(&mut self, corr: u64, partitions: Vec<(u32, Option<u32>, u32)>) {
+        if self.metadata.on_response(&self.world, corr, partitions) {
+            // A partition without a known leader: ask again after the back-off.
+            let now = self.now_us();
+            self.timers.at(now.saturating_add(BACKOFF_MS.saturating_mul(1000)), Timer::OffsetFetch);
+        }
+    }
+
     fn publish_progress(&self) {
         let mut progress = self.world.consumers[self.id as usize - 1].lock().unwrap();
         for (&p, st) in &self.partitions {
@@ -315,20 +323,11 @@ impl Actor for Consumer {
     fn on_msg(&mut self, _from: NodeIdx, msg: Msg) {
         match msg {
             Msg::FetchResponse { corr, partition, result } => self.on_fetch_response(corr, partition, result),
-            Msg::MetadataResponse { corr, partitions } => {
-                if self.metadata.on_response(&self.world, corr, partitions) {
-                    let now = self.now_us();
-                    self.timers.at(now.saturating_add(BACKOFF_MS.saturating_mul(1000)), Timer::OffsetFetch);
-                }
-            }
+            Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
             Msg::OffsetFetchResponse { offsets, .. } => self.on_committed_offsets(offsets),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Fetch { corr, partition, .. } => self.on_fetch_response(corr, partition, Err(KafkaError::NetworkException)),
-                Msg::Metadata { corr } => {
-                    if self.metadata.on_timeout(&self.world, corr) {
-                        self.request_metadata();
-                    }
-                }
+                Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
                 _ => {}
             },
             Msg::PeerDown { peer } => {

@@ -228,8 +228,7 @@ impl Producer {
         let partitions: Vec<u32> = self.accumulator.keys().copied().collect();
         let mut need_metadata = false;
         for p in partitions {
-            loop {
-                let Some(head) = self.accumulator.get(&p).and_then(|q| q.front()) else { break };
+            while let Some(head) = self.accumulator.get(&p).and_then(|q| q.front()) {
                 if !head.closed || head.retry_at_us > now {
                     break;
                 }
@@ -381,11 +380,7 @@ impl Producer {
                 }
                 self.drain();
             }
-            Msg::Metadata { corr } => {
-                if self.metadata.on_timeout(&self.world, corr) {
-                    self.request_metadata();
-                }
-            }
+            Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
             _ => {}
         }
     }
