@@ -1,1 +1,52 @@
-fn main() {}
+//! The `losslab` command. `main` only parses the command line and hands it to the subcommand's
+//! module, which owns its arguments and returns an [`Status`]; so a new subcommand (`explore`,
+//! `chart`, `bench`) is one more variant of [`Command`] and one more module, and every
+//! subcommand speaks the same exit statuses.
+
+mod out;
+mod replay;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "losslab", version, about = "A deterministic simulation lab for Kafka's durability promises")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenario files, judge their expectations and explain every finding.
+    Replay(replay::Args),
+}
+
+/// The exit statuses of the `losslab replay` contract (scenario-format.md). Usage errors exit
+/// with 2 too: clap's own status for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Every expectation met.
+    Passed,
+    /// Some expectation not met.
+    NotMet,
+    /// Invalid input: a scenario file, a flag, or an output directory that cannot be written.
+    Invalid,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> ExitCode {
+        ExitCode::from(match status {
+            Status::Passed => 0,
+            Status::NotMet => 1,
+            Status::Invalid => 2,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let status = match Cli::parse().command {
+        Command::Replay(args) => replay::run(&args),
+    };
+    status.into()
+}

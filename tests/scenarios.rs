@@ -30,10 +30,7 @@ fn every_scenario_meets_its_expectations() {
         let scenario = Scenario::from_file(file).unwrap_or_else(|e| panic!("{e}"));
         let seeds: Vec<u64> = (scenario.seed..scenario.seed + SEEDS).collect();
         let runs = losslab_sim::run_seeds(&scenario, &seeds, jobs);
-        let verdicts: Vec<_> = runs
-            .iter()
-            .map(|r| check(&r.history, &r.final_state))
-            .collect();
+        let verdicts: Vec<_> = runs.iter().map(|r| check(&r.history, &r.final_state)).collect();
         let judgement = judge(&scenario.expect, verdicts.iter());
         for (class, want, met) in judgement.expectations() {
             if !met {
@@ -48,9 +45,5 @@ fn every_scenario_meets_its_expectations() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "unmet expectations:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "unmet expectations:\n{}", failures.join("\n"));
 }

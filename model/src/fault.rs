@@ -50,18 +50,40 @@ pub struct Target(pub Vec<NodeRef>);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
-    Crash { node: Target, mode: CrashMode },
-    Restart { node: Target },
-    Wipe { node: Target },
-    Pause { node: Target },
-    Resume { node: Target },
+    Crash {
+        node: Target,
+        mode: CrashMode,
+    },
+    Restart {
+        node: Target,
+    },
+    Wipe {
+        node: Target,
+    },
+    Pause {
+        node: Target,
+    },
+    Resume {
+        node: Target,
+    },
     /// Drops every message from a node of `from` to a node of `to`, and back unless `oneway`.
-    Cut { from: Target, to: Target, oneway: bool },
-    Isolate { node: Target },
+    Cut {
+        from: Target,
+        to: Target,
+        oneway: bool,
+    },
+    Isolate {
+        node: Target,
+    },
     /// Restores the named cut (`None`: every cut).
-    Heal { between: Option<(Target, Target)> },
+    Heal {
+        between: Option<(Target, Target)>,
+    },
     /// An operator-requested leader election (`kafka-leader-election`).
-    Elect { partition: u32, unclean: bool },
+    Elect {
+        partition: u32,
+        unclean: bool,
+    },
 }
 
 impl Action {

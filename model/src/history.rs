@@ -116,42 +116,119 @@ pub enum ElectionKind {
 pub enum EventKind {
     // ---- the application and the producer client ----
     /// The app handed `msg` to `send()`.
-    Send { msg: MsgId, partition: u32 },
+    Send {
+        msg: MsgId,
+        partition: u32,
+    },
     /// The client sent a produce request for a batch (`attempt` 1 is the first try).
-    ProduceRequest { broker: u32, partition: u32, batch: u64, attempt: u32, msgs: Vec<MsgId> },
+    ProduceRequest {
+        broker: u32,
+        partition: u32,
+        batch: u64,
+        attempt: u32,
+        msgs: Vec<MsgId>,
+    },
     /// The client learned the batch succeeded (`base_offset` is `None` for `acks=0`).
     /// `app_notified` is false when the app does not look (fire-and-forget).
-    Acked { partition: u32, batch: u64, base_offset: Option<u64>, msgs: Vec<MsgId>, app_notified: bool },
+    Acked {
+        partition: u32,
+        batch: u64,
+        base_offset: Option<u64>,
+        msgs: Vec<MsgId>,
+        app_notified: bool,
+    },
     /// The client gave the batch up with `error`; the records may still have been stored.
-    Failed { partition: u32, batch: u64, error: String, msgs: Vec<MsgId>, app_notified: bool },
+    Failed {
+        partition: u32,
+        batch: u64,
+        error: String,
+        msgs: Vec<MsgId>,
+        app_notified: bool,
+    },
     /// A produce request's answer was an error the client retries, or did not come in time.
-    ProduceRetry { partition: u32, batch: u64, attempt: u32, error: String },
+    ProduceRetry {
+        partition: u32,
+        batch: u64,
+        attempt: u32,
+        error: String,
+    },
     /// The producer process died with these records sent to `send()` but not yet acknowledged.
-    ProducerLost { msgs: Vec<MsgId> },
+    ProducerLost {
+        msgs: Vec<MsgId>,
+    },
 
     // ---- replicas ----
     /// A replica appended records at `base_offset..` stamped with `leader_epoch`.
-    Append { broker: u32, partition: u32, base_offset: u64, leader_epoch: u32, msgs: Vec<MsgId>, as_leader: bool },
+    Append {
+        broker: u32,
+        partition: u32,
+        base_offset: u64,
+        leader_epoch: u32,
+        msgs: Vec<MsgId>,
+        as_leader: bool,
+    },
     /// A replica's high watermark moved to `hw`.
-    HighWatermark { broker: u32, partition: u32, hw: u64 },
+    HighWatermark {
+        broker: u32,
+        partition: u32,
+        hw: u64,
+    },
     /// A replica removed `removed` (offset, record) from its log, leaving `to_offset` as its LEO.
-    Truncate { broker: u32, partition: u32, to_offset: u64, removed: Vec<(u64, MsgId)>, reason: TruncateReason },
+    Truncate {
+        broker: u32,
+        partition: u32,
+        to_offset: u64,
+        removed: Vec<(u64, MsgId)>,
+        reason: TruncateReason,
+    },
     /// A leader rejected a write because the ISR is smaller than `min.insync.replicas`.
-    NotEnoughReplicas { broker: u32, partition: u32, isr: Vec<u32>, after_append: bool },
+    NotEnoughReplicas {
+        broker: u32,
+        partition: u32,
+        isr: Vec<u32>,
+        after_append: bool,
+    },
     /// A replica became leader or follower of `leader_epoch`.
-    BecameLeader { broker: u32, partition: u32, leader_epoch: u32 },
-    BecameFollower { broker: u32, partition: u32, leader: Option<u32>, leader_epoch: u32 },
+    BecameLeader {
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+    },
+    BecameFollower {
+        broker: u32,
+        partition: u32,
+        leader: Option<u32>,
+        leader_epoch: u32,
+    },
 
     // ---- disks ----
     /// Everything below `durable_offset` of the partition is on the platter.
-    Flush { broker: u32, partition: u32, durable_offset: u64, by: String },
+    Flush {
+        broker: u32,
+        partition: u32,
+        durable_offset: u64,
+        by: String,
+    },
     /// Power loss dropped the page cache: the log of `partition` now ends at `durable_offset`;
     /// `lost` are the records that were only in the page cache.
-    PageCacheLost { broker: u32, partition: u32, durable_offset: u64, lost: Vec<(u64, MsgId)> },
+    PageCacheLost {
+        broker: u32,
+        partition: u32,
+        durable_offset: u64,
+        lost: Vec<(u64, MsgId)>,
+    },
     /// A restarted broker recovered its log from disk.
-    Recovered { broker: u32, partition: u32, log_end_offset: u64, hw_checkpoint: u64 },
+    Recovered {
+        broker: u32,
+        partition: u32,
+        log_end_offset: u64,
+        hw_checkpoint: u64,
+    },
     /// The broker's disk was replaced by an empty one.
-    Wiped { broker: u32, lost: Vec<(u32, u64)> },
+    Wiped {
+        broker: u32,
+        lost: Vec<(u32, u64)>,
+    },
 
     // ---- the controller ----
     /// The controller's record of a partition changed.
@@ -165,30 +242,76 @@ pub enum EventKind {
         cause: String,
     },
     /// A leader election.
-    Election { partition: u32, leader: Option<u32>, leader_epoch: u32, kind: ElectionKind, isr: Vec<u32> },
+    Election {
+        partition: u32,
+        leader: Option<u32>,
+        leader_epoch: u32,
+        kind: ElectionKind,
+        isr: Vec<u32>,
+    },
     /// The controller fenced a broker (missed heartbeats, or a new incarnation registered).
-    Fenced { broker: u32, reason: String },
+    Fenced {
+        broker: u32,
+        reason: String,
+    },
     /// The controller accepted a broker's registration / heartbeat after it was fenced.
-    Unfenced { broker: u32 },
+    Unfenced {
+        broker: u32,
+    },
 
     // ---- the consumer group ----
-    Polled { consumer: u32, partition: u32, offsets: (u64, u64) },
-    Processed { consumer: u32, partition: u32, offset: u64, msg: MsgId },
-    Committed { consumer: u32, partition: u32, offset: u64 },
+    Polled {
+        consumer: u32,
+        partition: u32,
+        offsets: (u64, u64),
+    },
+    Processed {
+        consumer: u32,
+        partition: u32,
+        offset: u64,
+        msg: MsgId,
+    },
+    Committed {
+        consumer: u32,
+        partition: u32,
+        offset: u64,
+    },
 
     // ---- faults (the nemesis) ----
     /// Fault step `step` (0-based) fired; `detail` says what it did to whom.
-    Step { step: usize, action: String, detail: String },
-    Crash { node: NodeName, mode: crate::fault::CrashMode },
-    Restart { node: NodeName },
-    Pause { node: NodeName },
-    Resume { node: NodeName },
-    Cut { from: Vec<NodeName>, to: Vec<NodeName>, oneway: bool },
-    Heal { all: bool },
+    Step {
+        step: usize,
+        action: String,
+        detail: String,
+    },
+    Crash {
+        node: NodeName,
+        mode: crate::fault::CrashMode,
+    },
+    Restart {
+        node: NodeName,
+    },
+    Pause {
+        node: NodeName,
+    },
+    Resume {
+        node: NodeName,
+    },
+    Cut {
+        from: Vec<NodeName>,
+        to: Vec<NodeName>,
+        oneway: bool,
+    },
+    Heal {
+        all: bool,
+    },
     /// The workload is done and every step fired: the final phase starts.
     FinalPhase,
     /// The final phase converged (or not, then the run is stuck).
-    Converged { ok: bool, detail: String },
+    Converged {
+        ok: bool,
+        detail: String,
+    },
 }
 
 /// One event: when (simulated microseconds since the start), where, what.

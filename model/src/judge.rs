@@ -36,9 +36,7 @@ pub struct Judgement {
 impl Judgement {
     /// The judged classes only: `(class, want, met)`, in class order.
     pub fn expectations(&self) -> impl Iterator<Item = (FindingClass, Expectation, bool)> + '_ {
-        self.classes
-            .iter()
-            .filter_map(|(&class, j)| Some((class, j.want?, j.met?)))
+        self.classes.iter().filter_map(|(&class, j)| Some((class, j.want?, j.met?)))
     }
 
     /// How many named expectations do not hold.
@@ -61,39 +59,19 @@ pub fn judge<'a>(expect: &Expect, verdicts: impl IntoIterator<Item = &'a Verdict
     let verdicts: Vec<&Verdict> = verdicts.into_iter().collect();
     let classes: BTreeMap<FindingClass, ClassJudgement> = FindingClass::ALL
         .into_iter()
-        .map(|class| {
-            (
-                class,
-                judge_class(expect.get(&class).copied(), class, &verdicts),
-            )
-        })
+        .map(|class| (class, judge_class(expect.get(&class).copied(), class, &verdicts)))
         .collect();
     let passed = classes.values().all(|j| j.met != Some(false));
-    Judgement {
-        seeds: verdicts.len(),
-        classes,
-        passed,
-    }
+    Judgement { seeds: verdicts.len(), classes, passed }
 }
 
-fn judge_class(
-    want: Option<Expectation>,
-    class: FindingClass,
-    verdicts: &[&Verdict],
-) -> ClassJudgement {
-    let seeds_showing = verdicts
-        .iter()
-        .filter(|v| class_count(v, class) > 0)
-        .count();
+fn judge_class(want: Option<Expectation>, class: FindingClass, verdicts: &[&Verdict]) -> ClassJudgement {
+    let seeds_showing = verdicts.iter().filter(|v| class_count(v, class) > 0).count();
     let met = want.map(|want| match want {
         Expectation::Some => seeds_showing > 0,
         Expectation::None => seeds_showing == 0,
     });
-    ClassJudgement {
-        want,
-        seeds_showing,
-        met,
-    }
+    ClassJudgement { want, seeds_showing, met }
 }
 
 #[cfg(test)]
@@ -104,17 +82,9 @@ mod tests {
     fn verdict_with(classes: &[FindingClass]) -> Verdict {
         let findings = classes
             .iter()
-            .map(|&class| Finding {
-                class,
-                message: None,
-                partition: Some(0),
-                explanation: String::new(),
-            })
+            .map(|&class| Finding { class, message: None, partition: Some(0), explanation: String::new() })
             .collect();
-        Verdict {
-            findings,
-            ..Verdict::default()
-        }
+        Verdict { findings, ..Verdict::default() }
     }
 
     fn expect(pairs: &[(FindingClass, Expectation)]) -> Expect {
@@ -124,10 +94,7 @@ mod tests {
     #[test]
     fn some_holds_when_one_seed_shows_the_class() {
         let seeds = [verdict_with(&[]), verdict_with(&[FindingClass::LostAcked])];
-        let j = judge(
-            &expect(&[(FindingClass::LostAcked, Expectation::Some)]),
-            &seeds,
-        );
+        let j = judge(&expect(&[(FindingClass::LostAcked, Expectation::Some)]), &seeds);
         assert!(j.passed);
         assert_eq!(j.classes[&FindingClass::LostAcked].seeds_showing, 1);
         assert_eq!(j.classes[&FindingClass::LostAcked].met, Some(true));
@@ -136,10 +103,7 @@ mod tests {
     #[test]
     fn some_fails_when_no_seed_shows_the_class() {
         let seeds = [verdict_with(&[]), verdict_with(&[FindingClass::LostFailed])];
-        let j = judge(
-            &expect(&[(FindingClass::LostAcked, Expectation::Some)]),
-            &seeds,
-        );
+        let j = judge(&expect(&[(FindingClass::LostAcked, Expectation::Some)]), &seeds);
         assert!(!j.passed);
         assert_eq!(j.unmet(), 1);
     }
@@ -147,10 +111,7 @@ mod tests {
     #[test]
     fn none_fails_when_any_seed_shows_the_class() {
         let seeds = [verdict_with(&[]), verdict_with(&[FindingClass::Duplicated])];
-        let j = judge(
-            &expect(&[(FindingClass::Duplicated, Expectation::None)]),
-            &seeds,
-        );
+        let j = judge(&expect(&[(FindingClass::Duplicated, Expectation::None)]), &seeds);
         assert!(!j.passed);
         assert_eq!(j.classes[&FindingClass::Duplicated].met, Some(false));
     }
@@ -158,10 +119,7 @@ mod tests {
     #[test]
     fn none_holds_when_no_seed_shows_the_class() {
         let seeds = [verdict_with(&[FindingClass::LostFailed]), verdict_with(&[])];
-        let j = judge(
-            &expect(&[(FindingClass::LostAcked, Expectation::None)]),
-            &seeds,
-        );
+        let j = judge(&expect(&[(FindingClass::LostAcked, Expectation::None)]), &seeds);
         assert!(j.passed);
     }
 
@@ -171,10 +129,7 @@ mod tests {
         let j = judge(&Expect::new(), &seeds);
         assert!(j.passed);
         let stuck = j.classes[&FindingClass::Stuck];
-        assert_eq!(
-            (stuck.want, stuck.met, stuck.seeds_showing),
-            (None, None, 1)
-        );
+        assert_eq!((stuck.want, stuck.met, stuck.seeds_showing), (None, None, 1));
         assert_eq!(j.expectations().count(), 0);
         assert_eq!(j.classes.len(), FindingClass::ALL.len());
     }
@@ -182,10 +137,8 @@ mod tests {
     #[test]
     fn every_expectation_must_hold_to_pass() {
         let seeds = [verdict_with(&[FindingClass::LostAcked])];
-        let want = expect(&[
-            (FindingClass::LostAcked, Expectation::Some),
-            (FindingClass::Divergence, Expectation::Some),
-        ]);
+        let want =
+            expect(&[(FindingClass::LostAcked, Expectation::Some), (FindingClass::Divergence, Expectation::Some)]);
         let j = judge(&want, &seeds);
         assert!(!j.passed);
         let judged: Vec<_> = j.expectations().collect();
@@ -204,19 +157,14 @@ mod tests {
         v.counts.insert("lost_acked".into(), 3);
         assert_eq!(class_count(&v, FindingClass::LostAcked), 3);
         assert_eq!(class_count(&v, FindingClass::Duplicated), 0);
-        let j = judge(
-            &expect(&[(FindingClass::LostAcked, Expectation::Some)]),
-            [&v],
-        );
+        let j = judge(&expect(&[(FindingClass::LostAcked, Expectation::Some)]), [&v]);
         assert!(j.passed);
     }
 
     #[test]
     fn no_seeds_means_nothing_was_shown() {
-        let want = expect(&[
-            (FindingClass::LostAcked, Expectation::Some),
-            (FindingClass::Duplicated, Expectation::None),
-        ]);
+        let want =
+            expect(&[(FindingClass::LostAcked, Expectation::Some), (FindingClass::Duplicated, Expectation::None)]);
         let j = judge(&want, std::iter::empty());
         assert_eq!(j.seeds, 0);
         assert_eq!(j.unmet(), 1);

@@ -50,10 +50,7 @@ mod tests {
         assert_eq!(closest("linger_ms", PRODUCER), Some("linger.ms"));
         assert_eq!(closest("Linger.Ms", PRODUCER), Some("linger.ms"));
         assert_eq!(closest("retires", PRODUCER), Some("retries"));
-        assert_eq!(
-            closest("request.timeout", PRODUCER),
-            Some("request.timeout.ms")
-        );
+        assert_eq!(closest("request.timeout", PRODUCER), Some("request.timeout.ms"));
     }
 
     #[test]

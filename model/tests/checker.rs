@@ -3,8 +3,7 @@
 //! checks the verdict and that the explanation names the cause.
 
 use losslab_model::history::{
-    ElectionKind, Event, EventKind, FinalPartition, FinalReplica, FinalState, History, MsgId,
-    NodeName, TruncateReason,
+    ElectionKind, Event, EventKind, FinalPartition, FinalReplica, FinalState, History, MsgId, NodeName, TruncateReason,
 };
 use losslab_model::{check, CrashMode, Finding, FindingClass, Verdict};
 
@@ -36,15 +35,8 @@ impl Run {
         history.meta.scenario = "test".into();
         history.meta.kafka_version = "4.1".into();
         history.meta.producers = 1;
-        history.meta.settings = settings
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Run {
-            history,
-            final_state: FinalState::default(),
-            now_us: 0,
-        }
+        history.meta.settings = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Run { history, final_state: FinalState::default(), now_us: 0 }
     }
 
     fn with_consumers(mut self, consumers: u32) -> Run {
@@ -59,11 +51,7 @@ impl Run {
     }
 
     fn record(&mut self, node: NodeName, kind: EventKind) -> &mut Run {
-        self.history.events.push(Event {
-            t_us: self.now_us,
-            node,
-            kind,
-        });
+        self.history.events.push(Event { t_us: self.now_us, node, kind });
         self
     }
 
@@ -77,70 +65,30 @@ impl Run {
     }
 
     fn request(&mut self, broker: u32, batch: u64, attempt: u32, msgs: &[MsgId]) -> &mut Run {
-        let kind = EventKind::ProduceRequest {
-            broker,
-            partition: 0,
-            batch,
-            attempt,
-            msgs: msgs.to_vec(),
-        };
+        let kind = EventKind::ProduceRequest { broker, partition: 0, batch, attempt, msgs: msgs.to_vec() };
         self.record(P1, kind)
     }
 
     fn retry(&mut self, batch: u64, attempt: u32, error: &str) -> &mut Run {
-        let kind = EventKind::ProduceRetry {
-            partition: 0,
-            batch,
-            attempt,
-            error: error.into(),
-        };
+        let kind = EventKind::ProduceRetry { partition: 0, batch, attempt, error: error.into() };
         self.record(P1, kind)
     }
 
-    fn ack(
-        &mut self,
-        batch: u64,
-        base_offset: Option<u64>,
-        msgs: &[MsgId],
-        app_notified: bool,
-    ) -> &mut Run {
-        let kind = EventKind::Acked {
-            partition: 0,
-            batch,
-            base_offset,
-            msgs: msgs.to_vec(),
-            app_notified,
-        };
+    fn ack(&mut self, batch: u64, base_offset: Option<u64>, msgs: &[MsgId], app_notified: bool) -> &mut Run {
+        let kind = EventKind::Acked { partition: 0, batch, base_offset, msgs: msgs.to_vec(), app_notified };
         self.record(P1, kind)
     }
 
     fn fail(&mut self, batch: u64, error: &str, msgs: &[MsgId]) -> &mut Run {
-        let kind = EventKind::Failed {
-            partition: 0,
-            batch,
-            error: error.into(),
-            msgs: msgs.to_vec(),
-            app_notified: true,
-        };
+        let kind =
+            EventKind::Failed { partition: 0, batch, error: error.into(), msgs: msgs.to_vec(), app_notified: true };
         self.record(P1, kind)
     }
 
     // replicas, disks and the controller
 
-    fn elect(
-        &mut self,
-        leader: Option<u32>,
-        leader_epoch: u32,
-        kind: ElectionKind,
-        isr: &[u32],
-    ) -> &mut Run {
-        let kind = EventKind::Election {
-            partition: 0,
-            leader,
-            leader_epoch,
-            kind,
-            isr: isr.to_vec(),
-        };
+    fn elect(&mut self, leader: Option<u32>, leader_epoch: u32, kind: ElectionKind, isr: &[u32]) -> &mut Run {
+        let kind = EventKind::Election { partition: 0, leader, leader_epoch, kind, isr: isr.to_vec() };
         self.record(NodeName::Controller, kind)
     }
 
@@ -165,71 +113,30 @@ impl Run {
         msgs: &[MsgId],
         as_leader: bool,
     ) -> &mut Run {
-        let kind = EventKind::Append {
-            broker,
-            partition: 0,
-            base_offset,
-            leader_epoch,
-            msgs: msgs.to_vec(),
-            as_leader,
-        };
+        let kind =
+            EventKind::Append { broker, partition: 0, base_offset, leader_epoch, msgs: msgs.to_vec(), as_leader };
         self.record(NodeName::Broker(broker), kind)
     }
 
-    fn truncate(
-        &mut self,
-        broker: u32,
-        to_offset: u64,
-        removed: &[MsgId],
-        reason: TruncateReason,
-    ) -> &mut Run {
-        let removed = removed
-            .iter()
-            .enumerate()
-            .map(|(i, &msg)| (to_offset + i as u64, msg))
-            .collect();
-        let kind = EventKind::Truncate {
-            broker,
-            partition: 0,
-            to_offset,
-            removed,
-            reason,
-        };
+    fn truncate(&mut self, broker: u32, to_offset: u64, removed: &[MsgId], reason: TruncateReason) -> &mut Run {
+        let removed = removed.iter().enumerate().map(|(i, &msg)| (to_offset + i as u64, msg)).collect();
+        let kind = EventKind::Truncate { broker, partition: 0, to_offset, removed, reason };
         self.record(NodeName::Broker(broker), kind)
     }
 
     fn flush(&mut self, broker: u32, durable_offset: u64) -> &mut Run {
-        let kind = EventKind::Flush {
-            broker,
-            partition: 0,
-            durable_offset,
-            by: "os writeback".into(),
-        };
+        let kind = EventKind::Flush { broker, partition: 0, durable_offset, by: "os writeback".into() };
         self.record(NodeName::Broker(broker), kind)
     }
 
     fn page_cache_lost(&mut self, broker: u32, durable_offset: u64, lost: &[MsgId]) -> &mut Run {
-        let lost = lost
-            .iter()
-            .enumerate()
-            .map(|(i, &msg)| (durable_offset + i as u64, msg))
-            .collect();
-        let kind = EventKind::PageCacheLost {
-            broker,
-            partition: 0,
-            durable_offset,
-            lost,
-        };
+        let lost = lost.iter().enumerate().map(|(i, &msg)| (durable_offset + i as u64, msg)).collect();
+        let kind = EventKind::PageCacheLost { broker, partition: 0, durable_offset, lost };
         self.record(NodeName::Broker(broker), kind)
     }
 
     fn not_enough_replicas(&mut self, broker: u32, isr: &[u32]) -> &mut Run {
-        let kind = EventKind::NotEnoughReplicas {
-            broker,
-            partition: 0,
-            isr: isr.to_vec(),
-            after_append: false,
-        };
+        let kind = EventKind::NotEnoughReplicas { broker, partition: 0, isr: isr.to_vec(), after_append: false };
         self.record(NodeName::Broker(broker), kind)
     }
 
@@ -246,50 +153,22 @@ impl Run {
     // the consumer group
 
     fn poll(&mut self, consumer: u32, from: u64, to: u64) -> &mut Run {
-        self.record(
-            NodeName::Consumer(consumer),
-            EventKind::Polled {
-                consumer,
-                partition: 0,
-                offsets: (from, to),
-            },
-        )
+        self.record(NodeName::Consumer(consumer), EventKind::Polled { consumer, partition: 0, offsets: (from, to) })
     }
 
     fn process(&mut self, consumer: u32, offset: u64, msg: MsgId) -> &mut Run {
-        self.record(
-            NodeName::Consumer(consumer),
-            EventKind::Processed {
-                consumer,
-                partition: 0,
-                offset,
-                msg,
-            },
-        )
+        self.record(NodeName::Consumer(consumer), EventKind::Processed { consumer, partition: 0, offset, msg })
     }
 
     fn commit(&mut self, consumer: u32, offset: u64) -> &mut Run {
-        self.record(
-            NodeName::Consumer(consumer),
-            EventKind::Committed {
-                consumer,
-                partition: 0,
-                offset,
-            },
-        )
+        self.record(NodeName::Consumer(consumer), EventKind::Committed { consumer, partition: 0, offset })
     }
 
     // the end
 
     /// Partition 0 ends with `leader` holding `log` below its high watermark, and every broker
     /// of `replicas` holding the same.
-    fn final_log(
-        &mut self,
-        leader: u32,
-        leader_epoch: u32,
-        log: &[MsgId],
-        replicas: &[u32],
-    ) -> &mut Run {
+    fn final_log(&mut self, leader: u32, leader_epoch: u32, log: &[MsgId], replicas: &[u32]) -> &mut Run {
         let replicas = replicas
             .iter()
             .map(|&broker| FinalReplica {
@@ -316,39 +195,24 @@ impl Run {
 }
 
 fn of_class(verdict: &Verdict, class: FindingClass) -> Vec<&Finding> {
-    verdict
-        .findings
-        .iter()
-        .filter(|f| f.class == class)
-        .collect()
+    verdict.findings.iter().filter(|f| f.class == class).collect()
 }
 
 /// The only finding of `class`, with every other class empty.
 fn only(verdict: &Verdict, class: FindingClass) -> Vec<Finding> {
-    let others: Vec<&Finding> = verdict
-        .findings
-        .iter()
-        .filter(|f| f.class != class)
-        .collect();
+    let others: Vec<&Finding> = verdict.findings.iter().filter(|f| f.class != class).collect();
     assert!(others.is_empty(), "unexpected findings: {others:#?}");
     of_class(verdict, class).into_iter().cloned().collect()
 }
 
 fn assert_mentions(finding: &Finding, words: &[&str]) {
     for word in words {
-        assert!(
-            finding.explanation.contains(word),
-            "`{word}` missing from: {}",
-            finding.explanation
-        );
+        assert!(finding.explanation.contains(word), "`{word}` missing from: {}", finding.explanation);
     }
 }
 
 fn leader_epoch(leader: u32, leader_epoch: u32) -> TruncateReason {
-    TruncateReason::LeaderEpoch {
-        leader,
-        leader_epoch,
-    }
+    TruncateReason::LeaderEpoch { leader, leader_epoch }
 }
 
 // ---- lost_acked ----
@@ -357,21 +221,15 @@ fn leader_epoch(leader: u32, leader_epoch: u32) -> TruncateReason {
 fn acks1_leader_crash_loses_what_only_the_leader_had() {
     let mut run = Run::new(&[("acks", "1"), ("min.insync.replicas", "1")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2, 3]);
-    run.at(1000)
-        .send(&p1(0, 1))
-        .request(1, 1, 1, &p1(0, 1))
-        .append(1, 0, 1, &p1(0, 1), true);
-    run.at(1010)
-        .append(2, 0, 1, &p1(0, 1), false)
-        .append(3, 0, 1, &p1(0, 1), false);
+    run.at(1000).send(&p1(0, 1)).request(1, 1, 1, &p1(0, 1)).append(1, 0, 1, &p1(0, 1), true);
+    run.at(1010).append(2, 0, 1, &p1(0, 1), false).append(3, 0, 1, &p1(0, 1), false);
     run.at(1020).ack(1, Some(0), &p1(0, 1), true);
     // p1#2 is acknowledged by b1 alone; b1 crashes before the followers fetch it.
     run.at(1200).send(&p1(2, 2)).request(1, 2, 1, &p1(2, 2));
     run.at(1203).append(1, 2, 1, &p1(2, 2), true);
     run.at(1204).ack(2, Some(2), &p1(2, 2), true);
     run.at(1210).crash(B1, CrashMode::Process);
-    run.at(10_200)
-        .elect(Some(2), 2, ElectionKind::Clean, &[2, 3]);
+    run.at(10_200).elect(Some(2), 2, ElectionKind::Clean, &[2, 3]);
     run.at(15_000).restart(B1);
     run.at(15_012).truncate(1, 2, &p1(2, 2), leader_epoch(2, 2));
     run.final_log(2, 2, &p1(0, 1), &[1, 2, 3]);
@@ -404,15 +262,9 @@ fn acks1_leader_crash_loses_what_only_the_leader_had() {
 
 #[test]
 fn power_loss_takes_acknowledged_records_still_in_the_page_cache() {
-    let mut run = Run::new(&[
-        ("acks", "all"),
-        ("log.flush.interval.messages", "9223372036854775807"),
-    ]);
+    let mut run = Run::new(&[("acks", "all"), ("log.flush.interval.messages", "9223372036854775807")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
-    run.at(100)
-        .send(&p1(0, 3))
-        .request(1, 1, 1, &p1(0, 3))
-        .append(1, 0, 1, &p1(0, 3), true);
+    run.at(100).send(&p1(0, 3)).request(1, 1, 1, &p1(0, 3)).append(1, 0, 1, &p1(0, 3), true);
     run.at(110).ack(1, Some(0), &p1(0, 3), true);
     run.at(500).flush(1, 2);
     run.at(2000).crash(B1, CrashMode::Power);
@@ -435,11 +287,7 @@ fn power_loss_takes_acknowledged_records_still_in_the_page_cache() {
         ],
     );
     // The power cut is told once, as the loss of the page cache.
-    assert!(
-        !lost[1].explanation.contains("crashed (power)"),
-        "{}",
-        lost[1].explanation
-    );
+    assert!(!lost[1].explanation.contains("crashed (power)"), "{}", lost[1].explanation);
 }
 
 #[test]
@@ -447,15 +295,9 @@ fn a_shrunk_isr_and_a_wiped_disk_lose_an_acks_all_record() {
     let mut run = Run::new(&[("acks", "all"), ("min.insync.replicas", "1")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
     run.at(3000).isr_change(&[1], "b2 fell behind");
-    run.at(4000)
-        .send(&p1(0, 0))
-        .append(1, 0, 1, &p1(0, 0), true)
-        .ack(1, Some(0), &p1(0, 0), true);
+    run.at(4000).send(&p1(0, 0)).append(1, 0, 1, &p1(0, 0), true).ack(1, Some(0), &p1(0, 0), true);
     run.at(4100).crash(B1, CrashMode::Power);
-    let wiped = EventKind::Wiped {
-        broker: 1,
-        lost: vec![(0, 0)],
-    };
+    let wiped = EventKind::Wiped { broker: 1, lost: vec![(0, 0)] };
     run.at(4200).record(B1, wiped);
     run.at(6000).elect(Some(2), 2, ElectionKind::Unclean, &[1]);
     run.final_log(2, 2, &[], &[1, 2]);
@@ -478,20 +320,17 @@ fn kip101_a_follower_truncates_to_its_high_watermark_and_is_elected() {
     let mut run = Run::new(&[("acks", "all"), ("min.insync.replicas", "1")]);
     run.history.meta.kafka_version = "0.10".into();
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
-    run.at(100)
-        .send(&p1(0, 1))
-        .append(1, 0, 1, &p1(0, 1), true)
-        .append(2, 0, 1, &p1(0, 1), false)
-        .ack(1, Some(0), &p1(0, 1), true);
+    run.at(100).send(&p1(0, 1)).append(1, 0, 1, &p1(0, 1), true).append(2, 0, 1, &p1(0, 1), false).ack(
+        1,
+        Some(0),
+        &p1(0, 1),
+        true,
+    );
     run.at(200).crash(B2, CrashMode::Process);
-    run.at(300)
-        .restart(B2)
-        .truncate(2, 1, &p1(1, 1), TruncateReason::HighWatermark);
+    run.at(300).restart(B2).truncate(2, 1, &p1(1, 1), TruncateReason::HighWatermark);
     run.at(400).crash(B1, CrashMode::Process);
     run.at(500).elect(Some(2), 2, ElectionKind::Clean, &[2]);
-    run.at(900)
-        .restart(B1)
-        .truncate(1, 1, &p1(1, 1), leader_epoch(2, 2));
+    run.at(900).restart(B1).truncate(1, 1, &p1(1, 1), leader_epoch(2, 2));
     run.final_log(2, 2, &p1(0, 0), &[1, 2]);
 
     let lost = only(&run.check(), FindingClass::LostAcked);
@@ -516,15 +355,10 @@ fn kip101_a_follower_truncates_to_its_high_watermark_and_is_elected() {
 fn fire_and_forget_loses_records_the_app_never_hears_about() {
     let mut run = Run::new(&[("acks", "1"), ("app.send", "fire-and-forget")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
-    run.at(100)
-        .send(&p1(0, 0))
-        .append(1, 0, 1, &p1(0, 0), true)
-        .ack(1, Some(0), &p1(0, 0), false);
+    run.at(100).send(&p1(0, 0)).append(1, 0, 1, &p1(0, 0), true).ack(1, Some(0), &p1(0, 0), false);
     run.at(200).crash(B1, CrashMode::Process);
     run.at(300).elect(Some(2), 2, ElectionKind::Clean, &[2]);
-    run.at(900)
-        .restart(B1)
-        .truncate(1, 0, &p1(0, 0), leader_epoch(2, 2));
+    run.at(900).restart(B1).truncate(1, 0, &p1(0, 0), leader_epoch(2, 2));
     run.final_log(2, 2, &[], &[1, 2]);
 
     let verdict = run.check();
@@ -549,10 +383,7 @@ fn acks0_records_that_never_reached_a_broker_go_unnoticed() {
     let mut run = Run::new(&[("acks", "0"), ("app.send", "fire-and-forget")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
     run.at(100).crash(B1, CrashMode::Process);
-    run.at(120)
-        .send(&p1(0, 0))
-        .request(1, 1, 1, &p1(0, 0))
-        .ack(1, None, &p1(0, 0), false);
+    run.at(120).send(&p1(0, 0)).request(1, 1, 1, &p1(0, 0)).ack(1, None, &p1(0, 0), false);
     run.at(900).restart(B1);
     run.final_log(1, 1, &[], &[1]);
 
@@ -572,9 +403,7 @@ fn records_held_by_a_crashed_producer_are_lost_unnoticed() {
     let mut run = Run::new(&[("acks", "all"), ("linger.ms", "5")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2, 3]);
     run.at(1000).send(&p1(0, 2));
-    run.at(1500)
-        .crash(P1, CrashMode::Process)
-        .record(P1, EventKind::ProducerLost { msgs: p1(0, 2) });
+    run.at(1500).crash(P1, CrashMode::Process).record(P1, EventKind::ProducerLost { msgs: p1(0, 2) });
     run.final_log(1, 1, &[], &[1, 2, 3]);
 
     let lost = only(&run.check(), FindingClass::LostUnnoticed);
@@ -595,14 +424,9 @@ fn records_held_by_a_crashed_producer_are_lost_unnoticed() {
 fn a_write_refused_for_lack_of_replicas_fails_and_the_app_is_told() {
     let mut run = Run::new(&[("acks", "all"), ("min.insync.replicas", "3")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
-    run.at(100)
-        .send(&p1(0, 0))
-        .request(1, 1, 1, &p1(0, 0))
-        .not_enough_replicas(1, &[1, 2]);
+    run.at(100).send(&p1(0, 0)).request(1, 1, 1, &p1(0, 0)).not_enough_replicas(1, &[1, 2]);
     run.at(101).retry(1, 1, "NOT_ENOUGH_REPLICAS");
-    run.at(300)
-        .request(1, 1, 2, &p1(0, 0))
-        .not_enough_replicas(1, &[1, 2]);
+    run.at(300).request(1, 1, 2, &p1(0, 0)).not_enough_replicas(1, &[1, 2]);
     run.at(301).retry(1, 2, "NOT_ENOUGH_REPLICAS");
     run.at(120_100).fail(1, "DELIVERY_TIMEOUT", &p1(0, 0));
     run.final_log(1, 1, &[], &[1, 2]);
@@ -630,14 +454,9 @@ fn a_write_refused_for_lack_of_replicas_fails_and_the_app_is_told() {
 fn a_retried_batch_the_broker_already_stored_is_duplicated() {
     let mut run = Run::new(&[("enable.idempotence", "false"), ("retries", "2147483647")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
-    run.at(100)
-        .send(&p1(0, 0))
-        .request(1, 1, 1, &p1(0, 0))
-        .append(1, 0, 1, &p1(0, 0), true);
+    run.at(100).send(&p1(0, 0)).request(1, 1, 1, &p1(0, 0)).append(1, 0, 1, &p1(0, 0), true);
     run.at(30_100).retry(1, 1, "REQUEST_TIMED_OUT");
-    run.at(30_200)
-        .request(1, 1, 2, &p1(0, 0))
-        .append(1, 1, 1, &p1(0, 0), true);
+    run.at(30_200).request(1, 1, 2, &p1(0, 0)).append(1, 1, 1, &p1(0, 0), true);
     run.at(30_210).ack(1, Some(1), &p1(0, 0), true);
     run.final_log(1, 1, &[m(1, 0), m(1, 0)], &[1]);
 
@@ -657,21 +476,13 @@ fn a_retried_batch_the_broker_already_stored_is_duplicated() {
 
 #[test]
 fn a_retried_batch_lands_after_a_later_one() {
-    let mut run = Run::new(&[
-        ("enable.idempotence", "false"),
-        ("max.in.flight.requests.per.connection", "5"),
-    ]);
+    let mut run = Run::new(&[("enable.idempotence", "false"), ("max.in.flight.requests.per.connection", "5")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
     run.at(100).send(&p1(0, 0)).request(1, 1, 1, &p1(0, 0));
     run.at(101).send(&p1(1, 2)).request(1, 2, 1, &p1(1, 2));
-    run.at(105)
-        .append(1, 0, 1, &p1(1, 2), true)
-        .ack(2, Some(0), &p1(1, 2), true);
+    run.at(105).append(1, 0, 1, &p1(1, 2), true).ack(2, Some(0), &p1(1, 2), true);
     run.at(106).retry(1, 1, "NOT_LEADER_OR_FOLLOWER");
-    run.at(210)
-        .request(1, 1, 2, &p1(0, 0))
-        .append(1, 2, 1, &p1(0, 0), true)
-        .ack(1, Some(2), &p1(0, 0), true);
+    run.at(210).request(1, 1, 2, &p1(0, 0)).append(1, 2, 1, &p1(0, 0), true).ack(1, Some(2), &p1(0, 0), true);
     run.final_log(1, 1, &[m(1, 1), m(1, 2), m(1, 0)], &[1]);
 
     let reordered = only(&run.check(), FindingClass::Reordered);
@@ -696,17 +507,10 @@ fn a_retried_batch_lands_after_a_later_one() {
 
 #[test]
 fn auto_commit_of_queued_records_skips_them_when_the_consumer_crashes() {
-    let mut run =
-        Run::new(&[("enable.auto.commit", "true"), ("app.processing", "async")]).with_consumers(1);
+    let mut run = Run::new(&[("enable.auto.commit", "true"), ("app.processing", "async")]).with_consumers(1);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
-    run.at(100)
-        .send(&p1(0, 3))
-        .append(1, 0, 1, &p1(0, 3), true)
-        .ack(1, Some(0), &p1(0, 3), true);
-    run.at(200)
-        .poll(1, 0, 4)
-        .process(1, 0, m(1, 0))
-        .process(1, 1, m(1, 1));
+    run.at(100).send(&p1(0, 3)).append(1, 0, 1, &p1(0, 3), true).ack(1, Some(0), &p1(0, 3), true);
+    run.at(200).poll(1, 0, 4).process(1, 0, m(1, 0)).process(1, 1, m(1, 1));
     run.at(5200).poll(1, 4, 4).commit(1, 4);
     run.at(5300).crash(C1, CrashMode::Process);
     run.at(6000).restart(C1).poll(1, 4, 4);
@@ -730,36 +534,18 @@ fn auto_commit_of_queued_records_skips_them_when_the_consumer_crashes() {
 #[test]
 fn consumer_classes_are_not_judged_without_a_consumer_group() {
     let mut run = Run::new(&[]);
-    run.at(100)
-        .send(&p1(0, 0))
-        .append(1, 0, 1, &p1(0, 0), true)
-        .ack(1, Some(0), &p1(0, 0), true);
+    run.at(100).send(&p1(0, 0)).append(1, 0, 1, &p1(0, 0), true).ack(1, Some(0), &p1(0, 0), true);
     run.final_log(1, 1, &p1(0, 0), &[1]);
     assert!(run.check().findings.is_empty());
 }
 
 #[test]
 fn a_crash_between_processing_and_commit_replays_records() {
-    let mut run = Run::new(&[
-        ("enable.auto.commit", "false"),
-        ("app.commit", "after-process"),
-    ])
-    .with_consumers(1);
-    run.at(100)
-        .send(&p1(0, 1))
-        .append(1, 0, 1, &p1(0, 1), true)
-        .ack(1, Some(0), &p1(0, 1), true);
-    run.at(200)
-        .poll(1, 0, 2)
-        .process(1, 0, m(1, 0))
-        .process(1, 1, m(1, 1));
+    let mut run = Run::new(&[("enable.auto.commit", "false"), ("app.commit", "after-process")]).with_consumers(1);
+    run.at(100).send(&p1(0, 1)).append(1, 0, 1, &p1(0, 1), true).ack(1, Some(0), &p1(0, 1), true);
+    run.at(200).poll(1, 0, 2).process(1, 0, m(1, 0)).process(1, 1, m(1, 1));
     run.at(210).crash(C1, CrashMode::Process);
-    run.at(900)
-        .restart(C1)
-        .poll(1, 0, 2)
-        .process(1, 0, m(1, 0))
-        .process(1, 1, m(1, 1))
-        .commit(1, 2);
+    run.at(900).restart(C1).poll(1, 0, 2).process(1, 0, m(1, 0)).process(1, 1, m(1, 1)).commit(1, 2);
     run.final_log(1, 1, &p1(0, 1), &[1]);
 
     let dup = only(&run.check(), FindingClass::ConsumerDuplicated);
@@ -782,30 +568,19 @@ fn a_crash_between_processing_and_commit_replays_records() {
 fn replicas_that_disagree_below_their_high_watermarks_diverge() {
     let mut run = Run::new(&[("unclean.leader.election.enable", "true")]);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
-    run.at(100)
-        .append(1, 0, 1, &p1(0, 1), true)
-        .append(2, 0, 1, &p1(0, 0), false);
+    run.at(100).append(1, 0, 1, &p1(0, 1), true).append(2, 0, 1, &p1(0, 0), false);
     run.at(200).crash(B1, CrashMode::Process);
     run.at(300).elect(Some(2), 2, ElectionKind::Unclean, &[1]);
     run.at(400).append(2, 1, 2, &[m(1, 5)], true);
     run.final_log(2, 2, &[m(1, 0), m(1, 5)], &[2]);
-    run.final_state.partitions[0].replicas.insert(
-        0,
-        FinalReplica {
-            broker: 1,
-            log_end_offset: 2,
-            high_watermark: 2,
-            log: vec![m(1, 0), m(1, 1)],
-        },
-    );
+    run.final_state.partitions[0]
+        .replicas
+        .insert(0, FinalReplica { broker: 1, log_end_offset: 2, high_watermark: 2, log: vec![m(1, 0), m(1, 1)] });
 
     let verdict = run.check();
     let diverged = of_class(&verdict, FindingClass::Divergence);
     assert_eq!(diverged.len(), 1);
-    assert_eq!(
-        (diverged[0].message, diverged[0].partition),
-        (None, Some(0))
-    );
+    assert_eq!((diverged[0].message, diverged[0].partition), (None, Some(0)));
     assert_mentions(
         diverged[0],
         &[
@@ -822,11 +597,9 @@ fn replicas_that_disagree_below_their_high_watermarks_diverge() {
 #[test]
 fn a_final_phase_that_does_not_converge_is_stuck() {
     let mut run = Run::new(&[]);
-    run.at(50_000)
-        .record(NodeName::Controller, EventKind::FinalPhase);
+    run.at(50_000).record(NodeName::Controller, EventKind::FinalPhase);
     run.final_state.stuck = true;
-    run.final_state.stuck_reason =
-        Some("partition 0 has no leader: its only ISR member b1 is wiped".into());
+    run.final_state.stuck_reason = Some("partition 0 has no leader: its only ISR member b1 is wiped".into());
     run.final_state.end_us = 170_000_000;
 
     let stuck = only(&run.check(), FindingClass::Stuck);
@@ -834,10 +607,7 @@ fn a_final_phase_that_does_not_converge_is_stuck() {
     assert_eq!((stuck[0].message, stuck[0].partition), (None, None));
     assert_mentions(
         &stuck[0],
-        &[
-            "The final phase, started at 50.000 s, did not converge by 170.000 s",
-            "its only ISR member b1 is wiped",
-        ],
+        &["The final phase, started at 50.000 s, did not converge by 170.000 s", "its only ISR member b1 is wiped"],
     );
 }
 
@@ -847,13 +617,8 @@ fn a_final_phase_that_does_not_converge_is_stuck() {
 fn a_clean_run_has_no_findings_and_every_count() {
     let mut run = Run::new(&[("acks", "all"), ("min.insync.replicas", "2")]).with_consumers(1);
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2, 3]);
-    run.at(100)
-        .send(&p1(0, 9))
-        .request(1, 1, 1, &p1(0, 9))
-        .append(1, 0, 1, &p1(0, 9), true);
-    run.at(105)
-        .append(2, 0, 1, &p1(0, 9), false)
-        .append(3, 0, 1, &p1(0, 9), false);
+    run.at(100).send(&p1(0, 9)).request(1, 1, 1, &p1(0, 9)).append(1, 0, 1, &p1(0, 9), true);
+    run.at(105).append(2, 0, 1, &p1(0, 9), false).append(3, 0, 1, &p1(0, 9), false);
     run.at(110).ack(1, Some(0), &p1(0, 9), true);
     run.at(200).poll(1, 0, 10);
     for (offset, msg) in p1(0, 9).into_iter().enumerate() {
@@ -886,10 +651,7 @@ fn counts_match_the_findings() {
     run.final_log(1, 1, &[], &[1]);
     let verdict = run.check();
     assert_eq!(verdict.counts["lost_unnoticed"], 5);
-    assert_eq!(
-        verdict.counts.values().sum::<u64>(),
-        verdict.findings.len() as u64
-    );
+    assert_eq!(verdict.counts.values().sum::<u64>(), verdict.findings.len() as u64);
 }
 
 #[test]
@@ -897,32 +659,13 @@ fn odd_histories_degrade_without_panicking() {
     let mut run = Run::new(&[]).with_consumers(2);
     // Outcomes without sends, an empty truncation, a wipe of nothing, an inverted poll, a
     // retry of an unknown batch, an election with no leader, huge sequence numbers.
-    run.at(1)
-        .ack(9, Some(u64::MAX), &[m(7, u64::MAX), m(7, 0)], true);
+    run.at(1).ack(9, Some(u64::MAX), &[m(7, u64::MAX), m(7, 0)], true);
     run.truncate(1, 5, &[], leader_epoch(3, 9));
-    run.record(
-        B2,
-        EventKind::Wiped {
-            broker: 2,
-            lost: vec![],
-        },
-    );
-    run.poll(1, 9, 3)
-        .retry(77, 3, "X")
-        .elect(None, 4, ElectionKind::Offline, &[]);
-    run.process(2, 40, m(3, 3))
-        .process(2, 40, m(3, 3))
-        .commit(2, 0);
+    run.record(B2, EventKind::Wiped { broker: 2, lost: vec![] });
+    run.poll(1, 9, 3).retry(77, 3, "X").elect(None, 4, ElectionKind::Offline, &[]);
+    run.process(2, 40, m(3, 3)).process(2, 40, m(3, 3)).commit(2, 0);
     run.append(4, u64::MAX, 1, &[m(7, 1), m(7, 2)], false);
-    run.record(
-        B1,
-        EventKind::PageCacheLost {
-            broker: 1,
-            partition: 3,
-            durable_offset: 0,
-            lost: vec![],
-        },
-    );
+    run.record(B1, EventKind::PageCacheLost { broker: 1, partition: 3, durable_offset: 0, lost: vec![] });
     // The final state names a partition no event mentions, twice, and a replica longer than
     // its high watermark claims.
     run.final_log(1, 1, &[m(7, 1), m(9, 9)], &[1]);
@@ -980,143 +723,57 @@ mod arbitrary {
         let p = 0u32..2;
         prop_oneof![
             (msg(), p.clone()).prop_map(|(msg, partition)| EventKind::Send { msg, partition }),
-            (b.clone(), p.clone(), 0u64..3, 1u32..3, msgs()).prop_map(
-                |(broker, partition, batch, attempt, msgs)| {
-                    EventKind::ProduceRequest {
-                        broker,
-                        partition,
-                        batch,
-                        attempt,
-                        msgs,
-                    }
+            (b.clone(), p.clone(), 0u64..3, 1u32..3, msgs()).prop_map(|(broker, partition, batch, attempt, msgs)| {
+                EventKind::ProduceRequest { broker, partition, batch, attempt, msgs }
+            }),
+            (p.clone(), 0u64..3, prop::option::of(0u64..8), msgs(), any::<bool>()).prop_map(
+                |(partition, batch, base_offset, msgs, app_notified)| {
+                    EventKind::Acked { partition, batch, base_offset, msgs, app_notified }
                 }
             ),
-            (
-                p.clone(),
-                0u64..3,
-                prop::option::of(0u64..8),
-                msgs(),
-                any::<bool>()
-            )
-                .prop_map(|(partition, batch, base_offset, msgs, app_notified)| {
-                    EventKind::Acked {
-                        partition,
-                        batch,
-                        base_offset,
-                        msgs,
-                        app_notified,
-                    }
-                }),
-            (p.clone(), 0u64..3, msgs(), any::<bool>()).prop_map(
-                |(partition, batch, msgs, app_notified)| {
-                    EventKind::Failed {
-                        partition,
-                        batch,
-                        error: "E".into(),
-                        msgs,
-                        app_notified,
-                    }
-                }
-            ),
+            (p.clone(), 0u64..3, msgs(), any::<bool>()).prop_map(|(partition, batch, msgs, app_notified)| {
+                EventKind::Failed { partition, batch, error: "E".into(), msgs, app_notified }
+            }),
             (p.clone(), 0u64..3, 1u32..3).prop_map(|(partition, batch, attempt)| {
-                EventKind::ProduceRetry {
-                    partition,
-                    batch,
-                    attempt,
-                    error: "E".into(),
-                }
+                EventKind::ProduceRetry { partition, batch, attempt, error: "E".into() }
             }),
             msgs().prop_map(|msgs| EventKind::ProducerLost { msgs }),
-            (
-                b.clone(),
-                p.clone(),
-                0u64..8,
-                1u32..4,
-                msgs(),
-                any::<bool>()
-            )
-                .prop_map(
-                    |(broker, partition, base_offset, leader_epoch, msgs, as_leader)| {
-                        EventKind::Append {
-                            broker,
-                            partition,
-                            base_offset,
-                            leader_epoch,
-                            msgs,
-                            as_leader,
-                        }
-                    }
-                ),
-            (
-                b.clone(),
-                p.clone(),
-                0u64..8,
-                placed(),
-                b.clone(),
-                1u32..4,
-                any::<bool>()
-            )
-                .prop_map(
-                    |(broker, partition, to_offset, removed, leader, leader_epoch, by_hw)| {
-                        EventKind::Truncate {
-                            broker,
-                            partition,
-                            to_offset,
-                            removed,
-                            reason: if by_hw {
-                                TruncateReason::HighWatermark
-                            } else {
-                                TruncateReason::LeaderEpoch {
-                                    leader,
-                                    leader_epoch,
-                                }
-                            },
-                        }
-                    }
-                ),
-            (b.clone(), p.clone(), 0u64..8, placed()).prop_map(
-                |(broker, partition, durable_offset, lost)| {
-                    EventKind::PageCacheLost {
+            (b.clone(), p.clone(), 0u64..8, 1u32..4, msgs(), any::<bool>()).prop_map(
+                |(broker, partition, base_offset, leader_epoch, msgs, as_leader)| {
+                    EventKind::Append { broker, partition, base_offset, leader_epoch, msgs, as_leader }
+                }
+            ),
+            (b.clone(), p.clone(), 0u64..8, placed(), b.clone(), 1u32..4, any::<bool>()).prop_map(
+                |(broker, partition, to_offset, removed, leader, leader_epoch, by_hw)| {
+                    EventKind::Truncate {
                         broker,
                         partition,
-                        durable_offset,
-                        lost,
+                        to_offset,
+                        removed,
+                        reason: if by_hw {
+                            TruncateReason::HighWatermark
+                        } else {
+                            TruncateReason::LeaderEpoch { leader, leader_epoch }
+                        },
                     }
                 }
             ),
+            (b.clone(), p.clone(), 0u64..8, placed()).prop_map(|(broker, partition, durable_offset, lost)| {
+                EventKind::PageCacheLost { broker, partition, durable_offset, lost }
+            }),
             (b.clone(), prop::collection::vec((0u32..2, 0u64..8), 0..4))
                 .prop_map(|(broker, lost)| EventKind::Wiped { broker, lost }),
             (b.clone(), p.clone(), 0u64..8).prop_map(|(broker, partition, durable_offset)| {
-                EventKind::Flush {
-                    broker,
-                    partition,
-                    durable_offset,
-                    by: "fsync".into(),
-                }
+                EventKind::Flush { broker, partition, durable_offset, by: "fsync".into() }
             }),
             (b.clone(), p.clone(), any::<bool>()).prop_map(|(broker, partition, after_append)| {
-                EventKind::NotEnoughReplicas {
-                    broker,
-                    partition,
-                    isr: vec![broker],
-                    after_append,
-                }
+                EventKind::NotEnoughReplicas { broker, partition, isr: vec![broker], after_append }
             }),
-            (
-                p.clone(),
-                prop::option::of(b.clone()),
-                1u32..4,
-                election_kind()
-            )
-                .prop_map(|(partition, leader, leader_epoch, kind)| {
-                    EventKind::Election {
-                        partition,
-                        leader,
-                        leader_epoch,
-                        kind,
-                        isr: leader.into_iter().collect(),
-                    }
-                }),
+            (p.clone(), prop::option::of(b.clone()), 1u32..4, election_kind()).prop_map(
+                |(partition, leader, leader_epoch, kind)| {
+                    EventKind::Election { partition, leader, leader_epoch, kind, isr: leader.into_iter().collect() }
+                }
+            ),
             (p.clone(), prop::collection::vec(b.clone(), 0..3)).prop_map(|(partition, isr)| {
                 EventKind::PartitionChange {
                     partition,
@@ -1129,46 +786,27 @@ mod arbitrary {
                 }
             }),
             (1u32..3, p.clone(), 0u64..8, 0u64..8).prop_map(|(consumer, partition, from, to)| {
-                EventKind::Polled {
-                    consumer,
-                    partition,
-                    offsets: (from, to),
-                }
+                EventKind::Polled { consumer, partition, offsets: (from, to) }
             }),
             (1u32..3, p.clone(), 0u64..8, msg()).prop_map(|(consumer, partition, offset, msg)| {
-                EventKind::Processed {
-                    consumer,
-                    partition,
-                    offset,
-                    msg,
-                }
+                EventKind::Processed { consumer, partition, offset, msg }
             }),
-            (1u32..3, p.clone(), 0u64..8).prop_map(|(consumer, partition, offset)| {
-                EventKind::Committed {
-                    consumer,
-                    partition,
-                    offset,
-                }
-            }),
+            (1u32..3, p.clone(), 0u64..8)
+                .prop_map(|(consumer, partition, offset)| { EventKind::Committed { consumer, partition, offset } }),
             (node(), mode()).prop_map(|(node, mode)| EventKind::Crash { node, mode }),
             node().prop_map(|node| EventKind::Restart { node }),
             Just(EventKind::FinalPhase),
-            any::<bool>().prop_map(|ok| EventKind::Converged {
-                ok,
-                detail: "d".into()
-            }),
+            any::<bool>().prop_map(|ok| EventKind::Converged { ok, detail: "d".into() }),
         ]
     }
 
     fn replica() -> impl Strategy<Value = FinalReplica> {
-        (1u32..4, 0u64..8, prop::collection::vec(msg(), 0..6)).prop_map(
-            |(broker, high_watermark, log)| FinalReplica {
-                broker,
-                log_end_offset: log.len() as u64,
-                high_watermark,
-                log,
-            },
-        )
+        (1u32..4, 0u64..8, prop::collection::vec(msg(), 0..6)).prop_map(|(broker, high_watermark, log)| FinalReplica {
+            broker,
+            log_end_offset: log.len() as u64,
+            high_watermark,
+            log,
+        })
     }
 
     fn final_state() -> impl Strategy<Value = FinalState> {
@@ -1186,13 +824,11 @@ mod arbitrary {
                 log,
                 replicas,
             });
-        (prop::collection::vec(partition, 0..3), any::<bool>()).prop_map(|(partitions, stuck)| {
-            FinalState {
-                partitions,
-                stuck,
-                stuck_reason: None,
-                end_us: 9,
-            }
+        (prop::collection::vec(partition, 0..3), any::<bool>()).prop_map(|(partitions, stuck)| FinalState {
+            partitions,
+            stuck,
+            stuck_reason: None,
+            end_us: 9,
         })
     }
 
@@ -1233,30 +869,16 @@ fn a_large_loss_is_judged_in_linear_time() {
     run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1, 2]);
     for batch in 0..N / 100 {
         let msgs = p1(batch * 100, batch * 100 + 99);
-        run.at(1 + batch)
-            .send(&msgs)
-            .append(1, batch * 100, 1, &msgs, true)
-            .ack(batch, Some(batch * 100), &msgs, true);
+        run.at(1 + batch).send(&msgs).append(1, batch * 100, 1, &msgs, true).ack(batch, Some(batch * 100), &msgs, true);
     }
-    run.at(5000)
-        .crash(B1, CrashMode::Process)
-        .elect(Some(2), 2, ElectionKind::Clean, &[2]);
-    run.at(6000)
-        .restart(B1)
-        .truncate(1, 0, &p1(0, N - 1), leader_epoch(2, 2));
+    run.at(5000).crash(B1, CrashMode::Process).elect(Some(2), 2, ElectionKind::Clean, &[2]);
+    run.at(6000).restart(B1).truncate(1, 0, &p1(0, N - 1), leader_epoch(2, 2));
     run.final_log(2, 2, &[], &[1, 2]);
 
     let started = std::time::Instant::now();
     let verdict = run.check();
     assert_eq!(verdict.counts["lost_acked"], N);
-    assert_mentions(
-        &verdict.findings[N as usize - 1],
-        &["b1 truncated offsets 0..200000 at 6.000 s"],
-    );
+    assert_mentions(&verdict.findings[N as usize - 1], &["b1 truncated offsets 0..200000 at 6.000 s"]);
     // Generous: quadratic work over 200,000 messages would take minutes.
-    assert!(
-        started.elapsed().as_secs() < 30,
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
 }

@@ -5,9 +5,8 @@
 
 use losslab_model::config::{Acks, CommitStrategy, OffsetReset, OnFailure, Processing, SendMode};
 use losslab_model::{
-    Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass,
-    KafkaVersion, NetworkConfig, NodeRef, ProducerConfig, Scenario, Target, TopicConfig, Trigger,
-    Workload,
+    Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass, KafkaVersion, NetworkConfig,
+    NodeRef, ProducerConfig, Scenario, Target, TopicConfig, Trigger, Workload,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -27,9 +26,7 @@ fn error(value: Value) -> String {
 }
 
 fn fixtures(folder: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(folder)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(folder)
 }
 
 fn name(n: &str) -> NodeRef {
@@ -90,17 +87,8 @@ fn defaults() -> Scenario {
             app_process_ms: 1,
             app_commit: CommitStrategy::None,
         },
-        workload: Workload {
-            producers: 1,
-            consumers: 1,
-            messages: 1_000,
-            rate_per_sec: 1_000,
-            message_bytes: 100,
-        },
-        network: NetworkConfig {
-            latency_ms_min: 1,
-            latency_ms_max: 5,
-        },
+        workload: Workload { producers: 1, consumers: 1, messages: 1_000, rate_per_sec: 1_000, message_bytes: 100 },
+        network: NetworkConfig { latency_ms_min: 1, latency_ms_max: 5 },
         faults: Vec::new(),
         expect: Default::default(),
     }
@@ -115,10 +103,7 @@ fn an_empty_object_resolves_every_default() {
 #[test]
 fn name_defaults_to_the_stem_and_file_is_kept() {
     let s = Scenario::parse("scenarios/acks1.json", "acks1", "{}").unwrap();
-    assert_eq!(
-        (s.name.as_str(), s.file.as_str()),
-        ("acks1", "scenarios/acks1.json")
-    );
+    assert_eq!((s.name.as_str(), s.file.as_str()), ("acks1", "scenarios/acks1.json"));
     let s = Scenario::parse("a.json", "a", r#"{"name": "named"}"#).unwrap();
     assert_eq!(s.name, "named");
 }
@@ -126,37 +111,21 @@ fn name_defaults_to_the_stem_and_file_is_kept() {
 #[test]
 fn replication_factor_defaults_to_at_most_three() {
     for (brokers, want) in [(1, 1), (2, 2), (3, 3), (9, 3)] {
-        assert_eq!(
-            parse_json(json!({ "brokers": brokers }))
-                .unwrap()
-                .topic
-                .replication_factor,
-            want
-        );
+        assert_eq!(parse_json(json!({ "brokers": brokers })).unwrap().topic.replication_factor, want);
     }
 }
 
 #[test]
 fn eligible_leader_replicas_default_by_version() {
-    for (version, want) in [
-        ("0.10", false),
-        ("3.9", false),
-        ("4.0", false),
-        ("4.1", true),
-        ("5.2", true),
-    ] {
+    for (version, want) in [("0.10", false), ("3.9", false), ("4.0", false), ("4.1", true), ("5.2", true)] {
         let s = parse_json(json!({ "kafka.version": version })).unwrap();
         assert_eq!(s.broker.eligible_leader_replicas_enable, want, "{version}");
     }
-    let s = parse_json(
-        json!({"kafka.version": "4.0", "broker": {"eligible.leader.replicas.enable": true}}),
-    );
+    let s = parse_json(json!({"kafka.version": "4.0", "broker": {"eligible.leader.replicas.enable": true}}));
     assert!(s.unwrap().broker.eligible_leader_replicas_enable);
     let s = parse_json(json!({"broker": {"eligible.leader.replicas.enable": false}}));
     assert!(!s.unwrap().broker.eligible_leader_replicas_enable);
-    let s = parse_json(
-        json!({"kafka.version": "3.9", "broker": {"eligible.leader.replicas.enable": false}}),
-    );
+    let s = parse_json(json!({"kafka.version": "3.9", "broker": {"eligible.leader.replicas.enable": false}}));
     assert!(s.is_ok());
 }
 
@@ -173,10 +142,9 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
     let s = Scenario::from_file(&fixtures("valid/every-key.json")).unwrap();
     let mut want = defaults();
     want.name = "every-key".into();
-    want.description =
-        "Every key of the scenario format, each set away from its default. A parsing fixture: \
+    want.description = "Every key of the scenario format, each set away from its default. A parsing fixture: \
                         its expectations are not a claim about what the run shows."
-            .into();
+        .into();
     want.source = "scenario-format.md".into();
     want.file = s.file.clone();
     want.kafka_version = KafkaVersion::new(4, 0);
@@ -226,35 +194,15 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         app_process_ms: 3,
         app_commit: CommitStrategy::BeforeProcess,
     };
-    want.workload = Workload {
-        producers: 2,
-        consumers: 2,
-        messages: 500,
-        rate_per_sec: 200,
-        message_bytes: 512,
-    };
-    want.network = NetworkConfig {
-        latency_ms_min: 2,
-        latency_ms_max: 20,
-    };
+    want.workload = Workload { producers: 2, consumers: 2, messages: 500, rate_per_sec: 200, message_bytes: 512 };
+    want.network = NetworkConfig { latency_ms_min: 2, latency_ms_max: 20 };
     want.faults = every_key_faults();
     want.expect = FindingClass::ALL
         .into_iter()
         .map(|c| {
-            let some = matches!(
-                c,
-                FindingClass::LostAcked
-                    | FindingClass::LostUnnoticed
-                    | FindingClass::ConsumerDuplicated
-            );
-            (
-                c,
-                if some {
-                    Expectation::Some
-                } else {
-                    Expectation::None
-                },
-            )
+            let some =
+                matches!(c, FindingClass::LostAcked | FindingClass::LostUnnoticed | FindingClass::ConsumerDuplicated);
+            (c, if some { Expectation::Some } else { Expectation::None })
         })
         .collect();
     assert_eq!(s, want);
@@ -263,144 +211,47 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
 fn every_key_faults() -> Vec<FaultStep> {
     let t = |refs: Vec<NodeRef>| Target(refs);
     let step = |trigger: Trigger, action: Action| FaultStep { trigger, action };
-    let cut_sides = (
-        t(vec![name("b1"), name("controller")]),
-        t(vec![NodeRef::Followers(2)]),
-    );
+    let cut_sides = (t(vec![name("b1"), name("controller")]), t(vec![NodeRef::Followers(2)]));
     vec![
         step(
-            Trigger {
-                after_acked: Some(100),
-                ..Default::default()
-            },
-            Action::Crash {
-                node: t(vec![NodeRef::Leader(0)]),
-                mode: CrashMode::Power,
-            },
+            Trigger { after_acked: Some(100), ..Default::default() },
+            Action::Crash { node: t(vec![NodeRef::Leader(0)]), mode: CrashMode::Power },
         ),
         step(
-            Trigger {
-                delay_ms: Some(500),
-                ..Default::default()
-            },
-            Action::Restart {
-                node: t(vec![NodeRef::Leader(3), name("b5")]),
-            },
+            Trigger { delay_ms: Some(500), ..Default::default() },
+            Action::Restart { node: t(vec![NodeRef::Leader(3), name("b5")]) },
         ),
         step(
-            Trigger {
-                at_ms: Some(2000),
-                after_sent: Some(400),
-                ..Default::default()
-            },
-            Action::Crash {
-                node: t(vec![NodeRef::Follower(1)]),
-                mode: CrashMode::Process,
-            },
+            Trigger { at_ms: Some(2000), after_sent: Some(400), ..Default::default() },
+            Action::Crash { node: t(vec![NodeRef::Follower(1)]), mode: CrashMode::Process },
         ),
+        step(Trigger::default(), Action::Wipe { node: t(vec![NodeRef::Follower(1)]) }),
+        step(Trigger::default(), Action::Restart { node: t(vec![NodeRef::Brokers]) }),
+        step(Trigger { after_sent: Some(600), ..Default::default() }, Action::Pause { node: t(vec![name("p1")]) }),
+        step(Trigger { delay_ms: Some(100), ..Default::default() }, Action::Resume { node: t(vec![name("p1")]) }),
         step(
-            Trigger::default(),
-            Action::Wipe {
-                node: t(vec![NodeRef::Follower(1)]),
-            },
+            Trigger { when_isr_size: Some(2), ..Default::default() },
+            Action::Cut { from: cut_sides.0.clone(), to: cut_sides.1.clone(), oneway: true },
         ),
-        step(
-            Trigger::default(),
-            Action::Restart {
-                node: t(vec![NodeRef::Brokers]),
-            },
-        ),
-        step(
-            Trigger {
-                after_sent: Some(600),
-                ..Default::default()
-            },
-            Action::Pause {
-                node: t(vec![name("p1")]),
-            },
-        ),
-        step(
-            Trigger {
-                delay_ms: Some(100),
-                ..Default::default()
-            },
-            Action::Resume {
-                node: t(vec![name("p1")]),
-            },
-        ),
-        step(
-            Trigger {
-                when_isr_size: Some(2),
-                ..Default::default()
-            },
-            Action::Cut {
-                from: cut_sides.0.clone(),
-                to: cut_sides.1.clone(),
-                oneway: true,
-            },
-        ),
-        step(
-            Trigger {
-                delay_ms: Some(1000),
-                ..Default::default()
-            },
-            Action::Heal {
-                between: Some(cut_sides),
-            },
-        ),
-        step(
-            Trigger::default(),
-            Action::Isolate {
-                node: t(vec![NodeRef::Followers(0)]),
-            },
-        ),
-        step(
-            Trigger {
-                delay_ms: Some(1000),
-                ..Default::default()
-            },
-            Action::Heal { between: None },
-        ),
-        step(
-            Trigger::default(),
-            Action::Elect {
-                partition: 3,
-                unclean: true,
-            },
-        ),
-        step(
-            Trigger::default(),
-            Action::Crash {
-                node: t(vec![name("c2"), name("p2")]),
-                mode: CrashMode::Process,
-            },
-        ),
+        step(Trigger { delay_ms: Some(1000), ..Default::default() }, Action::Heal { between: Some(cut_sides) }),
+        step(Trigger::default(), Action::Isolate { node: t(vec![NodeRef::Followers(0)]) }),
+        step(Trigger { delay_ms: Some(1000), ..Default::default() }, Action::Heal { between: None }),
+        step(Trigger::default(), Action::Elect { partition: 3, unclean: true }),
+        step(Trigger::default(), Action::Crash { node: t(vec![name("c2"), name("p2")]), mode: CrashMode::Process }),
     ]
 }
 
 #[test]
 fn unknown_keys_are_refused_with_the_closest_key() {
     let cases = [
-        (
-            json!({"seeed": 2}),
-            "unknown key `seeed` at the top level of x.json; did you mean `seed`?",
-        ),
-        (
-            json!({"producer": {"ack": "1"}}),
-            "unknown key `ack` in `producer` of x.json; did you mean `acks`?",
-        ),
+        (json!({"seeed": 2}), "unknown key `seeed` at the top level of x.json; did you mean `seed`?"),
+        (json!({"producer": {"ack": "1"}}), "unknown key `ack` in `producer` of x.json; did you mean `acks`?"),
         (
             json!({"producer": {"linger_ms": 1}}),
             "unknown key `linger_ms` in `producer` of x.json; did you mean `linger.ms`?",
         ),
-        (
-            json!({"producer": {"compression.type": "lz4"}}),
-            "unknown key `compression.type` in `producer` of x.json",
-        ),
-        (
-            json!({"workload": {"rate": 5}}),
-            "unknown key `rate` in `workload` of x.json",
-        ),
+        (json!({"producer": {"compression.type": "lz4"}}), "unknown key `compression.type` in `producer` of x.json"),
+        (json!({"workload": {"rate": 5}}), "unknown key `rate` in `workload` of x.json"),
         (
             json!({"topic": {"partition": 2}}),
             "unknown key `partition` in `topic` of x.json; did you mean `partitions`?",
@@ -450,27 +301,12 @@ fn a_field_of_another_action_is_refused() {
 #[test]
 fn malformed_json_is_reported_with_line_and_column() {
     let message = parse("{\n  \"brokers\": 3,\n  \"seed\" 7\n}").unwrap_err();
-    assert!(
-        message.starts_with("x.json: malformed JSON at line 3, column 10: expected `:`"),
-        "{message}"
-    );
+    assert!(message.starts_with("x.json: malformed JSON at line 3, column 10: expected `:`"), "{message}");
     let message = parse("{\"brokers\": 3,}").unwrap_err();
-    assert!(
-        message.starts_with("x.json: malformed JSON at line 1, column 15: trailing comma"),
-        "{message}"
-    );
-    assert_eq!(
-        parse("").unwrap_err(),
-        "x.json is empty; a scenario is a JSON object (`{}` runs every default)"
-    );
-    assert_eq!(
-        parse("[]").unwrap_err(),
-        "x.json: the top level must be a JSON object, got an array of 0 elements"
-    );
-    assert_eq!(
-        parse("3").unwrap_err(),
-        "x.json: the top level must be a JSON object, got 3"
-    );
+    assert!(message.starts_with("x.json: malformed JSON at line 1, column 15: trailing comma"), "{message}");
+    assert_eq!(parse("").unwrap_err(), "x.json is empty; a scenario is a JSON object (`{}` runs every default)");
+    assert_eq!(parse("[]").unwrap_err(), "x.json: the top level must be a JSON object, got an array of 0 elements");
+    assert_eq!(parse("3").unwrap_err(), "x.json: the top level must be a JSON object, got 3");
 }
 
 #[test]
@@ -513,9 +349,8 @@ fn wrong_types_name_the_key_path_and_the_expected_type() {
 
 #[test]
 fn idempotence_follows_kafkas_producer_rules() {
-    let idempotent = |producer: Value| {
-        parse_json(json!({ "producer": producer })).map(|s| s.producer.enable_idempotence)
-    };
+    let idempotent =
+        |producer: Value| parse_json(json!({ "producer": producer })).map(|s| s.producer.enable_idempotence);
     assert_eq!(idempotent(json!({})), Ok(true));
     assert_eq!(idempotent(json!({"acks": "1"})), Ok(false));
     assert_eq!(idempotent(json!({"acks": 0})), Ok(false));
@@ -528,15 +363,10 @@ fn idempotence_follows_kafkas_producer_rules() {
          `acks` or set `enable.idempotence` to false"
     );
     let err = idempotent(json!({"retries": 0, "enable.idempotence": true})).unwrap_err();
-    assert!(
-        err.contains("Must set retries to non-zero when using the idempotent producer."),
-        "{err}"
-    );
+    assert!(err.contains("Must set retries to non-zero when using the idempotent producer."), "{err}");
     let err = idempotent(json!({"max.in.flight.requests.per.connection": 6})).unwrap_err();
     assert!(err.contains("Current value is 6."), "{err}");
-    let old = parse_json(
-        json!({"kafka.version": "3.9", "producer": {"max.in.flight.requests.per.connection": 6}}),
-    );
+    let old = parse_json(json!({"kafka.version": "3.9", "producer": {"max.in.flight.requests.per.connection": 6}}));
     assert!(!old.unwrap().producer.enable_idempotence);
 }
 
@@ -570,12 +400,7 @@ fn nodes_outside_the_cluster_are_refused() {
 
 #[test]
 fn versions_are_release_lines() {
-    assert_eq!(
-        parse_json(json!({"kafka.version": "3.8"}))
-            .unwrap()
-            .kafka_version,
-        KafkaVersion::new(3, 8)
-    );
+    assert_eq!(parse_json(json!({"kafka.version": "3.8"})).unwrap().kafka_version, KafkaVersion::new(3, 8));
     for bad in ["0.9", "4", "4.1.0", "latest", ""] {
         assert_eq!(
             error(json!({ "kafka.version": bad })),
@@ -599,23 +424,11 @@ fn eligible_leader_replicas_need_4_0() {
 
 #[test]
 fn kafkas_broker_rules_apply() {
-    assert!(
-        error(json!({"topic": {"replication.factor": 4}})).starts_with(
-            "`topic.replication.factor` in x.json is 4, but the cluster has only 3 brokers"
-        )
-    );
+    assert!(error(json!({"topic": {"replication.factor": 4}}))
+        .starts_with("`topic.replication.factor` in x.json is 4, but the cluster has only 3 brokers"));
     // Above the replication factor is allowed: acks=all writes then fail, as in Kafka.
-    assert_eq!(
-        parse_json(json!({"topic": {"min.insync.replicas": 4}}))
-            .unwrap()
-            .topic
-            .min_insync_replicas,
-        4
-    );
-    assert!(
-        error(json!({"broker": {"replica.fetch.wait.max.ms": 40000}}))
-            .contains("replica.lag.time.max.ms")
-    );
+    assert_eq!(parse_json(json!({"topic": {"min.insync.replicas": 4}})).unwrap().topic.min_insync_replicas, 4);
+    assert!(error(json!({"broker": {"replica.fetch.wait.max.ms": 40000}})).contains("replica.lag.time.max.ms"));
 }
 
 #[test]
@@ -632,57 +445,31 @@ fn every_valid_fixture_parses() {
 #[test]
 fn every_invalid_fixture_is_refused_for_its_reason() {
     let reasons = [
-        (
-            "bad-node.json",
-            "names `b7`, but the cluster has brokers b1 to b3",
-        ),
+        ("bad-node.json", "names `b7`, but the cluster has brokers b1 to b3"),
         ("bad-version.json", "`kafka.version` in"),
         ("delivery-timeout.json", "`producer.delivery.timeout.ms` in"),
         ("duplicate-key.json", "duplicate key `acks`"),
         ("elr-on-3.9.json", "has no eligible leader replicas"),
         ("empty.json", "is empty"),
-        (
-            "fault-key-of-other-action.json",
-            "does not apply to `pause`",
-        ),
+        ("fault-key-of-other-action.json", "does not apply to `pause`"),
         ("idempotence-acks1.json", "Must set acks to all"),
         ("malformed.json", "malformed JSON at line 3, column 10"),
-        (
-            "replication-above-brokers.json",
-            "but the cluster has only 2 brokers",
-        ),
-        (
-            "top-level-array.json",
-            "the top level must be a JSON object",
-        ),
+        ("replication-above-brokers.json", "but the cluster has only 2 brokers"),
+        ("top-level-array.json", "the top level must be a JSON object"),
         ("unknown-key.json", "did you mean `acks`?"),
-        (
-            "wrong-type.json",
-            "must be a non-negative integer, got \"5\"",
-        ),
+        ("wrong-type.json", "must be a non-negative integer, got \"5\""),
     ];
     let mut files: Vec<String> = std::fs::read_dir(fixtures("invalid"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    assert_eq!(
-        files,
-        reasons
-            .iter()
-            .map(|(f, _)| f.to_string())
-            .collect::<Vec<_>>(),
-        "every fixture has a reason"
-    );
+    assert_eq!(files, reasons.iter().map(|(f, _)| f.to_string()).collect::<Vec<_>>(), "every fixture has a reason");
     for (file, reason) in reasons {
         let path = fixtures("invalid").join(file);
         let err = Scenario::from_file(&path).expect_err(file);
         assert!(err.message.contains(reason), "{file}: {}", err.message);
-        assert!(
-            err.message.contains(file),
-            "{file}: the error names the file: {}",
-            err.message
-        );
+        assert!(err.message.contains(file), "{file}: the error names the file: {}", err.message);
     }
 }
 
@@ -731,8 +518,7 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(key(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(key(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -799,15 +585,9 @@ proptest! {
 #[test]
 fn random_sections_never_panic() {
     // Whole files whose sections are random objects over real keys: the deepest paths.
-    let sections = [
-        "topic", "broker", "producer", "consumer", "workload", "network", "expect",
-    ];
+    let sections = ["topic", "broker", "producer", "consumer", "workload", "network", "expect"];
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strategy = (
-        proptest::sample::select(sections.to_vec()),
-        value(),
-        proptest::collection::vec(value(), 0..4),
-    );
+    let strategy = (proptest::sample::select(sections.to_vec()), value(), proptest::collection::vec(value(), 0..4));
     for _ in 0..2000 {
         let (section, body, steps) = strategy.new_tree(&mut runner).unwrap().current();
         let _ = parse_json(json!({ section: body, "faults": steps }));

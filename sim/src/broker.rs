@@ -117,7 +117,8 @@ impl Broker {
         if broker.world.first_start(broker.me) {
             // The topic exists before the workload starts: at time zero every broker already
             // knows the partitions as created, as if it had replayed the metadata log.
-            let states: Vec<PartitionState> = broker.world.controller.lock().unwrap().partitions.values().cloned().collect();
+            let states: Vec<PartitionState> =
+                broker.world.controller.lock().unwrap().partitions.values().cloned().collect();
             for state in states {
                 broker.on_partition_update(state);
             }
@@ -125,7 +126,10 @@ impl Broker {
         let b = &broker.world.scenario.broker;
         broker.timers.at(now, Timer::Heartbeat);
         broker.timers.at(now.saturating_add(b.replica_lag_time_max_ms.saturating_mul(500)), Timer::IsrCheck);
-        broker.timers.at(now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)), Timer::HwCheckpoint);
+        broker.timers.at(
+            now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)),
+            Timer::HwCheckpoint,
+        );
         if b.log_flush_interval_ms.is_some() {
             broker.timers.at(now.saturating_add(FLUSH_CHECK_MS.saturating_mul(1000)), Timer::FlushCheck);
         }
@@ -154,11 +158,8 @@ impl Broker {
     fn recover_logs(&mut self) {
         let mut disk = self.world.disks[self.id as usize - 1].lock().unwrap();
         disk.powered_off = false;
-        let recovered: Vec<(u32, u64, u64)> = disk
-            .logs
-            .iter()
-            .map(|(&p, s)| (p, s.log.log_end_offset(), s.hw_checkpoint))
-            .collect();
+        let recovered: Vec<(u32, u64, u64)> =
+            disk.logs.iter().map(|(&p, s)| (p, s.log.log_end_offset(), s.hw_checkpoint)).collect();
         for (partition, leo, hw) in &recovered {
             let stored = disk.log_mut(*partition);
             let replica = Replica::recover(self.id, *partition, &stored.log, *hw, self.rules.clone());
@@ -194,7 +195,11 @@ impl Broker {
         match change {
             StateChange::Ignored => {}
             StateChange::BecameLeader => {
-                self.record(EventKind::BecameLeader { broker: self.id, partition: p, leader_epoch: state.leader_epoch });
+                self.record(EventKind::BecameLeader {
+                    broker: self.id,
+                    partition: p,
+                    leader_epoch: state.leader_epoch,
+                });
                 self.stop_fetcher(p);
                 self.alter_in_flight.remove(&p);
                 self.after_hw_or_isr_change(p);
@@ -204,7 +209,12 @@ impl Broker {
                 self.after_hw_or_isr_change(p);
             }
             StateChange::BecameFollower { truncate_to_hw } => {
-                self.record(EventKind::BecameFollower { broker: self.id, partition: p, leader: state.leader, leader_epoch: state.leader_epoch });
+                self.record(EventKind::BecameFollower {
+                    broker: self.id,
+                    partition: p,
+                    leader: state.leader,
+                    leader_epoch: state.leader_epoch,
+                });
                 self.alter_in_flight.remove(&p);
                 self.fail_purgatories(p);
                 if let Some(hw) = truncate_to_hw {
@@ -236,13 +246,25 @@ impl Broker {
         self.send(self.world.controller_idx(), msg.clone());
         self.alter_in_flight.insert(partition, msg);
         let now = self.now_us();
-        self.timers.at(now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)), Timer::AlterPartitionRetry { partition });
+        self.timers.at(
+            now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)),
+            Timer::AlterPartitionRetry { partition },
+        );
     }
 
     // ---------------------------------------------------------------- leader side
 
     #[allow(clippy::too_many_arguments)]
-    fn on_produce(&mut self, from: NodeIdx, corr: u64, partition: u32, acks: Acks, timeout_ms: u64, msgs: Vec<losslab_model::MsgId>, stamp: Option<crate::protocol::ProducerStamp>) {
+    fn on_produce(
+        &mut self,
+        from: NodeIdx,
+        corr: u64,
+        partition: u32,
+        acks: Acks,
+        timeout_ms: u64,
+        msgs: Vec<losslab_model::MsgId>,
+        stamp: Option<crate::protocol::ProducerStamp>,
+    ) {
         let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let result = self.with_log(partition, |r, s| {
@@ -289,7 +311,9 @@ impl Broker {
                 }
                 match acks {
                     Acks::None => {}
-                    Acks::Leader => self.send(from, Msg::ProduceResponse { corr, partition, result: Ok(append.base_offset) }),
+                    Acks::Leader => {
+                        self.send(from, Msg::ProduceResponse { corr, partition, result: Ok(append.base_offset) })
+                    }
                     Acks::All => {
                         self.produce_purgatory.entry(partition).or_default().push(PendingProduce {
                             from,
@@ -297,7 +321,10 @@ impl Broker {
                             base_offset: append.base_offset,
                             end_offset: append.end_offset,
                         });
-                        self.timers.at(now.saturating_add(timeout_ms.saturating_mul(1000)), Timer::ProduceExpire { partition, corr, from });
+                        self.timers.at(
+                            now.saturating_add(timeout_ms.saturating_mul(1000)),
+                            Timer::ProduceExpire { partition, corr, from },
+                        );
                     }
                 }
                 self.after_hw_or_isr_change(partition);
@@ -327,7 +354,12 @@ impl Broker {
         let isr = replica.isr().to_vec();
         for (from, corr, result) in answers {
             if result == Err(KafkaError::NotEnoughReplicasAfterAppend) {
-                self.record(EventKind::NotEnoughReplicas { broker: self.id, partition, isr: isr.clone(), after_append: true });
+                self.record(EventKind::NotEnoughReplicas {
+                    broker: self.id,
+                    partition,
+                    isr: isr.clone(),
+                    after_append: true,
+                });
             }
             self.send(from, Msg::ProduceResponse { corr, partition, result });
         }
@@ -336,7 +368,10 @@ impl Broker {
     /// A leader that lost leadership answers everything waiting with NOT_LEADER_OR_FOLLOWER.
     fn fail_purgatories(&mut self, partition: u32) {
         for p in self.produce_purgatory.remove(&partition).unwrap_or_default() {
-            self.send(p.from, Msg::ProduceResponse { corr: p.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
+            self.send(
+                p.from,
+                Msg::ProduceResponse { corr: p.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) },
+            );
         }
         for ((from, corr), _) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {
             self.send(from, Msg::FetchResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
@@ -349,14 +384,22 @@ impl Broker {
             Some(result) => self.send(from, Msg::FetchResponse { corr, partition, result }),
             None => {
                 let now = self.now_us();
-                self.timers.at(now.saturating_add(max_wait_ms.saturating_mul(1000)), Timer::FetchExpire { partition, corr, from });
+                self.timers.at(
+                    now.saturating_add(max_wait_ms.saturating_mul(1000)),
+                    Timer::FetchExpire { partition, corr, from },
+                );
                 self.fetch_purgatory.entry(partition).or_default().insert((from, corr), fetch);
             }
         }
     }
 
     /// Answers a fetch, or `None` when it has no data and may wait (unless `expired`).
-    fn answer_fetch(&mut self, partition: u32, f: &PendingFetch, expired: bool) -> Option<Result<FetchData, KafkaError>> {
+    fn answer_fetch(
+        &mut self,
+        partition: u32,
+        f: &PendingFetch,
+        expired: bool,
+    ) -> Option<Result<FetchData, KafkaError>> {
         let now = self.now_us();
         let max_poll = self.world.scenario.consumer.max_poll_records as usize;
         let answer = self.with_log(partition, |r, s| match f.replica {
@@ -431,7 +474,9 @@ impl Broker {
 
     fn send_follower_fetch(&mut self, partition: u32, generation: u64) {
         let Some(fetcher) = self.fetchers.get(&partition) else { return };
-        let (Some(leader), true, None) = (fetcher.leader, fetcher.generation == generation, fetcher.in_flight) else { return };
+        let (Some(leader), true, None) = (fetcher.leader, fetcher.generation == generation, fetcher.in_flight) else {
+            return;
+        };
         let Some(replica) = self.replicas.get(&partition) else { return };
         let by_epoch = self.world.scenario.kafka_version.truncates_by_leader_epoch();
         let disk = self.world.disks[self.id as usize - 1].lock().unwrap();
@@ -453,7 +498,10 @@ impl Broker {
         self.send(self.world.broker_idx(leader), msg);
         self.fetchers.get_mut(&partition).unwrap().in_flight = Some(corr);
         let now = self.now_us();
-        self.timers.at(now.saturating_add(FETCH_SOCKET_TIMEOUT_MS.saturating_mul(1000)), Timer::FollowerFetchTimeout { partition, corr });
+        self.timers.at(
+            now.saturating_add(FETCH_SOCKET_TIMEOUT_MS.saturating_mul(1000)),
+            Timer::FollowerFetchTimeout { partition, corr },
+        );
     }
 
     fn on_follower_fetch_response(&mut self, corr: u64, partition: u32, result: Result<FetchData, KafkaError>) {
@@ -564,7 +612,9 @@ impl Broker {
             let mut disk = self.world.disks[self.id as usize - 1].lock().unwrap();
             disk.logs
                 .iter_mut()
-                .filter(|(_, s)| s.oldest_unflushed_us.is_some_and(|t| now.saturating_sub(t) >= interval_ms.saturating_mul(1000)))
+                .filter(|(_, s)| {
+                    s.oldest_unflushed_us.is_some_and(|t| now.saturating_sub(t) >= interval_ms.saturating_mul(1000))
+                })
                 .map(|(&p, s)| (p, s.flush()))
                 .collect()
         };
@@ -603,7 +653,15 @@ impl Actor for Broker {
             Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, .. } => {
                 self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp)
             }
-            Msg::Fetch { corr, partition, replica, fetch_offset, last_fetched_epoch, current_leader_epoch, max_wait_ms } => {
+            Msg::Fetch {
+                corr,
+                partition,
+                replica,
+                fetch_offset,
+                last_fetched_epoch,
+                current_leader_epoch,
+                max_wait_ms,
+            } => {
                 let fetch = PendingFetch { corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
                 self.on_fetch(from, fetch, partition, max_wait_ms)
             }
@@ -639,7 +697,8 @@ impl Actor for Broker {
     fn after_event(&mut self) {
         let mut observed = self.world.observed.lock().unwrap();
         for (&p, r) in &self.replicas {
-            let obs = ReplicaObs { high_watermark: r.high_watermark, leader_epoch: r.leader_epoch, is_leader: r.is_leader() };
+            let obs =
+                ReplicaObs { high_watermark: r.high_watermark, leader_epoch: r.leader_epoch, is_leader: r.is_leader() };
             observed.insert((self.id, p), obs);
         }
     }
@@ -658,7 +717,9 @@ impl Actor for Broker {
                 }
             }
             Timer::FetchExpire { partition, corr, from } => {
-                let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&(from, corr))) else { return };
+                let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&(from, corr))) else {
+                    return;
+                };
                 let result = self.answer_fetch(partition, &fetch, true).unwrap_or(Err(KafkaError::NotLeaderOrFollower));
                 self.send(from, Msg::FetchResponse { corr, partition, result });
             }
@@ -676,7 +737,10 @@ impl Actor for Broker {
                 if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
                     self.send(self.world.controller_idx(), msg);
                     let now = self.now_us();
-                    self.timers.at(now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)), Timer::AlterPartitionRetry { partition });
+                    self.timers.at(
+                        now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)),
+                        Timer::AlterPartitionRetry { partition },
+                    );
                 }
             }
         }

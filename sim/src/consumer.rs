@@ -28,11 +28,22 @@ const BACKOFF_MS: u64 = 100;
 #[derive(Debug)]
 pub enum Timer {
     /// The app calls `poll()` for this partition.
-    Poll { partition: u32 },
-    FetchTimeout { partition: u32, corr: u64 },
+    Poll {
+        partition: u32,
+    },
+    FetchTimeout {
+        partition: u32,
+        corr: u64,
+    },
     /// A worker finished a record.
-    Processed { partition: u32, offset: u64, msg: MsgId },
-    MetadataTimeout { corr: u64 },
+    Processed {
+        partition: u32,
+        offset: u64,
+        msg: MsgId,
+    },
+    MetadataTimeout {
+        corr: u64,
+    },
     /// Asks the coordinator for the committed offsets again.
     OffsetFetch,
 }
@@ -108,7 +119,8 @@ impl Consumer {
         let corr = self.corr();
         if self.metadata.request(&self.world, self.me, corr) {
             let now = self.now_us();
-            self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
+            self.timers
+                .at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
         }
     }
 
@@ -159,13 +171,16 @@ impl Consumer {
         };
         self.world.net.send(self.me, self.world.broker_idx(leader), msg);
         let now = self.now_us();
-        self.timers.at(now.saturating_add(FETCH_TIMEOUT_MS.saturating_mul(1000)), Timer::FetchTimeout { partition, corr });
+        self.timers
+            .at(now.saturating_add(FETCH_TIMEOUT_MS.saturating_mul(1000)), Timer::FetchTimeout { partition, corr });
     }
 
     fn maybe_auto_commit(&mut self) {
         let now = self.now_us();
         let cfg = self.cfg();
-        if !cfg.enable_auto_commit || now < self.last_auto_commit_us.saturating_add(cfg.auto_commit_interval_ms.saturating_mul(1000)) {
+        if !cfg.enable_auto_commit
+            || now < self.last_auto_commit_us.saturating_add(cfg.auto_commit_interval_ms.saturating_mul(1000))
+        {
             return;
         }
         self.last_auto_commit_us = now;
@@ -326,7 +341,9 @@ impl Actor for Consumer {
             Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
             Msg::OffsetFetchResponse { offsets, .. } => self.on_committed_offsets(offsets),
             Msg::Refused { msg, .. } => match *msg {
-                Msg::Fetch { corr, partition, .. } => self.on_fetch_response(corr, partition, Err(KafkaError::NetworkException)),
+                Msg::Fetch { corr, partition, .. } => {
+                    self.on_fetch_response(corr, partition, Err(KafkaError::NetworkException))
+                }
                 Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
                 _ => {}
             },
@@ -364,7 +381,11 @@ impl Actor for Consumer {
             Timer::OffsetFetch => {
                 if !self.offsets_known {
                     let corr = self.corr();
-                    self.world.net.send(self.me, self.world.controller_idx(), Msg::OffsetFetch { corr, consumer: self.id });
+                    self.world.net.send(
+                        self.me,
+                        self.world.controller_idx(),
+                        Msg::OffsetFetch { corr, consumer: self.id },
+                    );
                     let now = self.now_us();
                     self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::OffsetFetch);
                 }

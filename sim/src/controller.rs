@@ -47,7 +47,15 @@ impl ControllerStore {
                 let replicas: Vec<u32> = (0..s.topic.replication_factor).map(|i| (p + i) % brokers + 1).collect();
                 let mut isr = replicas.clone();
                 isr.sort_unstable();
-                let state = PartitionState { partition: p, leader: Some(replicas[0]), leader_epoch: 0, partition_epoch: 0, isr, replicas, elr: vec![] };
+                let state = PartitionState {
+                    partition: p,
+                    leader: Some(replicas[0]),
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                    isr,
+                    replicas,
+                    elr: vec![],
+                };
                 (p, state)
             })
             .collect();
@@ -176,7 +184,8 @@ impl Controller {
             self.world.net.send(self.me, self.world.broker_idx(broker), Msg::PartitionUpdate(state));
         }
         // Partitions waiting for a leader may have one now.
-        let offline: Vec<u32> = self.store().partitions.values().filter(|s| s.leader.is_none()).map(|s| s.partition).collect();
+        let offline: Vec<u32> =
+            self.store().partitions.values().filter(|s| s.leader.is_none()).map(|s| s.partition).collect();
         for p in offline {
             self.elect(p, false, "a replica came back");
         }
@@ -194,7 +203,8 @@ impl Controller {
             rec.fenced = true;
         }
         self.record(EventKind::Fenced { broker, reason: reason.to_string() });
-        let partitions: Vec<u32> = self.store().partitions.values().filter(|s| s.replicas.contains(&broker)).map(|s| s.partition).collect();
+        let partitions: Vec<u32> =
+            self.store().partitions.values().filter(|s| s.replicas.contains(&broker)).map(|s| s.partition).collect();
         for p in partitions {
             let leads = self.store().partitions[&p].leader == Some(broker);
             if leads {
@@ -225,7 +235,8 @@ impl Controller {
         let unclean_allowed = operator_unclean || self.world.scenario.topic.unclean_leader_election_enable;
         let outcome = {
             let mut store = self.store();
-            let live: Vec<u32> = store.brokers.iter().filter(|(_, r)| !r.fenced && r.incarnation.is_some()).map(|(&b, _)| b).collect();
+            let live: Vec<u32> =
+                store.brokers.iter().filter(|(_, r)| !r.fenced && r.incarnation.is_some()).map(|(&b, _)| b).collect();
             let st = store.partitions.get_mut(&partition).unwrap();
             let clean = st.replicas.iter().copied().find(|r| st.isr.contains(r) && live.contains(r));
             let unclean = if unclean_allowed { st.replicas.iter().copied().find(|r| live.contains(r)) } else { None };
@@ -263,16 +274,29 @@ impl Controller {
         }
     }
 
-    fn on_alter_partition(&mut self, from: NodeIdx, broker: u32, partition: u32, leader_epoch: u32, partition_epoch: u32, new_isr: Vec<u32>) {
+    fn on_alter_partition(
+        &mut self,
+        from: NodeIdx,
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    ) {
         let result = {
             let mut store = self.store();
             let live: Vec<u32> = store.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
             match store.partitions.get_mut(&partition) {
                 None => Err(KafkaError::InvalidUpdateVersion),
-                Some(st) if st.leader != Some(broker) || st.leader_epoch != leader_epoch => Err(KafkaError::FencedLeaderEpoch),
+                Some(st) if st.leader != Some(broker) || st.leader_epoch != leader_epoch => {
+                    Err(KafkaError::FencedLeaderEpoch)
+                }
                 Some(st) if st.partition_epoch != partition_epoch => Err(KafkaError::InvalidUpdateVersion),
                 // KIP-841: a fenced broker cannot join an ISR; the leader must stay in it.
-                Some(st) if !new_isr.contains(&broker) || new_isr.iter().any(|r| !st.isr.contains(r) && !live.contains(r)) => {
+                Some(st)
+                    if !new_isr.contains(&broker)
+                        || new_isr.iter().any(|r| !st.isr.contains(r) && !live.contains(r)) =>
+                {
                     Err(KafkaError::InvalidUpdateVersion)
                 }
                 Some(st) => {
@@ -320,7 +344,13 @@ impl Controller {
                 st.partition_epoch += 1;
             }
             let st = self.store().partitions[&partition].clone();
-            self.record(EventKind::Election { partition, leader: st.leader, leader_epoch: st.leader_epoch, kind: ElectionKind::Clean, isr: st.isr.clone() });
+            self.record(EventKind::Election {
+                partition,
+                leader: st.leader,
+                leader_epoch: st.leader_epoch,
+                kind: ElectionKind::Clean,
+                isr: st.isr.clone(),
+            });
             self.changed(partition, "an operator asked for the preferred leader".into());
         }
     }

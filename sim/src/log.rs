@@ -209,11 +209,8 @@ impl Log {
 
     fn rebuild_producers(&mut self) {
         self.producers.clear();
-        let stamped: Vec<(ProducerStamp, usize, u64)> = self
-            .batches
-            .iter()
-            .filter_map(|b| b.stamp.map(|s| (s, b.msgs.len(), b.base_offset)))
-            .collect();
+        let stamped: Vec<(ProducerStamp, usize, u64)> =
+            self.batches.iter().filter_map(|b| b.stamp.map(|s| (s, b.msgs.len(), b.base_offset))).collect();
         for (stamp, count, base) in stamped {
             self.remember_producer_batch(stamp, count, base);
         }

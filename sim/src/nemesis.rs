@@ -69,7 +69,10 @@ impl Nemesis {
         if t.after_sent.is_some() || t.after_acked.is_some() || t.when_isr_size.is_some() {
             return POLL_MS.saturating_mul(1000);
         }
-        let at = t.at_ms.map_or(0, |ms| ms.saturating_mul(1000)).max(t.delay_ms.map_or(0, |ms| self.last_fired_us.saturating_add(ms.saturating_mul(1000))));
+        let at = t
+            .at_ms
+            .map_or(0, |ms| ms.saturating_mul(1000))
+            .max(t.delay_ms.map_or(0, |ms| self.last_fired_us.saturating_add(ms.saturating_mul(1000))));
         at.saturating_sub(now).max(1)
     }
 
@@ -78,7 +81,10 @@ impl Nemesis {
         let store = self.world.controller.lock().unwrap();
         for r in &target.0 {
             let followers = |p: &u32| -> Vec<u32> {
-                store.partitions.get(p).map_or(vec![], |s| s.replicas.iter().copied().filter(|&b| Some(b) != s.leader).collect())
+                store
+                    .partitions
+                    .get(p)
+                    .map_or(vec![], |s| s.replicas.iter().copied().filter(|&b| Some(b) != s.leader).collect())
             };
             match r {
                 NodeRef::Name(name) => {
@@ -112,7 +118,11 @@ impl Nemesis {
         let detail = match action {
             Action::Crash { node, mode } => {
                 let hit = self.with_status(node, &[NodeStatus::Up, NodeStatus::Paused], |n, i| n.crash(i, *mode));
-                format!("crash ({}) of {}", if *mode == CrashMode::Power { "power" } else { "process" }, self.names(&hit))
+                format!(
+                    "crash ({}) of {}",
+                    if *mode == CrashMode::Power { "power" } else { "process" },
+                    self.names(&hit)
+                )
             }
             Action::Restart { node } => {
                 let hit = self.with_status(node, &[NodeStatus::Crashed], |n, i| n.restart(i));
@@ -142,16 +152,29 @@ impl Nemesis {
             Action::Heal { between } => self.heal(between.as_ref()),
             Action::Elect { partition, unclean } => {
                 let me = self.world.supervisor_idx();
-                self.world.net.send(me, self.world.controller_idx(), Msg::Elect { partition: *partition, unclean: *unclean });
-                format!("{} election requested for partition {partition}", if *unclean { "unclean" } else { "preferred" })
+                self.world.net.send(
+                    me,
+                    self.world.controller_idx(),
+                    Msg::Elect { partition: *partition, unclean: *unclean },
+                );
+                format!(
+                    "{} election requested for partition {partition}",
+                    if *unclean { "unclean" } else { "preferred" }
+                )
             }
         };
         self.world.record(NodeName::Controller, EventKind::Step { step, action: action.name().to_string(), detail });
     }
 
     /// Applies `f` to the target's nodes whose status is one of `allowed`.
-    fn with_status(&mut self, target: &Target, allowed: &[NodeStatus], mut f: impl FnMut(&mut Self, NodeIdx)) -> Vec<NodeIdx> {
-        let hit: Vec<NodeIdx> = self.resolve(target).into_iter().filter(|&i| allowed.contains(&self.world.status_of(i))).collect();
+    fn with_status(
+        &mut self,
+        target: &Target,
+        allowed: &[NodeStatus],
+        mut f: impl FnMut(&mut Self, NodeIdx),
+    ) -> Vec<NodeIdx> {
+        let hit: Vec<NodeIdx> =
+            self.resolve(target).into_iter().filter(|&i| allowed.contains(&self.world.status_of(i))).collect();
         for &i in &hit {
             f(self, i);
         }
@@ -180,12 +203,23 @@ impl Nemesis {
                         disk.power_loss()
                     };
                     for l in losses {
-                        self.world.record(name, EventKind::PageCacheLost { broker: b, partition: l.partition, durable_offset: l.durable_offset, lost: l.lost });
+                        self.world.record(
+                            name,
+                            EventKind::PageCacheLost {
+                                broker: b,
+                                partition: l.partition,
+                                durable_offset: l.durable_offset,
+                                lost: l.lost,
+                            },
+                        );
                     }
                 }
             }
             NodeName::Producer(p) => {
-                let msgs: Vec<_> = std::mem::take(&mut self.world.producers[p as usize - 1].lock().unwrap().outstanding).into_iter().collect();
+                let msgs: Vec<_> =
+                    std::mem::take(&mut self.world.producers[p as usize - 1].lock().unwrap().outstanding)
+                        .into_iter()
+                        .collect();
                 if !msgs.is_empty() {
                     self.world.record(name, EventKind::ProducerLost { msgs });
                 }

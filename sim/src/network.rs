@@ -126,7 +126,14 @@ impl Network {
 
     /// Puts `msg` on the wire from `from` to `to`, arriving after a latency drawn from the seed
     /// and never before the link's previous message.
-    fn deliver_later(self: &Arc<Self>, links: &mut Links, from: NodeIdx, to: NodeIdx, tx: UnboundedSender<Envelope>, msg: Msg) {
+    fn deliver_later(
+        self: &Arc<Self>,
+        links: &mut Links,
+        from: NodeIdx,
+        to: NodeIdx,
+        tx: UnboundedSender<Envelope>,
+        msg: Msg,
+    ) {
         let (lo, hi) = self.latency_us;
         let latency_us = if hi > lo { madsim::rand::thread_rng().gen_range(lo..=hi) } else { lo };
         let mut arrival = Instant::now() + Duration::from_micros(latency_us);
@@ -167,4 +174,3 @@ impl Network {
         !self.links.lock().unwrap().cuts.is_empty()
     }
 }
-

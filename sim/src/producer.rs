@@ -19,7 +19,6 @@ use losslab_model::history::{EventKind, MsgId, NodeName};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-
 /// `reconnect.backoff.max.ms`: how long the client leaves a broker alone after it refused a
 /// connection.
 const RECONNECT_BACKOFF_MS: u64 = 1_000;
@@ -29,12 +28,22 @@ pub enum Timer {
     /// The app hands its next record to `send()`.
     AppSend,
     /// A batch's `linger.ms` is up.
-    Linger { partition: u32, batch: u64 },
+    Linger {
+        partition: u32,
+        batch: u64,
+    },
     /// Something may be sendable now (a retry backoff ended).
     Drain,
-    RequestTimeout { corr: u64 },
-    DeliveryTimeout { partition: u32, batch: u64 },
-    MetadataTimeout { corr: u64 },
+    RequestTimeout {
+        corr: u64,
+    },
+    DeliveryTimeout {
+        partition: u32,
+        batch: u64,
+    },
+    MetadataTimeout {
+        corr: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -196,7 +205,16 @@ impl Producer {
             None => {
                 self.next_batch += 1;
                 let id = self.next_batch;
-                queue.push_back(ProducerBatch { id, partition, msgs: Vec::new(), created_us: now, attempts: 0, closed: false, retry_at_us: 0, stamp: None });
+                queue.push_back(ProducerBatch {
+                    id,
+                    partition,
+                    msgs: Vec::new(),
+                    created_us: now,
+                    attempts: 0,
+                    closed: false,
+                    retry_at_us: 0,
+                    stamp: None,
+                });
                 let linger_us = self.world.scenario.producer.linger_ms.saturating_mul(1000);
                 let delivery_us = self.world.scenario.producer.delivery_timeout_ms.saturating_mul(1000);
                 self.timers.at(now.saturating_add(linger_us), Timer::Linger { partition, batch: id });
@@ -256,12 +274,22 @@ impl Producer {
         batch.attempts += 1;
         if cfg.enable_idempotence && batch.stamp.is_none_or(|s| s.producer_epoch != self.producer_epoch) {
             let seq = self.next_sequence.entry(batch.partition).or_insert(0);
-            batch.stamp = Some(ProducerStamp { producer_id: self.producer_id, producer_epoch: self.producer_epoch, base_sequence: *seq });
+            batch.stamp = Some(ProducerStamp {
+                producer_id: self.producer_id,
+                producer_epoch: self.producer_epoch,
+                base_sequence: *seq,
+            });
             *seq += batch.msgs.len() as u32;
         }
         self.next_corr += 1;
         let corr = self.next_corr;
-        self.record(EventKind::ProduceRequest { broker: leader, partition: batch.partition, batch: batch.id, attempt: batch.attempts, msgs: batch.msgs.clone() });
+        self.record(EventKind::ProduceRequest {
+            broker: leader,
+            partition: batch.partition,
+            batch: batch.id,
+            attempt: batch.attempts,
+            msgs: batch.msgs.clone(),
+        });
         let msg = Msg::Produce {
             corr,
             partition: batch.partition,
@@ -324,19 +352,27 @@ impl Producer {
             self.fail(batch, error);
             return;
         }
-        self.record(EventKind::ProduceRetry { partition: batch.partition, batch: batch.id, attempt: batch.attempts, error: error.name().to_string() });
+        self.record(EventKind::ProduceRetry {
+            partition: batch.partition,
+            batch: batch.id,
+            attempt: batch.attempts,
+            error: error.name().to_string(),
+        });
         batch.retry_at_us = now.saturating_add(cfg.retry_backoff_ms.saturating_mul(1000));
         batch.closed = true;
         let queue = self.accumulator.entry(batch.partition).or_default();
-        // Idempotent producers resend in sequence order; others put the batch back at the
-        // front, behind nothing: later batches already sent stay ahead of it.
-        let pos = match batch.stamp {
-            Some(s) => queue.iter().position(|b| b.stamp.is_none_or(|t| t.base_sequence > s.base_sequence)).unwrap_or(queue.len()),
-            None => 0,
-        };
+        // Back in creation order ahead of the batches not yet sent (Kafka re-enqueues at the
+        // front; idempotent producers by sequence, which is the same order). A batch that was
+        // sent after this one and already succeeded stays ahead of it in the log: the reorder
+        // that max.in.flight > 1 without idempotence allows.
+        let pos = queue.iter().position(|b| b.id > batch.id).unwrap_or(queue.len());
         queue.insert(pos, batch);
-        self.timers.at(now.saturating_add(self.world.scenario.producer.retry_backoff_ms.saturating_mul(1000)), Timer::Drain);
-        if matches!(error, KafkaError::NotLeaderOrFollower | KafkaError::NetworkException | KafkaError::FencedLeaderEpoch) {
+        self.timers
+            .at(now.saturating_add(self.world.scenario.producer.retry_backoff_ms.saturating_mul(1000)), Timer::Drain);
+        if matches!(
+            error,
+            KafkaError::NotLeaderOrFollower | KafkaError::NetworkException | KafkaError::FencedLeaderEpoch
+        ) {
             self.request_metadata();
         }
     }
@@ -361,7 +397,8 @@ impl Producer {
     /// NETWORK_EXCEPTION, newest first, each re-enqueued at the front (Kafka's `clearAll` then
     /// `reenqueue`), so the oldest ends up first again.
     fn disconnect(&mut self, broker: u32) {
-        let dropped: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).rev().collect();
+        let dropped: Vec<u64> =
+            self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).rev().collect();
         for c in dropped {
             let f = self.in_flight.remove(&c).unwrap();
             self.retry_or_fail(f.batch, KafkaError::NetworkException);
@@ -400,7 +437,8 @@ impl Producer {
         let corr = self.next_corr;
         if self.metadata.request(&self.world, self.me, corr) {
             let now = self.now_us();
-            self.timers.at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
+            self.timers
+                .at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
         }
     }
 
@@ -444,7 +482,8 @@ impl Actor for Producer {
             Timer::AppSend => self.on_app_send(),
             Timer::Linger { partition, batch } => {
                 let mut closed_sticky = false;
-                if let Some(b) = self.accumulator.get_mut(&partition).and_then(|q| q.iter_mut().find(|b| b.id == batch)) {
+                if let Some(b) = self.accumulator.get_mut(&partition).and_then(|q| q.iter_mut().find(|b| b.id == batch))
+                {
                     closed_sticky = !b.closed && partition == self.sticky_partition;
                     b.closed = true;
                 }

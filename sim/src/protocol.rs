@@ -96,9 +96,18 @@ pub enum Msg {
         msgs: Vec<MsgId>,
         stamp: Option<ProducerStamp>,
     },
-    ProduceResponse { corr: u64, partition: u32, result: Result<u64, KafkaError> },
-    Metadata { corr: u64 },
-    MetadataResponse { corr: u64, partitions: Vec<(u32, Option<u32>, u32)> },
+    ProduceResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<u64, KafkaError>,
+    },
+    Metadata {
+        corr: u64,
+    },
+    MetadataResponse {
+        corr: u64,
+        partitions: Vec<(u32, Option<u32>, u32)>,
+    },
     /// A fetch from a follower (`replica` is set) or a consumer (reads below the HW only).
     Fetch {
         corr: u64,
@@ -110,32 +119,73 @@ pub enum Msg {
         current_leader_epoch: u32,
         max_wait_ms: u64,
     },
-    FetchResponse { corr: u64, partition: u32, result: Result<FetchData, KafkaError> },
+    FetchResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<FetchData, KafkaError>,
+    },
 
     // ---- brokers <-> controller ----
-    Register { broker: u32, incarnation: u64 },
-    Heartbeat { broker: u32, incarnation: u64 },
-    HeartbeatResponse { fenced: bool },
-    AlterPartition { broker: u32, partition: u32, leader_epoch: u32, partition_epoch: u32, new_isr: Vec<u32> },
-    AlterPartitionResponse { partition: u32, result: Result<PartitionState, KafkaError> },
+    Register {
+        broker: u32,
+        incarnation: u64,
+    },
+    Heartbeat {
+        broker: u32,
+        incarnation: u64,
+    },
+    HeartbeatResponse {
+        fenced: bool,
+    },
+    AlterPartition {
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    },
+    AlterPartitionResponse {
+        partition: u32,
+        result: Result<PartitionState, KafkaError>,
+    },
     /// The controller pushes a partition's state to every broker.
     PartitionUpdate(PartitionState),
 
     // ---- consumers <-> the group coordinator (on the controller node) ----
-    OffsetCommit { corr: u64, consumer: u32, offsets: Vec<(u32, u64)> },
-    OffsetCommitResponse { corr: u64 },
-    OffsetFetch { corr: u64, consumer: u32 },
-    OffsetFetchResponse { corr: u64, offsets: Vec<(u32, u64)> },
+    OffsetCommit {
+        corr: u64,
+        consumer: u32,
+        offsets: Vec<(u32, u64)>,
+    },
+    OffsetCommitResponse {
+        corr: u64,
+    },
+    OffsetFetch {
+        corr: u64,
+        consumer: u32,
+    },
+    OffsetFetchResponse {
+        corr: u64,
+        offsets: Vec<(u32, u64)>,
+    },
 
     // ---- what the operating system tells a process about its connections ----
     /// A request could not be delivered: the destination's process is dead on a machine that
     /// is up, so its OS refuses the connection at once.
-    Refused { to: usize, msg: Box<Msg> },
+    Refused {
+        to: usize,
+        msg: Box<Msg>,
+    },
     /// The process at `peer` died on a machine that is up: its OS reset every connection, so
     /// everything in flight to it is lost and its peers learn so at once.
-    PeerDown { peer: usize },
+    PeerDown {
+        peer: usize,
+    },
 
     // ---- the nemesis ----
     /// An operator asks the controller for a leader election (`kafka-leader-election`).
-    Elect { partition: u32, unclean: bool },
+    Elect {
+        partition: u32,
+        unclean: bool,
+    },
 }

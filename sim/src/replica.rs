@@ -130,7 +130,8 @@ impl Replica {
     /// (before KIP-101). Stale states (older epochs) are ignored.
     pub fn apply_state(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) -> StateChange {
         let newer_leader = state.leader_epoch > self.leader_epoch;
-        let same_leader_newer_isr = state.leader_epoch == self.leader_epoch && state.partition_epoch > self.partition_epoch;
+        let same_leader_newer_isr =
+            state.leader_epoch == self.leader_epoch && state.partition_epoch > self.partition_epoch;
         let first = !self.has_state;
         if !(newer_leader || same_leader_newer_isr || first) {
             return StateChange::Ignored;
@@ -172,7 +173,12 @@ impl Replica {
             .map(|&r| {
                 // Kafka resets every follower's state on a leader change; ISR members count as
                 // caught up now, so they are not dropped before they had a chance to fetch.
-                let view = FollowerView { log_end_offset: None, last_caught_up_us: now_us, last_fetch_us: now_us, last_fetch_leader_leo: 0 };
+                let view = FollowerView {
+                    log_end_offset: None,
+                    last_caught_up_us: now_us,
+                    last_fetch_us: now_us,
+                    last_fetch_leader_leo: 0,
+                };
                 (r, view)
             })
             .collect();
@@ -281,11 +287,19 @@ impl Replica {
                 None => Some((epoch, log.epoch_cache().first().map_or(0, |e| e.1))),
             };
             if let Some((epoch, end_offset)) = diverging {
-                return Ok(FollowerFetch { data: FetchData::Diverging { epoch, end_offset }, hw_moved: None, isr_proposal: None });
+                return Ok(FollowerFetch {
+                    data: FetchData::Diverging { epoch, end_offset },
+                    hw_moved: None,
+                    isr_proposal: None,
+                });
             }
         }
         if fetch_offset > leo {
-            return Ok(FollowerFetch { data: FetchData::OutOfRange { log_end_offset: leo }, hw_moved: None, isr_proposal: None });
+            return Ok(FollowerFetch {
+                data: FetchData::OutOfRange { log_end_offset: leo },
+                hw_moved: None,
+                isr_proposal: None,
+            });
         }
         let epoch_start = log.epoch_cache().iter().find(|e| e.0 == self.leader_epoch).map_or(0, |e| e.1);
         let hw = self.high_watermark;
@@ -304,23 +318,33 @@ impl Replica {
         view.last_fetch_leader_leo = leo;
         view.log_end_offset = Some(fetch_offset);
         // ISR expansion: caught up to the high watermark and into the current epoch.
-        let isr_proposal = if !isr.contains(&follower) && pending_isr.is_none() && fetch_offset >= hw && fetch_offset >= epoch_start {
-            let mut proposal = isr.clone();
-            proposal.push(follower);
-            proposal.sort_unstable();
-            *pending_isr = Some(proposal.clone());
-            Some(proposal)
-        } else {
-            None
-        };
+        let isr_proposal =
+            if !isr.contains(&follower) && pending_isr.is_none() && fetch_offset >= hw && fetch_offset >= epoch_start {
+                let mut proposal = isr.clone();
+                proposal.push(follower);
+                proposal.sort_unstable();
+                *pending_isr = Some(proposal.clone());
+                Some(proposal)
+            } else {
+                None
+            };
         let hw_moved = self.maybe_increment_hw(log);
         self.check(log);
         let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
-        Ok(FollowerFetch { data: FetchData::Records { batches, high_watermark: self.high_watermark }, hw_moved, isr_proposal })
+        Ok(FollowerFetch {
+            data: FetchData::Records { batches, high_watermark: self.high_watermark },
+            hw_moved,
+            isr_proposal,
+        })
     }
 
     /// The leader answers a consumer's fetch: only records below the high watermark.
-    pub fn fetch_for_consumer(&self, log: &Log, fetch_offset: u64, max_records: usize) -> Result<FetchData, KafkaError> {
+    pub fn fetch_for_consumer(
+        &self,
+        log: &Log,
+        fetch_offset: u64,
+        max_records: usize,
+    ) -> Result<FetchData, KafkaError> {
         if !self.is_leader() {
             return Err(KafkaError::NotLeaderOrFollower);
         }
@@ -341,7 +365,12 @@ impl Replica {
 
     /// A follower appends what its leader sent and takes the leader's high watermark.
     /// Returns the batches actually appended and the new high watermark if it moved.
-    pub fn append_as_follower(&mut self, log: &mut Log, batches: Vec<Batch>, leader_hw: u64) -> (Vec<Batch>, Option<u64>) {
+    pub fn append_as_follower(
+        &mut self,
+        log: &mut Log,
+        batches: Vec<Batch>,
+        leader_hw: u64,
+    ) -> (Vec<Batch>, Option<u64>) {
         let mut appended = Vec::new();
         for batch in batches {
             if batch.base_offset != log.log_end_offset() {
@@ -397,7 +426,9 @@ impl Replica {
         }
         let out_of_sync = |r: &u32| {
             *r != me
-                && followers.get(r).is_some_and(|v| v.log_end_offset != Some(leo) && now_us.saturating_sub(v.last_caught_up_us) > lag_us)
+                && followers.get(r).is_some_and(|v| {
+                    v.log_end_offset != Some(leo) && now_us.saturating_sub(v.last_caught_up_us) > lag_us
+                })
         };
         if !isr.iter().any(out_of_sync) {
             return None;
@@ -429,12 +460,23 @@ impl Replica {
 
     /// The invariants every mutation must keep.
     fn check(&self, log: &Log) {
-        assert!(self.high_watermark <= log.log_end_offset(), "HW {} > LEO {} on b{} p{}", self.high_watermark, log.log_end_offset(), self.broker, self.partition);
+        assert!(
+            self.high_watermark <= log.log_end_offset(),
+            "HW {} > LEO {} on b{} p{}",
+            self.high_watermark,
+            log.log_end_offset(),
+            self.broker,
+            self.partition
+        );
         if let Role::Leader { isr, .. } = &self.role {
             assert!(isr.contains(&self.broker), "leader b{} not in its ISR {isr:?}", self.broker);
         }
         if let Some(epoch) = log.latest_epoch() {
-            assert!(!self.is_leader() || epoch <= self.leader_epoch, "log epoch {epoch} ahead of leader epoch {}", self.leader_epoch);
+            assert!(
+                !self.is_leader() || epoch <= self.leader_epoch,
+                "log epoch {epoch} ahead of leader epoch {}",
+                self.leader_epoch
+            );
         }
     }
 }
@@ -446,5 +488,7 @@ pub enum StateChange {
     BecameLeader,
     IsrUpdated,
     /// Before KIP-101, `truncate_to_hw` is where the new follower must cut its log.
-    BecameFollower { truncate_to_hw: Option<u64> },
+    BecameFollower {
+        truncate_to_hw: Option<u64>,
+    },
 }

@@ -116,7 +116,17 @@ async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
         sleep(Duration::from_millis(CONVERGE_POLL_MS)).await;
     }
     if fired < steps.len() {
-        world.record(NodeName::Controller, EventKind::Step { step: fired, action: "skipped".into(), detail: format!("steps {}.. never fired: their triggers did not hold within {SAFETY_PHASE_LIMIT_S} s", fired + 1) });
+        world.record(
+            NodeName::Controller,
+            EventKind::Step {
+                step: fired,
+                action: "skipped".into(),
+                detail: format!(
+                    "steps {}.. never fired: their triggers did not hold within {SAFETY_PHASE_LIMIT_S} s",
+                    fired + 1
+                ),
+            },
+        );
     }
 
     world.record(NodeName::Controller, EventKind::FinalPhase);
@@ -132,10 +142,15 @@ async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
         }
         sleep(Duration::from_millis(CONVERGE_POLL_MS)).await;
     };
-    world.record(NodeName::Controller, EventKind::Converged {
-        ok: stuck_reason.is_none(),
-        detail: stuck_reason.clone().unwrap_or_else(|| "every replica caught up and the group drained every partition".into()),
-    });
+    world.record(
+        NodeName::Controller,
+        EventKind::Converged {
+            ok: stuck_reason.is_none(),
+            detail: stuck_reason
+                .clone()
+                .unwrap_or_else(|| "every replica caught up and the group drained every partition".into()),
+        },
+    );
     let final_state = final_state(&world, stuck_reason);
     (History { meta, events: world.recorder.take() }, final_state)
 }
@@ -164,7 +179,8 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
 /// machine is off after a power crash).
 async fn os_writeback(world: Arc<World>) {
     let b = &world.scenario.broker;
-    let (period_ms, expire_us) = (b.os_dirty_writeback_ms.clamp(1, 3_600_000), b.os_dirty_expire_ms.saturating_mul(1000));
+    let (period_ms, expire_us) =
+        (b.os_dirty_writeback_ms.clamp(1, 3_600_000), b.os_dirty_expire_ms.saturating_mul(1000));
     loop {
         sleep(Duration::from_millis(period_ms)).await;
         let now = world.now_us();
@@ -178,7 +194,10 @@ async fn os_writeback(world: Arc<World>) {
             };
             for (partition, durable_offset) in moved {
                 let broker = i as u32 + 1;
-                world.record(NodeName::Broker(broker), EventKind::Flush { broker, partition, durable_offset, by: "os writeback".into() });
+                world.record(
+                    NodeName::Broker(broker),
+                    EventKind::Flush { broker, partition, durable_offset, by: "os writeback".into() },
+                );
             }
         }
     }
@@ -189,7 +208,8 @@ fn workload_done(world: &World) -> bool {
     world.producers.iter().enumerate().all(|(i, p)| {
         let p = p.lock().unwrap();
         let idx: NodeIdx = world.producer_idx(i as u32 + 1);
-        world.status_of(idx) == NodeStatus::Crashed || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty())
+        world.status_of(idx) == NodeStatus::Crashed
+            || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty())
     })
 }
 
@@ -207,10 +227,14 @@ fn not_converged(world: &World) -> Option<String> {
         let Some(lobs) = observed.get(&(leader, p)).filter(|o| o.is_leader && o.leader_epoch == st.leader_epoch) else {
             return Some(format!("b{leader} does not yet act as leader of partition {p} in epoch {}", st.leader_epoch));
         };
-        let leo = |b: u32| world.disks[b as usize - 1].lock().unwrap().logs.get(&p).map_or(0, |s| s.log.log_end_offset());
+        let leo =
+            |b: u32| world.disks[b as usize - 1].lock().unwrap().logs.get(&p).map_or(0, |s| s.log.log_end_offset());
         let leader_leo = leo(leader);
         if lobs.high_watermark < leader_leo {
-            return Some(format!("partition {p}: the high watermark {} is below the leader's log end {leader_leo}", lobs.high_watermark));
+            return Some(format!(
+                "partition {p}: the high watermark {} is below the leader's log end {leader_leo}",
+                lobs.high_watermark
+            ));
         }
         for &r in &st.replicas {
             if !st.isr.contains(&r) {
@@ -223,7 +247,11 @@ fn not_converged(world: &World) -> Option<String> {
         for (c, progress) in world.consumers.iter().enumerate() {
             if let Some(&done) = progress.lock().unwrap().processed_to.get(&p) {
                 if done < lobs.high_watermark {
-                    return Some(format!("c{} has processed partition {p} up to {done} of {}", c + 1, lobs.high_watermark));
+                    return Some(format!(
+                        "c{} has processed partition {p} up to {done} of {}",
+                        c + 1,
+                        lobs.high_watermark
+                    ));
                 }
             }
         }
@@ -260,7 +288,14 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
                 .and_then(|l| replicas.iter().find(|r| r.broker == l))
                 .map(|r| r.log[..r.high_watermark as usize].to_vec())
                 .unwrap_or_default();
-            FinalPartition { partition: p, leader: st.leader, leader_epoch: st.leader_epoch, isr: st.isr.clone(), log, replicas }
+            FinalPartition {
+                partition: p,
+                leader: st.leader,
+                leader_epoch: st.leader_epoch,
+                isr: st.isr.clone(),
+                log,
+                replicas,
+            }
         })
         .collect();
     FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us() }

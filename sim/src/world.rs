@@ -88,12 +88,7 @@ impl World {
         // operator's admin client. It is named the controller in the history, never cut.
         names.push(NodeName::Controller);
         let n = names.len();
-        let net = Arc::new(Network::new(
-            n,
-            scenario.network.latency_ms_min,
-            scenario.network.latency_ms_max,
-            wire,
-        ));
+        let net = Arc::new(Network::new(n, scenario.network.latency_ms_min, scenario.network.latency_ms_max, wire));
         let messages = scenario.workload.messages;
         World {
             disks: (0..b).map(|_| Mutex::new(Disk::default())).collect(),

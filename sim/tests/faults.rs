@@ -103,7 +103,9 @@ fn unclean_election_loses_what_only_the_old_leader_had() {
         {"delay_ms": 12000, "action": "crash", "node": "leader"},
         {"delay_ms": 1000, "action": "restart", "node": "b2"},
         {"delay_ms": 15000, "action": "restart", "node": "brokers"}]"#;
-    let unclean = format!(r#"{{"topic": {{"unclean.leader.election.enable": true}}, "workload": {{"messages": 20000}}, {steps}}}"#);
+    let unclean = format!(
+        r#"{{"topic": {{"unclean.leader.election.enable": true}}, "workload": {{"messages": 20000}}, {steps}}}"#
+    );
     assert!(some(&counts(&unclean, 1..3, FindingClass::LostAcked)));
     let clean = format!(r#"{{"workload": {{"messages": 20000}}, {steps}}}"#);
     assert!(none(&counts(&clean, 1..3, FindingClass::LostAcked)));

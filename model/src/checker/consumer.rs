@@ -12,13 +12,8 @@ use crate::finding::{Finding, FindingClass};
 use crate::history::{EventKind, MsgId, NodeName};
 
 /// The consumer settings that decide when the group's position moves.
-const GROUP_SETTINGS: &[&str] = &[
-    "enable.auto.commit",
-    "auto.commit.interval.ms",
-    "app.processing",
-    "app.commit",
-    "auto.offset.reset",
-];
+const GROUP_SETTINGS: &[&str] =
+    &["enable.auto.commit", "auto.commit.interval.ms", "app.processing", "app.commit", "auto.offset.reset"];
 
 /// In a final log, never processed.
 pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
@@ -57,19 +52,13 @@ fn tell_skip(ix: &Index, partition: u32, offset: u64, story: &mut Story) {
     }
     if polls.is_empty() {
         match ix.polls(partition).first() {
-            Some(&first) => story.tell(
-                first,
-                poll_sentence(ix, first, "the group's first poll of it"),
-            ),
+            Some(&first) => story.tell(first, poll_sentence(ix, first, "the group's first poll of it")),
             None => story.note(0, format!("No consumer ever polled partition {partition}")),
         }
     }
     match ix.first_commit_past(partition, offset) {
         Some(commit) => story.tell(commit, commit_sentence(ix, commit, "past it")),
-        None => story.note(
-            u32::MAX,
-            format!("No commit of partition {partition} ever moved past it"),
-        ),
+        None => story.note(u32::MAX, format!("No commit of partition {partition} ever moved past it")),
     }
 }
 
@@ -79,10 +68,7 @@ fn tell_resume(ix: &Index, story: &mut Story, partition: u32, consumer: NodeName
         return;
     };
     if let Some(next) = first_after(ix.polls(partition), crash) {
-        story.tell(
-            next,
-            poll_sentence(ix, next, "the first poll of it after the crash"),
-        );
+        story.tell(next, poll_sentence(ix, next, "the first poll of it after the crash"));
     }
 }
 
@@ -98,18 +84,13 @@ pub(super) fn consumer_duplicated(ix: &Index) -> Vec<Finding> {
 }
 
 fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &[u32]) -> Finding {
-    let places: Vec<(u32, u64)> = processings
-        .iter()
-        .filter_map(|&e| processed_at(ix, e))
-        .collect();
+    let places: Vec<(u32, u64)> = processings.iter().filter_map(|&e| processed_at(ix, e)).collect();
     let partition = places.first().map(|&(p, _)| p).or(facts.partition);
     let told: Vec<String> = processings
         .iter()
         .take(LIST_MAX)
         .map(|&e| {
-            let offset = processed_at(ix, e)
-                .map(|(_, o)| format!(" (offset {o})"))
-                .unwrap_or_default();
+            let offset = processed_at(ix, e).map(|(_, o)| format!(" (offset {o})")).unwrap_or_default();
             format!("by {} at {}{offset}", ix.event(e).node, ix.time(e))
         })
         .collect();
@@ -118,11 +99,7 @@ fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &
         "{msg} was processed {} times: {}{}{}",
         processings.len(),
         told.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        },
+        if more > 0 { format!(" and {more} more") } else { String::new() },
         parens(&settings(ix, GROUP_SETTINGS))
     );
     let mut story = Story::default();
@@ -146,39 +123,20 @@ fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &
 /// Why the record was delivered again between its first and second processing: the first
 /// consumer's crash, the group's last commit before the replay (not past the record), and the
 /// poll that returned it again.
-fn tell_replay(
-    ix: &Index,
-    story: &mut Story,
-    first: u32,
-    second: u32,
-    partition: u32,
-    offset: u64,
-) {
+fn tell_replay(ix: &Index, story: &mut Story, first: u32, second: u32, partition: u32, offset: u64) {
     explain::tell_crash_between(ix, story, ix.event(first).node, first, Some(second));
     match last_before(ix.commits(partition), second) {
-        Some(commit) => story.tell(
-            commit,
-            commit_sentence(ix, commit, "the group's last commit before the replay"),
-        ),
-        None => story.note(
-            second,
-            format!("No commit of partition {partition} preceded the replay"),
-        ),
+        Some(commit) => story.tell(commit, commit_sentence(ix, commit, "the group's last commit before the replay")),
+        None => story.note(second, format!("No commit of partition {partition} preceded the replay")),
     }
-    if let Some(&poll) = ix
-        .polls_covering(partition, offset, second)
-        .last()
-        .filter(|&&p| p > first)
-    {
+    if let Some(&poll) = ix.polls_covering(partition, offset, second).last().filter(|&&p| p > first) {
         story.tell(poll, poll_sentence(ix, poll, "which returned it again"));
     }
 }
 
 fn processed_at(ix: &Index, event: u32) -> Option<(u32, u64)> {
     match ix.event(event).kind {
-        EventKind::Processed {
-            partition, offset, ..
-        } => Some((partition, offset)),
+        EventKind::Processed { partition, offset, .. } => Some((partition, offset)),
         _ => None,
     }
 }
@@ -193,14 +151,9 @@ fn consumer_of(ix: &Index, poll: u32) -> Option<NodeName> {
 /// "c1 polled offsets 0..500 of partition 0 at 1.000 s, which included it".
 fn poll_sentence(ix: &Index, poll: u32, remark: &str) -> String {
     match ix.event(poll).kind {
-        EventKind::Polled {
-            consumer,
-            partition,
-            offsets: (from, to),
-        } => format!(
-            "c{consumer} polled offsets {from}..{to} of partition {partition} at {}, {remark}",
-            ix.time(poll)
-        ),
+        EventKind::Polled { consumer, partition, offsets: (from, to) } => {
+            format!("c{consumer} polled offsets {from}..{to} of partition {partition} at {}, {remark}", ix.time(poll))
+        }
         _ => String::new(),
     }
 }
@@ -208,14 +161,9 @@ fn poll_sentence(ix: &Index, poll: u32, remark: &str) -> String {
 /// "c1 committed offset 500 of partition 0 at 2.000 s, past it".
 fn commit_sentence(ix: &Index, commit: u32, remark: &str) -> String {
     match ix.event(commit).kind {
-        EventKind::Committed {
-            consumer,
-            partition,
-            offset,
-        } => format!(
-            "c{consumer} committed offset {offset} of partition {partition} at {}, {remark}",
-            ix.time(commit)
-        ),
+        EventKind::Committed { consumer, partition, offset } => {
+            format!("c{consumer} committed offset {offset} of partition {partition} at {}, {remark}", ix.time(commit))
+        }
         _ => String::new(),
     }
 }

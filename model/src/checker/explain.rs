@@ -87,18 +87,12 @@ pub(super) fn and_list(items: &[String]) -> String {
 
 /// The settings among `keys` that the run recorded, as `key=value`, in the order asked.
 pub(super) fn settings(ix: &Index, keys: &[&str]) -> Vec<String> {
-    keys.iter()
-        .filter_map(|k| ix.setting(k).map(|v| format!("{k}={v}")))
-        .collect()
+    keys.iter().filter_map(|k| ix.setting(k).map(|v| format!("{k}={v}"))).collect()
 }
 
 /// `(a, b, c)` of the non-empty parts, or nothing when there are none.
 pub(super) fn parens(parts: &[String]) -> String {
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
     if parts.is_empty() {
         String::new()
     } else {
@@ -122,10 +116,7 @@ fn mode_word(mode: CrashMode) -> &'static str {
 /// The headline part that says where the client put the message: partition and offset.
 pub(super) fn acked_offset(ix: &Index, event: u32, pos: u32) -> Option<u64> {
     match &ix.event(event).kind {
-        EventKind::Acked {
-            base_offset: Some(base),
-            ..
-        } => Some(base.saturating_add(u64::from(pos))),
+        EventKind::Acked { base_offset: Some(base), .. } => Some(base.saturating_add(u64::from(pos))),
         _ => None,
     }
 }
@@ -153,19 +144,10 @@ pub(super) fn tell_retries(ix: &Index, facts: &MsgFacts, story: &mut Story) {
 
 /// The retries of one batch, summed up after [`LIST_MAX`].
 pub(super) fn retries_sentence(ix: &Index, batch: u64, retries: &[u32]) -> String {
-    let told: Vec<String> = retries
-        .iter()
-        .take(LIST_MAX)
-        .map(|&r| retry(ix, r))
-        .collect();
+    let told: Vec<String> = retries.iter().take(LIST_MAX).map(|&r| retry(ix, r)).collect();
     let mut text = format!("The client retried batch {batch}: {}", told.join("; "));
     if let (true, Some(&last)) = (retries.len() > LIST_MAX, retries.last()) {
-        let _ = write!(
-            text,
-            "; and {} more, the last: {}",
-            retries.len() - LIST_MAX,
-            retry(ix, last)
-        );
+        let _ = write!(text, "; and {} more, the last: {}", retries.len() - LIST_MAX, retry(ix, last));
     }
     text
 }
@@ -182,15 +164,7 @@ fn retry(ix: &Index, event: u32) -> String {
 /// Why a message the client carried never reached a replica.
 pub(super) fn never_reached(ix: &Index, facts: &MsgFacts) -> String {
     match facts.request.map(|r| (r.event, &ix.event(r.event).kind)) {
-        Some((
-            event,
-            EventKind::ProduceRequest {
-                broker,
-                batch,
-                attempt,
-                ..
-            },
-        )) => format!(
+        Some((event, EventKind::ProduceRequest { broker, batch, attempt, .. })) => format!(
             "It never reached a broker: the client's last request for it (batch {batch}, attempt \
             {attempt}) went to b{broker} at {} and no replica appended it",
             ix.time(event)
@@ -220,18 +194,10 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
     let e = ix.event(event);
     let when = ix.time(event);
     let (at, sentence) = match &e.kind {
-        EventKind::Truncate {
-            to_offset, reason, ..
-        } => {
-            let span = ix.span(event).unwrap_or(Span {
-                start: *to_offset,
-                end: *to_offset,
-            });
+        EventKind::Truncate { to_offset, reason, .. } => {
+            let span = ix.span(event).unwrap_or(Span { start: *to_offset, end: *to_offset });
             let why = match reason {
-                TruncateReason::LeaderEpoch {
-                    leader,
-                    leader_epoch,
-                } => {
+                TruncateReason::LeaderEpoch { leader, leader_epoch } => {
                     format!("to match leader epoch {leader_epoch} of b{leader}")
                 }
                 TruncateReason::HighWatermark => format!(
@@ -239,52 +205,26 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
                     parens_inline(&settings_of_version(ix))
                 ),
             };
-            (
-                event,
-                format!("b{broker_id} truncated {} at {when} {why}", offsets(span)),
-            )
+            (event, format!("b{broker_id} truncated {} at {when} {why}", offsets(span)))
         }
         EventKind::PageCacheLost { durable_offset, .. } => {
-            let span = ix.span(event).unwrap_or(Span {
-                start: *durable_offset,
-                end: *durable_offset,
-            });
+            let span = ix.span(event).unwrap_or(Span { start: *durable_offset, end: *durable_offset });
             // The power cut that emptied the page cache: the last crash of the broker since it
             // wrote the record, if that crash was a power loss.
             let power_cut = last_before(ix.crashes(broker(broker_id)), event).filter(|&c| {
-                c > placed.event
-                    && matches!(
-                        ix.event(c).kind,
-                        EventKind::Crash {
-                            mode: CrashMode::Power,
-                            ..
-                        }
-                    )
+                c > placed.event && matches!(ix.event(c).kind, EventKind::Crash { mode: CrashMode::Power, .. })
             });
             let lost = match power_cut {
-                Some(c) => format!(
-                    "b{broker_id} lost power at {} and its page cache",
-                    ix.time(c)
-                ),
+                Some(c) => format!("b{broker_id} lost power at {} and its page cache", ix.time(c)),
                 None => format!("b{broker_id} lost its page cache at {when}"),
             };
             let flushed = match last_before(ix.flushes(broker_id, partition), event) {
-                Some(f) => format!(
-                    "its last flush, at {}, made offsets below {durable_offset} durable",
-                    ix.time(f)
-                ),
+                Some(f) => format!("its last flush, at {}, made offsets below {durable_offset} durable", ix.time(f)),
                 None => {
                     format!("no flush was recorded; offsets below {durable_offset} were on disk")
                 }
             };
-            let policy = settings(
-                ix,
-                &[
-                    "log.flush.interval.messages",
-                    "log.flush.interval.ms",
-                    "os.dirty.expire.ms",
-                ],
-            );
+            let policy = settings(ix, &["log.flush.interval.messages", "log.flush.interval.ms", "os.dirty.expire.ms"]);
             (
                 power_cut.unwrap_or(event),
                 format!(
@@ -297,13 +237,8 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
         EventKind::Wiped { .. } => {
             let what = ix
                 .wipe_span(broker_id, event, partition)
-                .map_or_else(String::new, |s| {
-                    format!(", losing {} of partition {partition}", offsets(s))
-                });
-            (
-                event,
-                format!("b{broker_id}'s disk was wiped at {when}{what}"),
-            )
+                .map_or_else(String::new, |s| format!(", losing {} of partition {partition}", offsets(s)));
+            (event, format!("b{broker_id}'s disk was wiped at {when}{what}"))
         }
         _ => return,
     };
@@ -329,13 +264,7 @@ fn parens_inline(parts: &[String]) -> String {
 
 /// Tells the first crash of `node` after event `after` and before `before` (if any), with the
 /// restart that followed it.
-pub(super) fn tell_crash_between(
-    ix: &Index,
-    story: &mut Story,
-    node: NodeName,
-    after: u32,
-    before: Option<u32>,
-) {
+pub(super) fn tell_crash_between(ix: &Index, story: &mut Story, node: NodeName, after: u32, before: Option<u32>) {
     let Some(crash) = first_after(ix.crashes(node), after) else {
         return;
     };
@@ -363,14 +292,7 @@ pub(super) fn tell_election(ix: &Index, story: &mut Story, event: u32, facts: Op
     if story.has_told(event) {
         return;
     }
-    let EventKind::Election {
-        partition,
-        leader,
-        leader_epoch,
-        kind,
-        isr,
-    } = &ix.event(event).kind
-    else {
+    let EventKind::Election { partition, leader, leader_epoch, kind, isr } = &ix.event(event).kind else {
         return;
     };
     let when = ix.time(event);
@@ -412,13 +334,9 @@ pub(super) fn not_in_final_log(ix: &Index, msg: MsgId, facts: &MsgFacts) -> Stri
         return "No event names the partition it was meant for".to_string();
     };
     let Some(fp) = ix.final_partition(partition) else {
-        return format!(
-            "Partition {partition} is missing from the final state, so it has no final log"
-        );
+        return format!("Partition {partition} is missing from the final state, so it has no final log");
     };
-    let leader = fp
-        .leader
-        .map_or_else(|| "no leader".to_string(), |l| format!("leader b{l}"));
+    let leader = fp.leader.map_or_else(|| "no leader".to_string(), |l| format!("leader b{l}"));
     let mut text = format!(
         "The final log of partition {partition} ({leader}, epoch {}, {} records) does not contain \
         it",
@@ -440,14 +358,8 @@ pub(super) fn not_in_final_log(ix: &Index, msg: MsgId, facts: &MsgFacts) -> Stri
         }
         let b = p.broker;
         still.push(match at.and_then(|o| fp.log.get(o)) {
-            Some(other) => format!(
-                "b{b} still holds it at offset {}, where the final log has {other}",
-                p.offset
-            ),
-            None => format!(
-                "b{b} still holds it at offset {}, beyond the final log's end",
-                p.offset
-            ),
+            Some(other) => format!("b{b} still holds it at offset {}, where the final log has {other}", p.offset),
+            None => format!("b{b} still holds it at offset {}, beyond the final log's end", p.offset),
         });
     }
     if !still.is_empty() {

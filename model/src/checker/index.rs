@@ -156,9 +156,7 @@ impl<'h> Index<'h> {
                 facts.partition = Some(*partition);
                 facts.produced = true;
             }
-            EventKind::ProduceRequest {
-                partition, msgs, ..
-            } => {
+            EventKind::ProduceRequest { partition, msgs, .. } => {
                 for (pos, msg) in positions(msgs) {
                     let facts = self.msgs.entry(*msg);
                     facts.request = Some(Ref { event: i, pos });
@@ -166,34 +164,18 @@ impl<'h> Index<'h> {
                     facts.produced = true;
                 }
             }
-            EventKind::Acked {
-                partition, msgs, ..
-            }
-            | EventKind::Failed {
-                partition, msgs, ..
-            } => {
+            EventKind::Acked { partition, msgs, .. } | EventKind::Failed { partition, msgs, .. } => {
                 self.refer(i, msgs.iter(), Some(*partition), true);
             }
             EventKind::ProducerLost { msgs } => self.refer(i, msgs.iter(), None, true),
             EventKind::ProduceRetry { batch, .. } => {
-                self.retries
-                    .entry((event.node, *batch))
-                    .or_default()
-                    .push(i);
+                self.retries.entry((event.node, *batch)).or_default().push(i);
             }
-            EventKind::Append {
-                partition, msgs, ..
-            } => {
+            EventKind::Append { partition, msgs, .. } => {
                 self.refer(i, msgs.iter(), Some(*partition), false);
             }
-            EventKind::Truncate {
-                partition, removed, ..
-            }
-            | EventKind::PageCacheLost {
-                partition,
-                lost: removed,
-                ..
-            } => {
+            EventKind::Truncate { partition, removed, .. }
+            | EventKind::PageCacheLost { partition, lost: removed, .. } => {
                 self.refer(i, removed.iter().map(|(_, m)| m), Some(*partition), false);
                 if let Some(span) = span_of(removed.iter().map(|(o, _)| *o)) {
                     self.spans.insert(i, span);
@@ -205,39 +187,21 @@ impl<'h> Index<'h> {
             EventKind::NotEnoughReplicas { partition, .. } => {
                 self.not_enough.entry(*partition).or_default().push(i);
             }
-            EventKind::Flush {
-                broker, partition, ..
-            } => {
-                self.flushes
-                    .entry((*broker, *partition))
-                    .or_default()
-                    .push(i);
+            EventKind::Flush { broker, partition, .. } => {
+                self.flushes.entry((*broker, *partition)).or_default().push(i);
             }
             EventKind::Wiped { broker, lost } => {
-                let wipe = Wipe {
-                    event: i,
-                    ranges: ranges_by_partition(lost),
-                };
+                let wipe = Wipe { event: i, ranges: ranges_by_partition(lost) };
                 self.wipes.entry(*broker).or_default().push(wipe);
             }
             EventKind::PartitionChange { partition, .. } => {
                 self.changes.entry(*partition).or_default().push(i);
             }
-            EventKind::Election {
-                partition,
-                leader_epoch,
-                ..
-            } => {
+            EventKind::Election { partition, leader_epoch, .. } => {
                 self.elections.entry(*partition).or_default().push(i);
-                self.election_of_epoch
-                    .entry((*partition, *leader_epoch))
-                    .or_insert(i);
+                self.election_of_epoch.entry((*partition, *leader_epoch)).or_insert(i);
             }
-            EventKind::Polled {
-                partition,
-                offsets: (from, to),
-                ..
-            } => {
+            EventKind::Polled { partition, offsets: (from, to), .. } => {
                 let polls = self.polls.entry(*partition).or_default();
                 polls.events.push(i);
                 if to > from {
@@ -245,9 +209,7 @@ impl<'h> Index<'h> {
                     polls.longest = polls.longest.max(to - from);
                 }
             }
-            EventKind::Committed {
-                partition, offset, ..
-            } => {
+            EventKind::Committed { partition, offset, .. } => {
                 let commits = self.commits.entry(*partition).or_default();
                 let reach = commits.reach.last().map_or(*offset, |&r| r.max(*offset));
                 commits.events.push(i);
@@ -266,13 +228,7 @@ impl<'h> Index<'h> {
     }
 
     /// Records that event `i` mentions each of `msgs`, at its position in the event's list.
-    fn refer<'m>(
-        &mut self,
-        i: u32,
-        msgs: impl Iterator<Item = &'m MsgId>,
-        partition: Option<u32>,
-        produced: bool,
-    ) {
+    fn refer<'m>(&mut self, i: u32, msgs: impl Iterator<Item = &'m MsgId>, partition: Option<u32>, produced: bool) {
         for (pos, msg) in msgs.enumerate() {
             let Ok(pos) = u32::try_from(pos) else { break };
             let facts = self.msgs.entry(*msg);
@@ -296,11 +252,7 @@ impl<'h> Index<'h> {
                 facts.final_copies += 1;
                 match facts.final_at {
                     None => facts.final_at = Some(place),
-                    Some(first) => self
-                        .copies
-                        .entry(*msg)
-                        .or_insert_with(|| vec![first])
-                        .push(place),
+                    Some(first) => self.copies.entry(*msg).or_insert_with(|| vec![first]).push(place),
                 }
             }
         }
@@ -337,15 +289,7 @@ impl<'h> Index<'h> {
             };
             let rank = u8::from(notified) * 2 + u8::from(acked);
             if best.is_none_or(|(b, _)| rank > b) {
-                best = Some((
-                    rank,
-                    Outcome {
-                        event: r.event,
-                        pos: r.pos,
-                        acked,
-                        notified,
-                    },
-                ));
+                best = Some((rank, Outcome { event: r.event, pos: r.pos, acked, notified }));
             }
         }
         best.map(|(_, o)| o)
@@ -353,11 +297,7 @@ impl<'h> Index<'h> {
 
     /// Whether the client ever learned the message succeeded (whether or not the app looked).
     pub(super) fn ever_acked(&self, facts: &MsgFacts) -> Option<Ref> {
-        facts
-            .refs
-            .iter()
-            .copied()
-            .find(|r| matches!(self.event(r.event).kind, EventKind::Acked { .. }))
+        facts.refs.iter().copied().find(|r| matches!(self.event(r.event).kind, EventKind::Acked { .. }))
     }
 
     /// The batch the client carried the message in: the one of its outcome, else of its
@@ -379,40 +319,23 @@ impl<'h> Index<'h> {
     }
 
     /// Every replica append of the message, in history order.
-    pub(super) fn placements<'a>(
-        &'a self,
-        facts: &'a MsgFacts,
-    ) -> impl Iterator<Item = Placement> + 'a {
-        facts
-            .refs
-            .iter()
-            .filter_map(move |r| match &self.event(r.event).kind {
-                EventKind::Append {
-                    broker,
-                    partition,
-                    base_offset,
-                    leader_epoch,
-                    as_leader,
-                    ..
-                } => Some(Placement {
-                    event: r.event,
-                    broker: *broker,
-                    partition: *partition,
-                    offset: base_offset.saturating_add(u64::from(r.pos)),
-                    leader_epoch: *leader_epoch,
-                    as_leader: *as_leader,
-                }),
-                _ => None,
-            })
+    pub(super) fn placements<'a>(&'a self, facts: &'a MsgFacts) -> impl Iterator<Item = Placement> + 'a {
+        facts.refs.iter().filter_map(move |r| match &self.event(r.event).kind {
+            EventKind::Append { broker, partition, base_offset, leader_epoch, as_leader, .. } => Some(Placement {
+                event: r.event,
+                broker: *broker,
+                partition: *partition,
+                offset: base_offset.saturating_add(u64::from(r.pos)),
+                leader_epoch: *leader_epoch,
+                as_leader: *as_leader,
+            }),
+            _ => None,
+        })
     }
 
     /// The `Processed` events of the message.
     pub(super) fn processings<'a>(&'a self, facts: &'a MsgFacts) -> impl Iterator<Item = u32> + 'a {
-        facts
-            .refs
-            .iter()
-            .map(|r| r.event)
-            .filter(move |&e| matches!(self.event(e).kind, EventKind::Processed { .. }))
+        facts.refs.iter().map(|r| r.event).filter(move |&e| matches!(self.event(e).kind, EventKind::Processed { .. }))
     }
 
     /// The first event after `placement` that took the message away from that replica: a
@@ -421,35 +344,18 @@ impl<'h> Index<'h> {
         let by_ref = facts.refs.iter().find(|r| {
             r.event > placement.event
                 && match &self.event(r.event).kind {
-                    EventKind::Truncate {
-                        broker,
-                        partition,
-                        removed,
-                        ..
-                    }
-                    | EventKind::PageCacheLost {
-                        broker,
-                        partition,
-                        lost: removed,
-                        ..
-                    } => {
+                    EventKind::Truncate { broker, partition, removed, .. }
+                    | EventKind::PageCacheLost { broker, partition, lost: removed, .. } => {
                         *broker == placement.broker
                             && *partition == placement.partition
-                            && removed.get(r.pos as usize).map(|(o, _)| *o)
-                                == Some(placement.offset)
+                            && removed.get(r.pos as usize).map(|(o, _)| *o) == Some(placement.offset)
                     }
                     _ => false,
                 }
         });
-        let wipes = self
-            .wipes
-            .get(&placement.broker)
-            .map_or(&[][..], Vec::as_slice);
+        let wipes = self.wipes.get(&placement.broker).map_or(&[][..], Vec::as_slice);
         let start = wipes.partition_point(|w| w.event <= placement.event);
-        let by_wipe = wipes[start..]
-            .iter()
-            .find(|w| covers(w, placement.partition, placement.offset))
-            .map(|w| w.event);
+        let by_wipe = wipes[start..].iter().find(|w| covers(w, placement.partition, placement.offset)).map(|w| w.event);
         match (by_ref.map(|r| r.event), by_wipe) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -471,10 +377,7 @@ impl<'h> Index<'h> {
     pub(super) fn wipe_span(&self, broker: u32, event: u32, partition: u32) -> Option<Span> {
         let wipe = self.wipes.get(&broker)?.iter().find(|w| w.event == event)?;
         let ranges = wipe.ranges.get(&partition)?;
-        Some(Span {
-            start: ranges.first()?.start,
-            end: ranges.last()?.end,
-        })
+        Some(Span { start: ranges.first()?.start, end: ranges.last()?.end })
     }
 
     pub(super) fn crashes(&self, node: NodeName) -> &[u32] {
@@ -502,21 +405,15 @@ impl<'h> Index<'h> {
     }
 
     pub(super) fn flushes(&self, broker: u32, partition: u32) -> &[u32] {
-        self.flushes
-            .get(&(broker, partition))
-            .map_or(&[], Vec::as_slice)
+        self.flushes.get(&(broker, partition)).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn polls(&self, partition: u32) -> &[u32] {
-        self.polls
-            .get(&partition)
-            .map_or(&[], |p| p.events.as_slice())
+        self.polls.get(&partition).map_or(&[], |p| p.events.as_slice())
     }
 
     pub(super) fn commits(&self, partition: u32) -> &[u32] {
-        self.commits
-            .get(&partition)
-            .map_or(&[], |c| c.events.as_slice())
+        self.commits.get(&partition).map_or(&[], |c| c.events.as_slice())
     }
 
     /// The polls of `partition` before event `before` whose offsets include `offset`, in
@@ -535,9 +432,7 @@ impl<'h> Index<'h> {
             .flat_map(|(_, events)| events.iter().copied())
             .filter(|&e| e < before)
             .filter(|&e| match self.event(e).kind {
-                EventKind::Polled {
-                    offsets: (_, to), ..
-                } => offset < to,
+                EventKind::Polled { offsets: (_, to), .. } => offset < to,
                 _ => false,
             })
             .collect();
@@ -575,9 +470,7 @@ pub(super) fn between(list: &[u32], from: u32, to: u32) -> &[u32] {
 }
 
 fn positions(msgs: &[MsgId]) -> impl Iterator<Item = (u32, &MsgId)> {
-    msgs.iter()
-        .enumerate()
-        .map_while(|(pos, m)| u32::try_from(pos).ok().map(|p| (p, m)))
+    msgs.iter().enumerate().map_while(|(pos, m)| u32::try_from(pos).ok().map(|p| (p, m)))
 }
 
 fn span_of(offsets: impl Iterator<Item = u64>) -> Option<Span> {
@@ -585,10 +478,7 @@ fn span_of(offsets: impl Iterator<Item = u64>) -> Option<Span> {
         let end = o.saturating_add(1);
         Some(match span {
             None => Span { start: o, end },
-            Some(s) => Span {
-                start: s.start.min(o),
-                end: s.end.max(end),
-            },
+            Some(s) => Span { start: s.start.min(o), end: s.end.max(end) },
         })
     })
 }
@@ -602,10 +492,7 @@ fn ranges_by_partition(lost: &[(u32, u64)]) -> BTreeMap<u32, Vec<Span>> {
         let list = ranges.entry(partition).or_default();
         match list.last_mut() {
             Some(last) if last.end == offset => last.end = offset.saturating_add(1),
-            _ => list.push(Span {
-                start: offset,
-                end: offset.saturating_add(1),
-            }),
+            _ => list.push(Span { start: offset, end: offset.saturating_add(1) }),
         }
     }
     ranges

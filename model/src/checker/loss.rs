@@ -9,8 +9,7 @@
 //! holds instead. Only the headline and a few class-specific steps differ.
 
 use super::explain::{
-    self, acked_offset, failure_error, never_reached, not_in_final_log, parens, settings, Story,
-    LIST_MAX,
+    self, acked_offset, failure_error, never_reached, not_in_final_log, parens, settings, Story, LIST_MAX,
 };
 use super::index::{between, last_before, Index, MsgFacts, Outcome};
 use crate::finding::{Finding, FindingClass};
@@ -79,24 +78,13 @@ fn lost(ix: &Index, class: FindingClass) -> Vec<Finding> {
             };
             tell_fate(ix, facts, &mut story);
             let explanation = story.render(&head, &not_in_final_log(ix, msg, facts));
-            Some(Finding {
-                class,
-                message: Some(msg),
-                partition: facts.partition,
-                explanation,
-            })
+            Some(Finding { class, message: Some(msg), partition: facts.partition, explanation })
         })
         .collect()
 }
 
 /// "p1#17 was acknowledged at 1.204 s (acks=1, partition 0, offset 41)", and the ISR then.
-fn acked_headline(
-    ix: &Index,
-    msg: MsgId,
-    facts: &MsgFacts,
-    o: Outcome,
-    story: &mut Story,
-) -> String {
+fn acked_headline(ix: &Index, msg: MsgId, facts: &MsgFacts, o: Outcome, story: &mut Story) -> String {
     tell_isr_at(ix, facts, o.event, story);
     let mut parts = settings(ix, ACK_SETTINGS);
     parts.extend(facts.partition.map(|p| format!("partition {p}")));
@@ -104,59 +92,30 @@ fn acked_headline(
         Some(offset) => format!("offset {offset}"),
         None => "no offset returned".to_string(),
     });
-    format!(
-        "{msg} was acknowledged at {}{}",
-        ix.time(o.event),
-        parens(&parts)
-    )
+    format!("{msg} was acknowledged at {}{}", ix.time(o.event), parens(&parts))
 }
 
 /// "p1#17 failed at 121.0 s with ... and the app was told", and the rejections behind it.
-fn failed_headline(
-    ix: &Index,
-    msg: MsgId,
-    facts: &MsgFacts,
-    o: Outcome,
-    story: &mut Story,
-) -> String {
+fn failed_headline(ix: &Index, msg: MsgId, facts: &MsgFacts, o: Outcome, story: &mut Story) -> String {
     tell_not_enough_replicas(ix, facts, o.event, story);
     let mut parts = settings(ix, &["acks", "min.insync.replicas", "delivery.timeout.ms"]);
     parts.extend(facts.partition.map(|p| format!("partition {p}")));
     let error = failure_error(ix, o.event);
-    format!(
-        "{msg} failed at {} with {error} and the app was told{}",
-        ix.time(o.event),
-        parens(&parts)
-    )
+    format!("{msg} failed at {} with {error} and the app was told{}", ix.time(o.event), parens(&parts))
 }
 
 /// Why the app never heard: it does not look at outcomes, or its producer died first.
-fn unnoticed_headline(
-    ix: &Index,
-    msg: MsgId,
-    facts: &MsgFacts,
-    outcome: Option<Outcome>,
-    story: &mut Story,
-) -> String {
+fn unnoticed_headline(ix: &Index, msg: MsgId, facts: &MsgFacts, outcome: Option<Outcome>, story: &mut Story) -> String {
     let sent = sent_clause(ix, msg, facts);
-    let not_looking = format!(
-        "but the app does not look at outcomes{}",
-        parens(&settings(ix, &["app.send", "acks"]))
-    );
+    let not_looking = format!("but the app does not look at outcomes{}", parens(&settings(ix, &["app.send", "acks"])));
     match outcome {
         Some(o) if o.acked => {
-            format!(
-                "{sent}; the client learned it succeeded at {}, {not_looking}",
-                ix.time(o.event)
-            )
+            format!("{sent}; the client learned it succeeded at {}, {not_looking}", ix.time(o.event))
         }
         Some(o) => {
             tell_not_enough_replicas(ix, facts, o.event, story);
             let error = failure_error(ix, o.event);
-            format!(
-                "{sent}; the client gave it up at {} with {error}, {not_looking}",
-                ix.time(o.event)
-            )
+            format!("{sent}; the client gave it up at {} with {error}, {not_looking}", ix.time(o.event))
         }
         None => match producer_lost(ix, facts) {
             Some((event, others)) => {
@@ -178,10 +137,7 @@ fn unnoticed_headline(
 
 /// The headline's first words, for a message whose outcome the app never learned.
 fn sent_clause(ix: &Index, msg: MsgId, facts: &MsgFacts) -> String {
-    let partition = facts
-        .partition
-        .map(|p| format!(" for partition {p}"))
-        .unwrap_or_default();
+    let partition = facts.partition.map(|p| format!(" for partition {p}")).unwrap_or_default();
     match facts.send {
         Some(send) => format!("{msg} was handed to send() at {}{partition}", ix.time(send)),
         None => format!("{msg} was produced{partition} (no send() was recorded)"),
@@ -190,13 +146,10 @@ fn sent_clause(ix: &Index, msg: MsgId, facts: &MsgFacts) -> String {
 
 /// The `ProducerLost` event that dropped the message, and how many other records it dropped.
 fn producer_lost(ix: &Index, facts: &MsgFacts) -> Option<(u32, usize)> {
-    facts
-        .refs
-        .iter()
-        .find_map(|r| match &ix.event(r.event).kind {
-            EventKind::ProducerLost { msgs } => Some((r.event, msgs.len().saturating_sub(1))),
-            _ => None,
-        })
+    facts.refs.iter().find_map(|r| match &ix.event(r.event).kind {
+        EventKind::ProducerLost { msgs } => Some((r.event, msgs.len().saturating_sub(1))),
+        _ => None,
+    })
 }
 
 /// How the message went away: each replica's append, what removed it there and the crash
@@ -237,18 +190,9 @@ fn tell_fate(ix: &Index, facts: &MsgFacts, story: &mut Story) {
 
 /// The election behind a removal: the one that started the leader epoch a truncation matched,
 /// and the last one before the removal (if after the message was first written).
-fn tell_elections_before(
-    ix: &Index,
-    facts: &MsgFacts,
-    story: &mut Story,
-    partition: u32,
-    since: u32,
-    removal: u32,
-) {
-    if let EventKind::Truncate {
-        reason: crate::history::TruncateReason::LeaderEpoch { leader_epoch, .. },
-        ..
-    } = &ix.event(removal).kind
+fn tell_elections_before(ix: &Index, facts: &MsgFacts, story: &mut Story, partition: u32, since: u32, removal: u32) {
+    if let EventKind::Truncate { reason: crate::history::TruncateReason::LeaderEpoch { leader_epoch, .. }, .. } =
+        &ix.event(removal).kind
     {
         if let Some(e) = ix.election_of_epoch(partition, *leader_epoch) {
             explain::tell_election(ix, story, e, Some(facts));
@@ -271,9 +215,7 @@ fn tell_isr_at(ix: &Index, facts: &MsgFacts, acked: u32, story: &mut Story) {
     let EventKind::PartitionChange { isr, cause, .. } = &ix.event(change).kind else {
         return;
     };
-    let replicas = ix
-        .final_partition(partition)
-        .map_or(0, |fp| fp.replicas.len());
+    let replicas = ix.final_partition(partition).map_or(0, |fp| fp.replicas.len());
     if isr.len() >= replicas {
         return;
     }
@@ -298,28 +240,13 @@ fn tell_not_enough_replicas(ix: &Index, facts: &MsgFacts, failed: u32, story: &m
     let Some(&last) = rejections.last() else {
         return;
     };
-    let EventKind::NotEnoughReplicas {
-        broker,
-        isr,
-        after_append,
-        ..
-    } = &ix.event(last).kind
-    else {
+    let EventKind::NotEnoughReplicas { broker, isr, after_append, .. } = &ix.event(last).kind else {
         return;
     };
-    let error = if *after_append {
-        "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
-    } else {
-        "NOT_ENOUGH_REPLICAS"
-    };
+    let error = if *after_append { "NOT_ENOUGH_REPLICAS_AFTER_APPEND" } else { "NOT_ENOUGH_REPLICAS" };
     let when = match rejections {
         [only] => format!("at {}", ix.time(*only)),
-        [first, ..] => format!(
-            "{} times from {} to {}",
-            rejections.len(),
-            ix.time(*first),
-            ix.time(last)
-        ),
+        [first, ..] => format!("{} times from {} to {}", rejections.len(), ix.time(*first), ix.time(last)),
         [] => return,
     };
     story.tell(

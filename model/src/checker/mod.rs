@@ -42,12 +42,7 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
     // The explanation breaks ties between findings that share class, partition and message
     // (divergences of one partition), so the order never depends on how they were found.
     findings.sort_by(|a, b| {
-        (a.class, a.partition, a.message, &a.explanation).cmp(&(
-            b.class,
-            b.partition,
-            b.message,
-            &b.explanation,
-        ))
+        (a.class, a.partition, a.message, &a.explanation).cmp(&(b.class, b.partition, b.message, &b.explanation))
     });
 
     let counts: BTreeMap<String, u64> = FindingClass::ALL
@@ -58,13 +53,7 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
         })
         .collect();
     let (sent, acked, failed) = tallies(&ix);
-    Verdict {
-        findings,
-        counts,
-        sent,
-        acked,
-        failed,
-    }
+    Verdict { findings, counts, sent, acked, failed }
 }
 
 /// Messages sent, acknowledged (the client learned success, whether or not the app looked),

@@ -11,12 +11,7 @@ use crate::history::MsgId;
 use std::collections::BTreeMap;
 
 /// The producer settings that decide duplicates and ordering.
-const ORDER_SETTINGS: &[&str] = &[
-    "enable.idempotence",
-    "max.in.flight.requests.per.connection",
-    "retries",
-    "acks",
-];
+const ORDER_SETTINGS: &[&str] = &["enable.idempotence", "max.in.flight.requests.per.connection", "retries", "acks"];
 
 /// Stored at more than one offset of the final log.
 pub(super) fn duplicated(ix: &Index) -> Vec<Finding> {
@@ -36,12 +31,7 @@ pub(super) fn duplicated(ix: &Index) -> Vec<Finding> {
                 tell_copies(ix, facts, &mut story);
             }
             let explanation = story.render(&head, "");
-            Finding {
-                class: FindingClass::Duplicated,
-                message: Some(msg),
-                partition,
-                explanation,
-            }
+            Finding { class: FindingClass::Duplicated, message: Some(msg), partition, explanation }
         })
         .collect()
 }
@@ -54,10 +44,7 @@ fn places_text(places: &[(u32, u64)]) -> String {
             format!("offsets {} of partition {partition}", and_list(&offsets))
         }
         _ => {
-            let each: Vec<String> = places
-                .iter()
-                .map(|(p, o)| format!("offset {o} of partition {p}"))
-                .collect();
+            let each: Vec<String> = places.iter().map(|(p, o)| format!("offset {o} of partition {p}")).collect();
             and_list(&each)
         }
     }
@@ -69,33 +56,19 @@ fn places_text(places: &[(u32, u64)]) -> String {
 fn tell_copies(ix: &Index, facts: &MsgFacts, story: &mut Story) {
     let led: Vec<Placement> = ix.placements(facts).filter(|p| p.as_leader).collect();
     // Followers copy what leaders appended; without leader appends, every append is a copy.
-    let appends: Vec<Placement> = if led.is_empty() {
-        ix.placements(facts).collect()
-    } else {
-        led
-    };
+    let appends: Vec<Placement> = if led.is_empty() { ix.placements(facts).collect() } else { led };
     for p in &appends {
         story.tell(p.event, explain::placement(ix, "it", p));
     }
     explain::tell_retries(ix, facts, story);
     if let (Some(first), Some(last)) = (appends.first(), appends.last()) {
-        for &e in between(ix.elections(first.partition), first.event, last.event)
-            .iter()
-            .take(LIST_MAX)
-        {
+        for &e in between(ix.elections(first.partition), first.event, last.event).iter().take(LIST_MAX) {
             explain::tell_election(ix, story, e, None);
         }
     }
     if let Some(outcome) = ix.outcome(facts) {
-        let what = if outcome.acked {
-            "learned it succeeded"
-        } else {
-            "gave it up"
-        };
-        story.tell(
-            outcome.event,
-            format!("The client {what} at {}", ix.time(outcome.event)),
-        );
+        let what = if outcome.acked { "learned it succeeded" } else { "gave it up" };
+        story.tell(outcome.event, format!("The client {what} at {}", ix.time(outcome.event)));
     }
 }
 
@@ -145,24 +118,10 @@ fn reordering(
 ) -> Finding {
     let earlier_facts = ix.msgs.get(earlier);
     let describe = |m: MsgId, f: Option<&MsgFacts>| {
-        let batch = f
-            .and_then(|f| ix.batch_of(f))
-            .map(|b| format!("batch {}", b.1));
-        let sent = f
-            .and_then(|f| f.send)
-            .map(|s| format!("sent at {}", ix.time(s)));
-        let acked = f
-            .and_then(|f| ix.ever_acked(f))
-            .map(|r| format!("acknowledged at {}", ix.time(r.event)));
-        format!(
-            "{m}{}",
-            parens(
-                &[batch, sent, acked]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-            )
-        )
+        let batch = f.and_then(|f| ix.batch_of(f)).map(|b| format!("batch {}", b.1));
+        let sent = f.and_then(|f| f.send).map(|s| format!("sent at {}", ix.time(s)));
+        let acked = f.and_then(|f| ix.ever_acked(f)).map(|r| format!("acknowledged at {}", ix.time(r.event)));
+        format!("{m}{}", parens(&[batch, sent, acked].into_iter().flatten().collect::<Vec<_>>()))
     };
     let head = format!(
         "{} is stored at offset {offset} of partition {partition}, before {}, which its producer \
@@ -173,16 +132,10 @@ fn reordering(
     );
     let mut story = Story::default();
     // The leader appends that put both records where they are.
-    for (m, f, at) in [
-        (msg, Some(facts), offset),
-        (earlier, earlier_facts, earlier_offset),
-    ] {
+    for (m, f, at) in [(msg, Some(facts), offset), (earlier, earlier_facts, earlier_offset)] {
         let Some(f) = f else { continue };
         let subject = m.to_string();
-        for p in ix
-            .placements(f)
-            .filter(|p| p.as_leader && p.partition == partition && p.offset == at)
-        {
+        for p in ix.placements(f).filter(|p| p.as_leader && p.partition == partition && p.offset == at) {
             story.tell(p.event, explain::placement(ix, &subject, &p));
         }
     }
@@ -190,10 +143,7 @@ fn reordering(
         Some(batch) if !ix.retries(batch).is_empty() => {
             let retries = ix.retries(batch);
             story.tell(retries[0], explain::retries_sentence(ix, batch.1, retries));
-            format!(
-                "The retry of batch {} was stored after the later batch that had succeeded",
-                batch.1
-            )
+            format!("The retry of batch {} was stored after the later batch that had succeeded", batch.1)
         }
         Some(batch) => format!("No retry of batch {} was recorded", batch.1),
         None => format!("No batch of {earlier} was recorded"),

@@ -26,15 +26,9 @@ pub(super) fn divergence(ix: &Index) -> Vec<Finding> {
 
 /// The first offset where `a` and `b` differ below both high watermarks, explained.
 fn diverge(ix: &Index, fp: &FinalPartition, a: &FinalReplica, b: &FinalReplica) -> Option<Finding> {
-    let limit = [
-        a.high_watermark,
-        b.high_watermark,
-        a.log.len() as u64,
-        b.log.len() as u64,
-    ]
-    .into_iter()
-    .min()
-    .unwrap_or(0) as usize;
+    let limit =
+        [a.high_watermark, b.high_watermark, a.log.len() as u64, b.log.len() as u64].into_iter().min().unwrap_or(0)
+            as usize;
     let differs = |o: &usize| a.log[*o] != b.log[*o];
     let first = (0..limit).find(differs)?;
     let count = (first..limit).filter(differs).count();
@@ -64,26 +58,14 @@ fn diverge(ix: &Index, fp: &FinalPartition, a: &FinalReplica, b: &FinalReplica) 
 
 /// How `msg` came to be at `offset` on `broker`: its append there, and the election that
 /// started the leader epoch it was written in.
-fn tell_origin(
-    ix: &Index,
-    story: &mut Story,
-    partition: u32,
-    broker: u32,
-    offset: u64,
-    msg: MsgId,
-) {
+fn tell_origin(ix: &Index, story: &mut Story, partition: u32, broker: u32, offset: u64, msg: MsgId) {
     let Some(facts) = ix.msgs.get(msg) else {
         return;
     };
-    let here = ix
-        .placements(facts)
-        .filter(|p| p.broker == broker && p.partition == partition && p.offset == offset)
-        .last();
+    let here =
+        ix.placements(facts).filter(|p| p.broker == broker && p.partition == partition && p.offset == offset).last();
     let Some(p) = here else {
-        story.note(
-            u32::MAX,
-            format!("No append of {msg} at offset {offset} by b{broker} was recorded"),
-        );
+        story.note(u32::MAX, format!("No append of {msg} at offset {offset} by b{broker} was recorded"));
         return;
     };
     story.tell(p.event, explain::placement(ix, &msg.to_string(), &p));

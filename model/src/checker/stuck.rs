@@ -11,19 +11,10 @@ pub(super) fn stuck(ix: &Index) -> Vec<Finding> {
     if !ix.final_state.stuck {
         return Vec::new();
     }
-    let started = ix
-        .final_phase
-        .map(|e| format!(", started at {},", ix.time(e)))
-        .unwrap_or_default();
-    let reason = ix
-        .final_state
-        .stuck_reason
-        .as_deref()
-        .unwrap_or("no reason was recorded");
-    let mut explanation = format!(
-        "The final phase{started} did not converge by {}: {reason}.",
-        fmt_time(ix.final_state.end_us)
-    );
+    let started = ix.final_phase.map(|e| format!(", started at {},", ix.time(e))).unwrap_or_default();
+    let reason = ix.final_state.stuck_reason.as_deref().unwrap_or("no reason was recorded");
+    let mut explanation =
+        format!("The final phase{started} did not converge by {}: {reason}.", fmt_time(ix.final_state.end_us));
     if let Some(e) = ix.converged {
         if let EventKind::Converged { ok: false, detail } = &ix.event(e).kind {
             if !detail.is_empty() && detail != reason {
@@ -31,10 +22,5 @@ pub(super) fn stuck(ix: &Index) -> Vec<Finding> {
             }
         }
     }
-    vec![Finding {
-        class: FindingClass::Stuck,
-        message: None,
-        partition: None,
-        explanation,
-    }]
+    vec![Finding { class: FindingClass::Stuck, message: None, partition: None, explanation }]
 }

@@ -26,26 +26,18 @@ struct Lane<T> {
 
 impl<T> Default for Lane<T> {
     fn default() -> Self {
-        Lane {
-            dense: Vec::new(),
-            sparse: BTreeMap::new(),
-        }
+        Lane { dense: Vec::new(), sparse: BTreeMap::new() }
     }
 }
 
 impl<T: Default> MsgTable<T> {
     pub(super) fn new() -> Self {
-        MsgTable {
-            producers: BTreeMap::new(),
-        }
+        MsgTable { producers: BTreeMap::new() }
     }
 
     pub(super) fn get(&self, msg: MsgId) -> Option<&T> {
         let lane = self.producers.get(&msg.producer)?;
-        match usize::try_from(msg.seq)
-            .ok()
-            .filter(|&i| i < lane.dense.len())
-        {
+        match usize::try_from(msg.seq).ok().filter(|&i| i < lane.dense.len()) {
             Some(i) => lane.dense[i].as_ref(),
             None => lane.sparse.get(&msg.seq),
         }
@@ -80,21 +72,8 @@ impl<T: Default> MsgTable<T> {
                 .dense
                 .iter()
                 .enumerate()
-                .filter_map(move |(seq, value)| {
-                    value.as_ref().map(|v| {
-                        (
-                            MsgId {
-                                producer,
-                                seq: seq as u64,
-                            },
-                            v,
-                        )
-                    })
-                });
-            let sparse = lane
-                .sparse
-                .iter()
-                .map(move |(&seq, v)| (MsgId { producer, seq }, v));
+                .filter_map(move |(seq, value)| value.as_ref().map(|v| (MsgId { producer, seq: seq as u64 }, v)));
+            let sparse = lane.sparse.iter().map(move |(&seq, v)| (MsgId { producer, seq }, v));
             dense.chain(sparse)
         })
     }

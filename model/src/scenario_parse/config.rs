@@ -10,8 +10,8 @@
 
 use super::obj::{describe, Obj, Result, INT, LONG};
 use crate::config::{
-    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, NetworkConfig, OffsetReset, OnFailure,
-    Processing, ProducerConfig, SendMode, TopicConfig, Workload,
+    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, NetworkConfig, OffsetReset, OnFailure, Processing,
+    ProducerConfig, SendMode, TopicConfig, Workload,
 };
 use crate::version::KafkaVersion;
 use serde_json::Value;
@@ -24,12 +24,7 @@ pub(super) struct Section {
 
 pub(super) const TOPIC: Section = Section {
     name: "topic",
-    keys: &[
-        "partitions",
-        "replication.factor",
-        "min.insync.replicas",
-        "unclean.leader.election.enable",
-    ],
+    keys: &["partitions", "replication.factor", "min.insync.replicas", "unclean.leader.election.enable"],
 };
 
 pub(super) const BROKER: Section = Section {
@@ -82,50 +77,26 @@ pub(super) const CONSUMER: Section = Section {
     ],
 };
 
-pub(super) const WORKLOAD: Section = Section {
-    name: "workload",
-    keys: &[
-        "producers",
-        "consumers",
-        "messages",
-        "rate_per_sec",
-        "message.bytes",
-    ],
-};
+pub(super) const WORKLOAD: Section =
+    Section { name: "workload", keys: &["producers", "consumers", "messages", "rate_per_sec", "message.bytes"] };
 
-pub(super) const NETWORK: Section = Section {
-    name: "network",
-    keys: &["latency.ms.min", "latency.ms.max"],
-};
+pub(super) const NETWORK: Section = Section { name: "network", keys: &["latency.ms.min", "latency.ms.max"] };
 
-pub(super) const SECTIONS: [&Section; 6] =
-    [&TOPIC, &BROKER, &PRODUCER, &CONSUMER, &WORKLOAD, &NETWORK];
+pub(super) const SECTIONS: [&Section; 6] = [&TOPIC, &BROKER, &PRODUCER, &CONSUMER, &WORKLOAD, &NETWORK];
 
-const SEND_MODES: [(&str, SendMode); 3] = [
-    ("callback", SendMode::Callback),
-    ("fire-and-forget", SendMode::FireAndForget),
-    ("sync", SendMode::Sync),
-];
+const SEND_MODES: [(&str, SendMode); 3] =
+    [("callback", SendMode::Callback), ("fire-and-forget", SendMode::FireAndForget), ("sync", SendMode::Sync)];
 const ON_FAILURE: [(&str, OnFailure); 2] = [("log", OnFailure::Log), ("resend", OnFailure::Resend)];
-const OFFSET_RESETS: [(&str, OffsetReset); 3] = [
-    ("earliest", OffsetReset::Earliest),
-    ("latest", OffsetReset::Latest),
-    ("none", OffsetReset::None),
-];
-const PROCESSING: [(&str, Processing); 2] =
-    [("sync", Processing::Sync), ("async", Processing::Async)];
+const OFFSET_RESETS: [(&str, OffsetReset); 3] =
+    [("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
+const PROCESSING: [(&str, Processing); 2] = [("sync", Processing::Sync), ("async", Processing::Async)];
 const COMMITS: [(&str, CommitStrategy); 3] = [
     ("none", CommitStrategy::None),
     ("after-process", CommitStrategy::AfterProcess),
     ("before-process", CommitStrategy::BeforeProcess),
 ];
 /// `acks` as Kafka's validator accepts it (`all`, `-1`, `0`, `1`), case-sensitive as there.
-const ACKS: [(&str, Acks); 4] = [
-    ("all", Acks::All),
-    ("-1", Acks::All),
-    ("1", Acks::Leader),
-    ("0", Acks::None),
-];
+const ACKS: [(&str, Acks); 4] = [("all", Acks::All), ("-1", Acks::All), ("1", Acks::Leader), ("0", Acks::None)];
 
 /// Above this the producer refuses a record (Kafka's default `max.request.size`).
 const MAX_MESSAGE_BYTES: u64 = 1_048_576;
@@ -140,8 +111,7 @@ const IN_FLIGHT_FOR_IDEMPOTENCE: u32 = 5;
 
 /// Opens `section` under the top level, refusing unknown keys.
 fn open<'a>(top: &Obj<'a>, section: &Section) -> Result<Obj<'a>> {
-    top.child(section.name)?
-        .check_keys(section.keys, |key| placement_hint(key, section.name))
+    top.child(section.name)?.check_keys(section.keys, |key| placement_hint(key, section.name))
 }
 
 /// Where a key belongs when it is another section's (`min.insync.replicas` pasted into
@@ -151,13 +121,8 @@ fn open<'a>(top: &Obj<'a>, section: &Section) -> Result<Obj<'a>> {
 pub(super) fn placement_hint(key: &str, here: &str) -> Option<String> {
     if here.is_empty() {
         if let Some((section, inner)) = key.split_once('.') {
-            if SECTIONS
-                .iter()
-                .any(|s| s.name == section && s.keys.contains(&inner))
-            {
-                return Some(format!(
-                    "; keys of `{section}` go inside it: \"{section}\": {{\"{inner}\": …}}"
-                ));
+            if SECTIONS.iter().any(|s| s.name == section && s.keys.contains(&inner)) {
+                return Some(format!("; keys of `{section}` go inside it: \"{section}\": {{\"{inner}\": …}}"));
             }
         }
     }
@@ -173,9 +138,7 @@ pub(super) fn topic(top: &Obj, brokers: u32) -> Result<TopicConfig> {
     if replication_factor > brokers {
         return Err(o.fail(
             "replication.factor",
-            format!(
-                "is {replication_factor}, but the cluster has only {brokers} brokers (`brokers`)"
-            ),
+            format!("is {replication_factor}, but the cluster has only {brokers} brokers (`brokers`)"),
         ));
     }
     Ok(TopicConfig {
@@ -242,11 +205,7 @@ pub(super) fn producer(top: &Obj, version: KafkaVersion) -> Result<ProducerConfi
         acks: acks(&o)?,
         enable_idempotence: true,
         retries: o.uint("retries", 0..=INT, INT)?,
-        max_in_flight_requests_per_connection: o.uint(
-            "max.in.flight.requests.per.connection",
-            1..=INT,
-            5,
-        )?,
+        max_in_flight_requests_per_connection: o.uint("max.in.flight.requests.per.connection", 1..=INT, 5)?,
         delivery_timeout_ms: o.uint("delivery.timeout.ms", 0..=INT, 120_000)?,
         request_timeout_ms: o.uint("request.timeout.ms", 0..=INT, 30_000)?,
         retry_backoff_ms: o.uint("retry.backoff.ms", 0..=LONG, 100)?,
@@ -270,18 +229,9 @@ fn acks(o: &Obj) -> Result<Acks> {
         Value::String(s) => s.clone(),
         _ => String::new(),
     };
-    ACKS.iter()
-        .find(|(name, _)| *name == text)
-        .map(|&(_, acks)| acks)
-        .ok_or_else(|| {
-            o.fail(
-                "acks",
-                format!(
-                    "must be one of \"all\", \"-1\", \"1\", \"0\" (or -1, 1, 0), got {}",
-                    describe(value)
-                ),
-            )
-        })
+    ACKS.iter().find(|(name, _)| *name == text).map(|&(_, acks)| acks).ok_or_else(|| {
+        o.fail("acks", format!("must be one of \"all\", \"-1\", \"1\", \"0\" (or -1, 1, 0), got {}", describe(value)))
+    })
 }
 
 /// A setting the idempotent producer cannot live with, in Kafka's words.
@@ -302,10 +252,7 @@ fn idempotence(o: &Obj, version: KafkaVersion, config: &ProducerConfig) -> Resul
         return Ok(false);
     }
     let conflicts = idempotence_conflicts(version, config);
-    if let Some(c) = conflicts
-        .iter()
-        .find(|c| explicit.is_some() || c.fatal_by_default)
-    {
+    if let Some(c) = conflicts.iter().find(|c| explicit.is_some() || c.fatal_by_default) {
         return Err(idempotence_error(o, version, explicit.is_some(), c));
     }
     Ok(conflicts.is_empty())
@@ -344,33 +291,16 @@ fn idempotence_conflicts(version: KafkaVersion, config: &ProducerConfig) -> Vec<
             fatal_by_default: version.rejects_in_flight_above_5(),
         },
     ];
-    let hits = [
-        config.retries == 0,
-        config.acks != Acks::All,
-        in_flight > IN_FLIGHT_FOR_IDEMPOTENCE,
-    ];
-    checks
-        .into_iter()
-        .zip(hits)
-        .filter(|&(_, hit)| hit)
-        .map(|(c, _)| c)
-        .collect()
+    let hits = [config.retries == 0, config.acks != Acks::All, in_flight > IN_FLIGHT_FOR_IDEMPOTENCE];
+    checks.into_iter().zip(hits).filter(|&(_, hit)| hit).map(|(c, _)| c).collect()
 }
 
-fn idempotence_error(
-    o: &Obj,
-    version: KafkaVersion,
-    explicit: bool,
-    c: &Conflict,
-) -> crate::ScenarioError {
+fn idempotence_error(o: &Obj, version: KafkaVersion, explicit: bool, c: &Conflict) -> crate::ScenarioError {
     let fix = format!("change `{}` or set `enable.idempotence` to false", c.key);
     if explicit {
         o.fail(
             "enable.idempotence",
-            format!(
-                "is true, but `{}` is {}; Kafka refuses this (\"{}\"): {fix}",
-                c.key, c.value, c.kafka
-            ),
+            format!("is true, but `{}` is {}; Kafka refuses this (\"{}\"): {fix}", c.key, c.value, c.kafka),
         )
     } else {
         o.fail(
@@ -408,10 +338,7 @@ pub(super) fn consumer(top: &Obj) -> Result<ConsumerConfig> {
     let o = open(top, &CONSUMER)?;
     let group_id = o.string("group.id", "g1")?;
     if group_id.is_empty() {
-        return Err(o.fail(
-            "group.id",
-            "must not be empty: the consumers need a group to commit offsets to",
-        ));
+        return Err(o.fail("group.id", "must not be empty: the consumers need a group to commit offsets to"));
     }
     Ok(ConsumerConfig {
         group_id,
@@ -448,10 +375,7 @@ pub(super) fn network(top: &Obj) -> Result<NetworkConfig> {
     if config.latency_ms_min > config.latency_ms_max {
         return Err(o.fail(
             "latency.ms.min",
-            format!(
-                "({}) must not exceed `latency.ms.max` ({})",
-                config.latency_ms_min, config.latency_ms_max
-            ),
+            format!("({}) must not exceed `latency.ms.max` ({})", config.latency_ms_min, config.latency_ms_max),
         ));
     }
     Ok(config)
@@ -462,15 +386,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn producer_of(
-        value: Value,
-        version: KafkaVersion,
-    ) -> std::result::Result<ProducerConfig, String> {
+    fn producer_of(value: Value, version: KafkaVersion) -> std::result::Result<ProducerConfig, String> {
         let file = json!({ "producer": value });
-        let top = Obj::top("x.json", &file)
-            .unwrap()
-            .check_keys(&["producer"], |_| None)
-            .unwrap();
+        let top = Obj::top("x.json", &file).unwrap().check_keys(&["producer"], |_| None).unwrap();
         producer(&top, version).map_err(|e| e.message)
     }
 
@@ -487,49 +405,27 @@ mod tests {
         assert_eq!(idempotent(json!({"acks": "1"}), V4_1), Ok(false));
         assert_eq!(idempotent(json!({"acks": 0}), V4_1), Ok(false));
         assert_eq!(idempotent(json!({"retries": 0}), V4_1), Ok(false));
-        assert_eq!(
-            idempotent(json!({"acks": "-1", "enable.idempotence": false}), V4_1),
-            Ok(false)
-        );
-        assert_eq!(
-            idempotent(json!({"max.in.flight.requests.per.connection": 6}), V3_9),
-            Ok(false)
-        );
+        assert_eq!(idempotent(json!({"acks": "-1", "enable.idempotence": false}), V4_1), Ok(false));
+        assert_eq!(idempotent(json!({"max.in.flight.requests.per.connection": 6}), V3_9), Ok(false));
     }
 
     #[test]
     fn idempotence_asked_for_must_be_possible() {
         let err = idempotent(json!({"acks": "1", "enable.idempotence": true}), V4_1).unwrap_err();
-        assert!(
-            err.starts_with("`producer.enable.idempotence` in x.json is true, but `acks` is \"1\""),
-            "{err}"
-        );
-        assert!(
-            err.contains("Must set acks to all in order to use the idempotent producer"),
-            "{err}"
-        );
+        assert!(err.starts_with("`producer.enable.idempotence` in x.json is true, but `acks` is \"1\""), "{err}");
+        assert!(err.contains("Must set acks to all in order to use the idempotent producer"), "{err}");
         let err = idempotent(json!({"retries": 0, "enable.idempotence": true}), V4_1).unwrap_err();
         assert!(err.contains("Must set retries to non-zero"), "{err}");
-        let err = idempotent(
-            json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": true}),
-            V3_9,
-        );
-        assert!(err
-            .unwrap_err()
-            .contains("Must set max.in.flight.requests.per.connection to at most 5"));
+        let err = idempotent(json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": true}), V3_9);
+        assert!(err.unwrap_err().contains("Must set max.in.flight.requests.per.connection to at most 5"));
     }
 
     #[test]
     fn kafka_4_refuses_large_in_flight_even_by_default() {
-        let err =
-            idempotent(json!({"max.in.flight.requests.per.connection": 6}), V4_1).unwrap_err();
+        let err = idempotent(json!({"max.in.flight.requests.per.connection": 6}), V4_1).unwrap_err();
         assert!(err.starts_with("`producer.max.in.flight.requests.per.connection` in x.json is 6, but the producer is idempotent by default and Kafka 4.1 refuses this"), "{err}");
         // Kafka checks in-flight even after acks already turned idempotence off.
-        assert!(idempotent(
-            json!({"acks": "1", "max.in.flight.requests.per.connection": 6}),
-            V4_1
-        )
-        .is_err());
+        assert!(idempotent(json!({"acks": "1", "max.in.flight.requests.per.connection": 6}), V4_1).is_err());
         let off = json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": false});
         assert_eq!(idempotent(off, V4_1), Ok(false));
     }
@@ -552,40 +448,14 @@ mod tests {
 
     #[test]
     fn acks_accepts_kafka_strings_and_numbers() {
-        for (value, want) in [
-            (json!("all"), Acks::All),
-            (json!("-1"), Acks::All),
-            (json!(-1), Acks::All),
-        ] {
-            assert_eq!(
-                producer_of(json!({ "acks": value, "enable.idempotence": true }), V4_1)
-                    .unwrap()
-                    .acks,
-                want
-            );
+        for (value, want) in [(json!("all"), Acks::All), (json!("-1"), Acks::All), (json!(-1), Acks::All)] {
+            assert_eq!(producer_of(json!({ "acks": value, "enable.idempotence": true }), V4_1).unwrap().acks, want);
         }
-        assert_eq!(
-            producer_of(json!({"acks": 1}), V4_1).unwrap().acks,
-            Acks::Leader
-        );
-        assert_eq!(
-            producer_of(json!({"acks": "0"}), V4_1).unwrap().acks,
-            Acks::None
-        );
-        for bad in [
-            json!("ALL"),
-            json!(2),
-            json!(1.0),
-            json!(true),
-            json!("one"),
-        ] {
+        assert_eq!(producer_of(json!({"acks": 1}), V4_1).unwrap().acks, Acks::Leader);
+        assert_eq!(producer_of(json!({"acks": "0"}), V4_1).unwrap().acks, Acks::None);
+        for bad in [json!("ALL"), json!(2), json!(1.0), json!(true), json!("one")] {
             let err = producer_of(json!({ "acks": bad }), V4_1).unwrap_err();
-            assert!(
-                err.starts_with(
-                    "`producer.acks` in x.json must be one of \"all\", \"-1\", \"1\", \"0\""
-                ),
-                "{err}"
-            );
+            assert!(err.starts_with("`producer.acks` in x.json must be one of \"all\", \"-1\", \"1\", \"0\""), "{err}");
         }
     }
 
@@ -595,10 +465,7 @@ mod tests {
             placement_hint("min.insync.replicas", "broker").as_deref(),
             Some("; `min.insync.replicas` belongs in `topic`")
         );
-        assert_eq!(
-            placement_hint("acks", "").as_deref(),
-            Some("; `acks` belongs in `producer`")
-        );
+        assert_eq!(placement_hint("acks", "").as_deref(), Some("; `acks` belongs in `producer`"));
         assert_eq!(
             placement_hint("producer.acks", "").as_deref(),
             Some("; keys of `producer` go inside it: \"producer\": {\"acks\": …}")

@@ -5,8 +5,7 @@ use super::obj::{Obj, Result};
 use crate::finding::FindingClass;
 use crate::scenario::{Expect, Expectation};
 
-const EXPECTATIONS: [(&str, Expectation); 2] =
-    [("none", Expectation::None), ("some", Expectation::Some)];
+const EXPECTATIONS: [(&str, Expectation); 2] = [("none", Expectation::None), ("some", Expectation::Some)];
 
 pub(super) fn expect(top: &Obj) -> Result<Expect> {
     let classes = FindingClass::ALL.map(FindingClass::as_str);

@@ -69,20 +69,11 @@ impl Kind {
     }
 
     fn name(self) -> &'static str {
-        ACTIONS
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("?", |(name, _)| name)
+        ACTIONS.iter().find(|(_, k)| *k == self).map_or("?", |(name, _)| name)
     }
 }
 
-const TRIGGERS: [&str; 5] = [
-    "at_ms",
-    "delay_ms",
-    "after_sent",
-    "after_acked",
-    "when_isr_size",
-];
+const TRIGGERS: [&str; 5] = ["at_ms", "delay_ms", "after_sent", "after_acked", "when_isr_size"];
 
 /// Every key any step may hold: triggers, `action`, and every action's fields.
 const STEP_KEYS: [&str; 12] = [
@@ -100,8 +91,7 @@ const STEP_KEYS: [&str; 12] = [
     "unclean",
 ];
 
-const CRASH_MODES: [(&str, CrashMode); 2] =
-    [("process", CrashMode::Process), ("power", CrashMode::Power)];
+const CRASH_MODES: [(&str, CrashMode); 2] = [("process", CrashMode::Process), ("power", CrashMode::Power)];
 
 /// The words a node value may use besides concrete names; `leader`, `followers` and `follower`
 /// also take `:P`.
@@ -110,49 +100,31 @@ const SYMBOLIC: [&str; 5] = ["leader", "followers", "follower", "brokers", "cont
 pub(super) fn faults(top: &Obj, cluster: &Cluster) -> Result<Vec<FaultStep>> {
     match top.get("faults") {
         None => Ok(Vec::new()),
-        Some(Value::Array(steps)) => steps
-            .iter()
-            .enumerate()
-            .map(|(i, value)| step(top.file(), i, value, cluster))
-            .collect(),
-        Some(other) => Err(top.fail(
-            "faults",
-            format!("must be an array of steps, got {}", describe(other)),
-        )),
+        Some(Value::Array(steps)) => {
+            steps.iter().enumerate().map(|(i, value)| step(top.file(), i, value, cluster)).collect()
+        }
+        Some(other) => Err(top.fail("faults", format!("must be an array of steps, got {}", describe(other)))),
     }
 }
 
 fn step(file: &str, index: usize, value: &Value, cluster: &Cluster) -> Result<FaultStep> {
-    let o =
-        Obj::element(file, format!("faults[{index}]"), value)?.check_keys(&STEP_KEYS, |_| None)?;
+    let o = Obj::element(file, format!("faults[{index}]"), value)?.check_keys(&STEP_KEYS, |_| None)?;
     let kind = o.opt_choice("action", &ACTIONS)?.ok_or_else(|| {
         let names: Vec<&str> = ACTIONS.iter().map(|(name, _)| *name).collect();
-        o.error(format!(
-            "`{}` in {file} has no `action`; add one of {}",
-            o.path(),
-            names.join(", ")
-        ))
+        o.error(format!("`{}` in {file} has no `action`; add one of {}", o.path(), names.join(", ")))
     })?;
     reject_other_actions_fields(&o, kind)?;
-    Ok(FaultStep {
-        trigger: trigger(&o, cluster)?,
-        action: action(&o, kind, cluster)?,
-    })
+    Ok(FaultStep { trigger: trigger(&o, cluster)?, action: action(&o, kind, cluster)? })
 }
 
 /// A field of another action (`mode` on a `pause`) is a mistake the writer should hear about:
 /// ignoring it would run a different fault from the one they meant.
 fn reject_other_actions_fields(o: &Obj, kind: Kind) -> Result<()> {
-    let own =
-        |key: &str| key == "action" || TRIGGERS.contains(&key) || kind.fields().contains(&key);
+    let own = |key: &str| key == "action" || TRIGGERS.contains(&key) || kind.fields().contains(&key);
     let Some(key) = o.keys().find(|k| !own(k)) else {
         return Ok(());
     };
-    let takers: Vec<&str> = ACTIONS
-        .iter()
-        .filter(|(_, k)| k.fields().contains(&key))
-        .map(|(name, _)| *name)
-        .collect();
+    let takers: Vec<&str> = ACTIONS.iter().filter(|(_, k)| k.fields().contains(&key)).map(|(name, _)| *name).collect();
     Err(o.error(format!(
         "key `{key}` {} does not apply to `{}`; only {} take{} it",
         o.location(),
@@ -192,38 +164,24 @@ fn isr_size(o: &Obj, cluster: &Cluster) -> Result<Option<u32>> {
 fn action(o: &Obj, kind: Kind, cluster: &Cluster) -> Result<Action> {
     let node = || required_target(o, kind, cluster);
     Ok(match kind {
-        Kind::Crash => Action::Crash {
-            node: node()?,
-            mode: o.choice("mode", &CRASH_MODES, CrashMode::Process)?,
-        },
+        Kind::Crash => Action::Crash { node: node()?, mode: o.choice("mode", &CRASH_MODES, CrashMode::Process)? },
         Kind::Restart => Action::Restart { node: node()? },
         Kind::Wipe => Action::Wipe { node: node()? },
         Kind::Pause => Action::Pause { node: node()? },
         Kind::Resume => Action::Resume { node: node()? },
         Kind::Isolate => Action::Isolate { node: node()? },
         Kind::Cut => {
-            let (from, to) = between(o, cluster)?
-                .ok_or_else(|| missing(o, kind, "between", "[[\"b1\"], [\"b2\", \"b3\"]]"))?;
-            Action::Cut {
-                from,
-                to,
-                oneway: o.boolean("oneway", false)?,
-            }
+            let (from, to) =
+                between(o, cluster)?.ok_or_else(|| missing(o, kind, "between", "[[\"b1\"], [\"b2\", \"b3\"]]"))?;
+            Action::Cut { from, to, oneway: o.boolean("oneway", false)? }
         }
-        Kind::Heal => Action::Heal {
-            between: between(o, cluster)?,
-        },
-        Kind::Elect => Action::Elect {
-            partition: elect_partition(o, cluster)?,
-            unclean: o.boolean("unclean", false)?,
-        },
+        Kind::Heal => Action::Heal { between: between(o, cluster)? },
+        Kind::Elect => Action::Elect { partition: elect_partition(o, cluster)?, unclean: o.boolean("unclean", false)? },
     })
 }
 
 fn required_target(o: &Obj, kind: Kind, cluster: &Cluster) -> Result<Target> {
-    let value = o
-        .get("node")
-        .ok_or_else(|| missing(o, kind, "node", "\"leader\""))?;
+    let value = o.get("node").ok_or_else(|| missing(o, kind, "node", "\"leader\""))?;
     target(o, "node", value, cluster)
 }
 
@@ -242,52 +200,33 @@ fn between(o: &Obj, cluster: &Cluster) -> Result<Option<(Target, Target)>> {
         return Ok(None);
     };
     match value.as_array().map(Vec::as_slice) {
-        Some([from, to]) => Ok(Some((
-            target(o, "between[0]", from, cluster)?,
-            target(o, "between[1]", to, cluster)?,
-        ))),
+        Some([from, to]) => Ok(Some((target(o, "between[0]", from, cluster)?, target(o, "between[1]", to, cluster)?))),
         _ => Err(o.fail(
             "between",
-            format!(
-                "must be two node sets, such as [[\"b1\"], [\"b2\", \"b3\"]], got {}",
-                describe(value)
-            ),
+            format!("must be two node sets, such as [[\"b1\"], [\"b2\", \"b3\"]], got {}", describe(value)),
         )),
     }
 }
 
 fn elect_partition(o: &Obj, cluster: &Cluster) -> Result<u32> {
     let partition = o.uint("partition", 0..=INT, 0u32)?;
-    check_partition(partition, cluster)
-        .map_err(|why| o.fail("partition", format!("is {partition}{why}")))?;
+    check_partition(partition, cluster).map_err(|why| o.fail("partition", format!("is {partition}{why}")))?;
     Ok(partition)
 }
 
 /// A node value: one name or target, or a non-empty list of them. `label` is its key path
 /// below the step (`node`, `between[1]`).
 fn target(o: &Obj, label: &str, value: &Value, cluster: &Cluster) -> Result<Target> {
-    let expected = || {
-        o.fail(
-            label,
-            format!(
-                "must be a node name or a list of node names, got {}",
-                describe(value)
-            ),
-        )
-    };
+    let expected = || o.fail(label, format!("must be a node name or a list of node names, got {}", describe(value)));
     let words: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(Value::as_str)
-            .collect::<Option<_>>()
-            .ok_or_else(expected)?,
+        Value::Array(items) if !items.is_empty() => {
+            items.iter().map(Value::as_str).collect::<Option<_>>().ok_or_else(expected)?
+        }
         Value::Array(_) => return Err(o.fail(label, "is an empty list; name at least one node")),
         _ => return Err(expected()),
     };
-    let refs = words
-        .into_iter()
-        .map(|w| node_ref(w, cluster).map_err(|why| o.fail(label, why)));
+    let refs = words.into_iter().map(|w| node_ref(w, cluster).map_err(|why| o.fail(label, why)));
     Ok(Target(refs.collect::<Result<_>>()?))
 }
 
@@ -304,12 +243,7 @@ fn node_ref(word: &str, cluster: &Cluster) -> std::result::Result<NodeRef, Strin
         _ => None,
     };
     if let Some(make) = symbolic {
-        return Ok(make(
-            partition
-                .map(|p| target_partition(word, p, cluster))
-                .transpose()?
-                .unwrap_or(0),
-        ));
+        return Ok(make(partition.map(|p| target_partition(word, p, cluster)).transpose()?.unwrap_or(0)));
     }
     if word == "brokers" {
         return Ok(NodeRef::Brokers);
@@ -324,12 +258,7 @@ fn target_partition(word: &str, text: &str, cluster: &Cluster) -> std::result::R
     let partition = Some(text)
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<u32>().ok())
-        .ok_or_else(|| {
-            format!(
-                "names `{}`, but the part after `:` must be a partition number",
-                shown(word)
-            )
-        })?;
+        .ok_or_else(|| format!("names `{}`, but the part after `:` must be a partition number", shown(word)))?;
     check_partition(partition, cluster).map_err(|why| format!("names `{word}`{why}"))?;
     Ok(partition)
 }
@@ -339,10 +268,7 @@ fn check_partition(partition: u32, cluster: &Cluster) -> std::result::Result<(),
         return Ok(());
     }
     let n = cluster.partitions;
-    Err(format!(
-        ", but the topic has only {n} partition{} (numbered from 0)",
-        if n == 1 { "" } else { "s" }
-    ))
+    Err(format!(", but the topic has only {n} partition{} (numbered from 0)", if n == 1 { "" } else { "s" }))
 }
 
 /// Whether a concrete name exists in this cluster and workload.
@@ -364,17 +290,11 @@ fn in_cluster(name: NodeName, c: &Cluster) -> std::result::Result<(), String> {
 }
 
 fn not_a_node(word: &str, c: &Cluster) -> String {
-    let mut names = vec![
-        numbered('b', c.brokers),
-        "controller".to_string(),
-        numbered('p', c.producers),
-    ];
+    let mut names = vec![numbered('b', c.brokers), "controller".to_string(), numbered('p', c.producers)];
     if c.consumers > 0 {
         names.push(numbered('c', c.consumers));
     }
-    let advice = suggest::closest(word, SYMBOLIC)
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default();
+    let advice = suggest::closest(word, SYMBOLIC).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
     format!(
         "names `{}`, which is not a node: nodes are {}, or leader, followers, follower (each optionally \
          with :P for partition P) and brokers{advice}",
@@ -396,13 +316,7 @@ mod tests {
     use super::*;
 
     fn cluster() -> Cluster {
-        Cluster {
-            brokers: 3,
-            producers: 2,
-            consumers: 0,
-            partitions: 2,
-            replication_factor: 3,
-        }
+        Cluster { brokers: 3, producers: 2, consumers: 0, partitions: 2, replication_factor: 3 }
     }
 
     #[test]
@@ -410,12 +324,7 @@ mod tests {
         let mut want: Vec<&str> = TRIGGERS.to_vec();
         want.push("action");
         for (_, kind) in ACTIONS {
-            want.extend(
-                kind.fields()
-                    .iter()
-                    .filter(|f| !want.contains(f))
-                    .collect::<Vec<_>>(),
-            );
+            want.extend(kind.fields().iter().filter(|f| !want.contains(f)).collect::<Vec<_>>());
         }
         assert_eq!(want, STEP_KEYS.to_vec());
     }
@@ -428,10 +337,7 @@ mod tests {
         assert_eq!(node_ref("followers:1", &c), Ok(NodeRef::Followers(1)));
         assert_eq!(node_ref("follower", &c), Ok(NodeRef::Follower(0)));
         assert_eq!(node_ref("brokers", &c), Ok(NodeRef::Brokers));
-        assert_eq!(
-            node_ref("controller", &c),
-            Ok(NodeRef::Name("controller".into()))
-        );
+        assert_eq!(node_ref("controller", &c), Ok(NodeRef::Name("controller".into())));
         assert_eq!(node_ref("b3", &c), Ok(NodeRef::Name("b3".into())));
         assert_eq!(node_ref("p2", &c), Ok(NodeRef::Name("p2".into())));
     }
@@ -439,14 +345,8 @@ mod tests {
     #[test]
     fn node_words_outside_the_cluster_are_refused() {
         let c = cluster();
-        assert_eq!(
-            node_ref("b4", &c).unwrap_err(),
-            "names `b4`, but the cluster has brokers b1 to b3"
-        );
-        assert_eq!(
-            node_ref("p3", &c).unwrap_err(),
-            "names `p3`, but the workload has producers p1 to p2"
-        );
+        assert_eq!(node_ref("b4", &c).unwrap_err(), "names `b4`, but the cluster has brokers b1 to b3");
+        assert_eq!(node_ref("p3", &c).unwrap_err(), "names `p3`, but the workload has producers p1 to p2");
         assert_eq!(
             node_ref("c1", &c).unwrap_err(),
             "names `c1`, but the workload has no consumers (`workload.consumers` is 0)"
@@ -455,18 +355,10 @@ mod tests {
             node_ref("leader:2", &c).unwrap_err(),
             "names `leader:2`, but the topic has only 2 partitions (numbered from 0)"
         );
-        assert!(node_ref("leader:", &c)
-            .unwrap_err()
-            .contains("must be a partition number"));
-        assert!(node_ref("leader:-1", &c)
-            .unwrap_err()
-            .contains("must be a partition number"));
-        assert!(node_ref("brokers:1", &c)
-            .unwrap_err()
-            .contains("is not a node"));
+        assert!(node_ref("leader:", &c).unwrap_err().contains("must be a partition number"));
+        assert!(node_ref("leader:-1", &c).unwrap_err().contains("must be a partition number"));
+        assert!(node_ref("brokers:1", &c).unwrap_err().contains("is not a node"));
         assert!(node_ref("b0", &c).unwrap_err().contains("is not a node"));
-        assert!(node_ref("leaders", &c)
-            .unwrap_err()
-            .ends_with("; did you mean `leader`?"));
+        assert!(node_ref("leaders", &c).unwrap_err().ends_with("; did you mean `leader`?"));
     }
 }

@@ -30,19 +30,8 @@ fn malformed(file: &str, error: &serde_json::Error) -> ScenarioError {
     // serde_json appends " at line L column C"; the position is reported in front instead.
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let reason = full.strip_suffix(&suffix).unwrap_or(&full);
-    let what = if reason.starts_with("duplicate key") {
-        "invalid JSON"
-    } else {
-        "malformed JSON"
-    };
-    ScenarioError::new(
-        file,
-        format!(
-            "{file}: {what} at line {}, column {}: {reason}",
-            error.line(),
-            error.column()
-        ),
-    )
+    let what = if reason.starts_with("duplicate key") { "invalid JSON" } else { "malformed JSON" };
+    ScenarioError::new(file, format!("{file}: {what} at line {}, column {}: {reason}", error.line(), error.column()))
 }
 
 /// Accepts any JSON whose objects never repeat a key. serde_json's recursion limit still
@@ -113,27 +102,18 @@ mod tests {
     #[test]
     fn malformed_json_names_line_and_column() {
         let message = error("{\n  \"seed\": 1,\n  \"brokers\" 3\n}");
-        assert!(
-            message.starts_with("x.json: malformed JSON at line 3, column 13: expected `:`"),
-            "{message}"
-        );
+        assert!(message.starts_with("x.json: malformed JSON at line 3, column 13: expected `:`"), "{message}");
     }
 
     #[test]
     fn empty_file_is_its_own_error() {
-        assert_eq!(
-            error(" \n"),
-            "x.json is empty; a scenario is a JSON object (`{}` runs every default)"
-        );
+        assert_eq!(error(" \n"), "x.json is empty; a scenario is a JSON object (`{}` runs every default)");
     }
 
     #[test]
     fn duplicate_keys_are_refused_at_any_depth() {
         let message = error("{\"producer\": {\"acks\": \"1\", \"acks\": \"all\"}}");
-        assert!(
-            message.starts_with("x.json: invalid JSON at line 1, column "),
-            "{message}"
-        );
+        assert!(message.starts_with("x.json: invalid JSON at line 1, column "), "{message}");
         assert!(message.contains("duplicate key `acks`"), "{message}");
         assert!(read("x.json", "[{\"a\": 1}, {\"a\": 2}]").is_ok());
     }

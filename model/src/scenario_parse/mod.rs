@@ -36,19 +36,13 @@ const TOP_KEYS: [&str; 14] = [
     "expect",
 ];
 
-const VERSION_FORMS: &str =
-    "a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\"";
+const VERSION_FORMS: &str = "a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\"";
 
 /// Validates scenario `text`; `file` names it in errors and in [`Scenario::file`], `stem` is
 /// the default `name`.
-pub(crate) fn parse(
-    file: &str,
-    stem: &str,
-    text: &str,
-) -> std::result::Result<Scenario, ScenarioError> {
+pub(crate) fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
     let value = json::read(file, text)?;
-    let top =
-        Obj::top(file, &value)?.check_keys(&TOP_KEYS, |key| config::placement_hint(key, ""))?;
+    let top = Obj::top(file, &value)?.check_keys(&TOP_KEYS, |key| config::placement_hint(key, ""))?;
     let kafka_version = version(&top)?;
     let brokers = top.uint("brokers", 1..=9, 3u32)?;
     let topic = config::topic(&top, brokers)?;
@@ -77,12 +71,8 @@ fn version(top: &Obj) -> Result<KafkaVersion> {
     let Some(text) = top.opt_str("kafka.version", VERSION_FORMS)? else {
         return Ok(KafkaVersion::DEFAULT);
     };
-    KafkaVersion::parse(text).ok_or_else(|| {
-        top.fail(
-            "kafka.version",
-            format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text)),
-        )
-    })
+    KafkaVersion::parse(text)
+        .ok_or_else(|| top.fail("kafka.version", format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text))))
 }
 
 #[cfg(test)]
@@ -92,9 +82,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn error(file: Value) -> Option<String> {
-        parse("x.json", "x", &file.to_string())
-            .err()
-            .map(|e| e.message)
+        parse("x.json", "x", &file.to_string()).err().map(|e| e.message)
     }
 
     /// Every declared key is read: a value of the wrong type is refused under its own path.
@@ -113,10 +101,7 @@ mod tests {
         for section in SECTIONS {
             for key in section.keys {
                 let path = format!("{}.{key}", section.name);
-                assert!(
-                    refused(json!({ section.name: { *key: null } }), &path),
-                    "{path}"
-                );
+                assert!(refused(json!({ section.name: { *key: null } }), &path), "{path}");
             }
         }
     }
@@ -125,11 +110,9 @@ mod tests {
     fn file_with(file: &Value, wrong: Value) -> Value {
         match file {
             Value::Null => wrong,
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), file_with(v, wrong.clone())))
-                    .collect(),
-            ),
+            Value::Object(map) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), file_with(v, wrong.clone()))).collect())
+            }
             other => other.clone(),
         }
     }

@@ -1,0 +1,166 @@
+//! The JSON object of the `losslab replay` contract, one per file (scenario-format.md, last
+//! section): what scripts may rely on. Objects are typed structs, whose fields serialize in
+//! declaration order, and `BTreeMap`s, whose keys serialize sorted, so the same run always gives
+//! the same bytes. The same object, pretty-printed, is `summary.json` (every seed) and
+//! `verdict.json` (one seed, judged alone) under `--out`.
+
+use crate::counts::Counts;
+use crate::result::{FileResult, SeedRun};
+use losslab_model::Finding;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The object on one line, without a trailing newline: `--json` prints one per file.
+pub fn line(result: &FileResult) -> String {
+    serde_json::to_string(&FileJson::of(result)).expect(INFALLIBLE)
+}
+
+/// The same object, indented for people reading the file.
+pub fn pretty(result: &FileResult) -> String {
+    serde_json::to_string_pretty(&FileJson::of(result)).expect(INFALLIBLE)
+}
+
+// serde_json fails only on maps with non-string keys or on a Serialize impl that errors;
+// these types have neither.
+const INFALLIBLE: &str = "the contract's JSON types always serialize";
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    scenario: &'a str,
+    file: &'a str,
+    seeds: Vec<u64>,
+    passed: bool,
+    /// Sums over the seeds.
+    counts: Counts,
+    /// Only the classes the scenario names.
+    expect: BTreeMap<&'static str, ExpectJson>,
+    runs: Vec<RunJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExpectJson {
+    want: &'static str,
+    met: bool,
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    seed: u64,
+    trace_hash: &'a str,
+    counts: &'a Counts,
+    findings: Vec<FindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    class: &'static str,
+    /// `"p1#17"`, or null for per-run and per-offset findings.
+    message: Option<String>,
+    explanation: &'a str,
+}
+
+impl<'a> FileJson<'a> {
+    fn of(result: &'a FileResult<'a>) -> FileJson<'a> {
+        let expect = result
+            .judgement
+            .expectations()
+            .map(|(class, want, met)| (class.as_str(), ExpectJson { want: want.as_str(), met }))
+            .collect();
+        FileJson {
+            scenario: &result.scenario.name,
+            file: result.file,
+            seeds: result.seeds(),
+            passed: result.judgement.passed,
+            counts: result.total_counts(),
+            expect,
+            runs: result.runs.iter().map(RunJson::of).collect(),
+        }
+    }
+}
+
+impl<'a> RunJson<'a> {
+    fn of(run: &'a SeedRun) -> RunJson<'a> {
+        RunJson {
+            seed: run.seed,
+            trace_hash: &run.trace_hash,
+            counts: &run.counts,
+            findings: run.verdict.findings.iter().map(FindingJson::of).collect(),
+        }
+    }
+}
+
+impl<'a> FindingJson<'a> {
+    fn of(finding: &'a Finding) -> FindingJson<'a> {
+        FindingJson {
+            class: finding.class.as_str(),
+            message: finding.message.map(|m| m.to_string()),
+            explanation: &finding.explanation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{finding, run, scenario};
+    use losslab_model::{Expectation, FindingClass};
+    use serde_json::Value;
+
+    fn parsed(result: &FileResult) -> Value {
+        let text = line(result);
+        assert!(!text.contains('\n'), "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn has_the_contract_keys_in_order() {
+        let s = scenario();
+        let runs = [run(1, &[])];
+        let text = line(&FileResult::new(&s, "x.json", &runs));
+        let order = ["\"scenario\"", "\"file\"", "\"seeds\"", "\"passed\"", "\"counts\"", "\"expect\"", "\"runs\""];
+        let positions: Vec<usize> = order.iter().map(|key| text.find(key).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    }
+
+    #[test]
+    fn sums_counts_and_lists_runs() {
+        let mut s = scenario();
+        s.expect.insert(FindingClass::LostAcked, Expectation::Some);
+        let runs = [run(1, &[finding(FindingClass::LostAcked, 17)]), run(2, &[])];
+        let json = parsed(&FileResult::new(&s, "scenarios/x.json", &runs));
+        assert_eq!(json["scenario"], "test-scenario");
+        assert_eq!(json["file"], "scenarios/x.json");
+        assert_eq!(json["seeds"], serde_json::json!([1, 2]));
+        assert_eq!(json["passed"], true);
+        assert_eq!(json["counts"]["sent"], 2000);
+        assert_eq!(json["counts"]["lost_acked"], 1);
+        assert_eq!(json["counts"]["stuck"], 0);
+        assert_eq!(json["expect"], serde_json::json!({"lost_acked": {"want": "some", "met": true}}));
+        assert_eq!(json["runs"][0]["trace_hash"], "0123456789abcdef");
+        assert_eq!(json["runs"][0]["counts"]["lost_acked"], 1);
+        assert_eq!(json["runs"][0]["findings"][0]["message"], "p1#17");
+        assert_eq!(json["runs"][1]["findings"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_finding_without_a_message_has_null() {
+        let s = scenario();
+        let mut stuck = finding(FindingClass::Stuck, 0);
+        stuck.message = None;
+        let runs = [run(1, &[stuck])];
+        let json = parsed(&FileResult::new(&s, "x.json", &runs));
+        let f = &json["runs"][0]["findings"][0];
+        assert_eq!(f["class"], "stuck");
+        assert!(f["message"].is_null());
+        assert_eq!(f.as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn pretty_is_the_same_object() {
+        let s = scenario();
+        let runs = [run(5, &[finding(FindingClass::Duplicated, 3)])];
+        let result = FileResult::new(&s, "x.json", &runs);
+        let a: Value = serde_json::from_str(&pretty(&result)).unwrap();
+        assert_eq!(a, parsed(&result));
+    }
+}

@@ -1,0 +1,138 @@
+//! The settings worth quoting when a report says what was run: the ones that decide whether a
+//! message survives (replication, acknowledgement, flushing, elections, commits), under Kafka's
+//! own property names so that a reader can compare them with their own cluster. Everything
+//! else a scenario may set is still in the file; a report is not a copy of it.
+
+use losslab_model::config::{CommitStrategy, OnFailure, Processing, SendMode};
+use losslab_model::Scenario;
+
+/// One group of settings, named after the scenario file's object they come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingGroup {
+    pub name: &'static str,
+    pub settings: Vec<(&'static str, String)>,
+}
+
+/// The key settings of a scenario, grouped as in the file. The consumer group appears only
+/// when the workload has consumers, and faults only when there are fault steps.
+pub fn key_settings(s: &Scenario) -> Vec<SettingGroup> {
+    let groups = [
+        Some(cluster(s)),
+        Some(topic(s)),
+        Some(broker(s)),
+        Some(producer(s)),
+        (s.workload.consumers > 0).then(|| consumer(s)),
+        Some(workload(s)),
+        (!s.faults.is_empty()).then(|| faults(s)),
+    ];
+    groups.into_iter().flatten().collect()
+}
+
+fn group(name: &'static str, settings: Vec<(&'static str, String)>) -> SettingGroup {
+    SettingGroup { name, settings }
+}
+
+fn cluster(s: &Scenario) -> SettingGroup {
+    group("cluster", vec![("kafka.version", s.kafka_version.to_string()), ("brokers", s.brokers.to_string())])
+}
+
+fn topic(s: &Scenario) -> SettingGroup {
+    let t = &s.topic;
+    group(
+        "topic",
+        vec![
+            ("partitions", t.partitions.to_string()),
+            ("replication.factor", t.replication_factor.to_string()),
+            ("min.insync.replicas", t.min_insync_replicas.to_string()),
+            ("unclean.leader.election.enable", t.unclean_leader_election_enable.to_string()),
+        ],
+    )
+}
+
+fn broker(s: &Scenario) -> SettingGroup {
+    let b = &s.broker;
+    let mut settings = vec![("log.flush.interval.messages", b.log_flush_interval_messages.to_string())];
+    if let Some(ms) = b.log_flush_interval_ms {
+        settings.push(("log.flush.interval.ms", ms.to_string()));
+    }
+    settings.push(("eligible.leader.replicas.enable", b.eligible_leader_replicas_enable.to_string()));
+    group("broker", settings)
+}
+
+fn producer(s: &Scenario) -> SettingGroup {
+    let p = &s.producer;
+    group(
+        "producer",
+        vec![
+            ("acks", p.acks.as_kafka().to_string()),
+            ("enable.idempotence", p.enable_idempotence.to_string()),
+            ("retries", p.retries.to_string()),
+            ("max.in.flight.requests.per.connection", p.max_in_flight_requests_per_connection.to_string()),
+            ("app.send", send_mode(p.app_send).to_string()),
+            ("app.on.failure", on_failure(p.app_on_failure).to_string()),
+        ],
+    )
+}
+
+fn consumer(s: &Scenario) -> SettingGroup {
+    let c = &s.consumer;
+    group(
+        "consumer",
+        vec![
+            ("enable.auto.commit", c.enable_auto_commit.to_string()),
+            ("app.processing", processing(c.app_processing).to_string()),
+            ("app.commit", commit(c.app_commit).to_string()),
+        ],
+    )
+}
+
+fn workload(s: &Scenario) -> SettingGroup {
+    let w = &s.workload;
+    group(
+        "workload",
+        vec![
+            ("producers", w.producers.to_string()),
+            ("consumers", w.consumers.to_string()),
+            ("messages", w.messages.to_string()),
+            ("rate_per_sec", w.rate_per_sec.to_string()),
+        ],
+    )
+}
+
+/// The fault schedule in brief: the actions in the order they fire.
+fn faults(s: &Scenario) -> SettingGroup {
+    let actions: Vec<&str> = s.faults.iter().map(|step| step.action.name()).collect();
+    group("faults", vec![("steps", actions.join(", "))])
+}
+
+// The app.* values as a scenario file spells them.
+
+fn send_mode(mode: SendMode) -> &'static str {
+    match mode {
+        SendMode::Callback => "callback",
+        SendMode::FireAndForget => "fire-and-forget",
+        SendMode::Sync => "sync",
+    }
+}
+
+fn on_failure(mode: OnFailure) -> &'static str {
+    match mode {
+        OnFailure::Log => "log",
+        OnFailure::Resend => "resend",
+    }
+}
+
+fn processing(mode: Processing) -> &'static str {
+    match mode {
+        Processing::Sync => "sync",
+        Processing::Async => "async",
+    }
+}
+
+fn commit(mode: CommitStrategy) -> &'static str {
+    match mode {
+        CommitStrategy::None => "none",
+        CommitStrategy::AfterProcess => "after-process",
+        CommitStrategy::BeforeProcess => "before-process",
+    }
+}
