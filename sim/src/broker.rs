@@ -225,9 +225,23 @@ impl Broker {
         }
     }
 
-    fn on_alter_partition_response(&mut self, partition: u32, result: Result<PartitionState, KafkaError>) {
-        self.alter_in_flight.remove(&partition);
-        let moved = self.with_log(partition, |r, s| r.on_alter_partition(&s.log, result.as_ref().map_err(|e| *e)));
+    fn on_alter_partition_response(
+        &mut self,
+        partition: u32,
+        requested_isr: Vec<u32>,
+        requested_partition_epoch: u32,
+        result: Result<PartitionState, KafkaError>,
+    ) {
+        // Only the answer to the request in flight ends its retries.
+        let answers_in_flight = matches!(self.alter_in_flight.get(&partition),
+            Some(Msg::AlterPartition { new_isr, partition_epoch, .. })
+                if *new_isr == requested_isr && *partition_epoch == requested_partition_epoch);
+        if answers_in_flight {
+            self.alter_in_flight.remove(&partition);
+        }
+        let moved = self.with_log(partition, |r, s| {
+            r.on_alter_partition(&s.log, &requested_isr, requested_partition_epoch, result.as_ref().map_err(|e| *e))
+        });
         if let Some(Some(hw)) = moved {
             self.record(EventKind::HighWatermark { broker: self.id, partition, hw });
         }
@@ -482,7 +496,8 @@ impl Broker {
         let disk = self.world.disks[self.id as usize - 1].lock().unwrap();
         let log = &disk.logs.get(&partition).map(|s| &s.log);
         let fetch_offset = log.map_or(0, |l| l.log_end_offset());
-        let last_fetched_epoch = if by_epoch { log.and_then(|l| l.last_batch_epoch()) } else { None };
+        // Kafka sends the epoch cache's latest epoch (`lastFetchedEpoch`).
+        let last_fetched_epoch = if by_epoch { log.and_then(|l| l.latest_epoch()) } else { None };
         drop(disk);
         self.next_corr += 1;
         let corr = self.next_corr;
@@ -671,7 +686,9 @@ impl Actor for Broker {
                 self.send(from, Msg::MetadataResponse { corr, partitions });
             }
             Msg::PartitionUpdate(state) => self.on_partition_update(state),
-            Msg::AlterPartitionResponse { partition, result } => self.on_alter_partition_response(partition, result),
+            Msg::AlterPartitionResponse { partition, requested_isr, requested_partition_epoch, result } => {
+                self.on_alter_partition_response(partition, requested_isr, requested_partition_epoch, result)
+            }
             Msg::HeartbeatResponse { .. } => self.registered = true,
             Msg::Refused { msg, .. } => {
                 if let Msg::Fetch { corr, partition, .. } = *msg {

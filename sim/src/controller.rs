@@ -315,9 +315,23 @@ impl Controller {
                     format!("b{broker} expanded the ISR (a follower caught up)")
                 };
                 self.changed(partition, cause);
-                self.world.net.send(self.me, from, Msg::AlterPartitionResponse { partition, result: Ok(state) });
+                let answer = Msg::AlterPartitionResponse {
+                    partition,
+                    requested_isr: new_isr,
+                    requested_partition_epoch: partition_epoch,
+                    result: Ok(state),
+                };
+                self.world.net.send(self.me, from, answer);
             }
-            Err(e) => self.world.net.send(self.me, from, Msg::AlterPartitionResponse { partition, result: Err(e) }),
+            Err(e) => {
+                let answer = Msg::AlterPartitionResponse {
+                    partition,
+                    requested_isr: new_isr,
+                    requested_partition_epoch: partition_epoch,
+                    result: Err(e),
+                };
+                self.world.net.send(self.me, from, answer);
+            }
         }
     }
 

@@ -37,6 +37,9 @@ pub enum SequenceCheck {
     Duplicate(u64),
     /// A gap or an older sequence not among the retained batches.
     OutOfOrder,
+    /// The batch is stamped with an older producer epoch than the log has seen
+    /// (INVALID_PRODUCER_EPOCH): a zombie of a producer session that has moved on.
+    FencedEpoch,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -90,17 +93,18 @@ impl Log {
         self.batches.push(batch);
     }
 
-    /// Records that `epoch` starts at `start_offset` (a new leader does this at its log end).
+    /// Records that `epoch` starts at `start_offset` (a new leader does this at its log end; a
+    /// follower when it appends a batch of a new epoch). As Kafka's `LeaderEpochFileCache.assign`
+    /// does, entries that would make the cache non-monotonic (an epoch this broker led without
+    /// writing, now overwritten by an older epoch's batch) are dropped first.
     pub fn assign_epoch(&mut self, epoch: u32, start_offset: u64) {
-        match self.epochs.last() {
-            Some(&(last, _)) if last == epoch => {}
-            Some(&(last, last_start)) => {
-                assert!(epoch > last, "leader epochs never go back ({epoch} after {last})");
-                assert!(start_offset >= last_start, "epoch start offsets never go back");
-                self.epochs.push((epoch, start_offset));
-            }
-            None => self.epochs.push((epoch, start_offset)),
+        let needed = self.epochs.last().is_none_or(|&(last, last_start)| epoch != last || start_offset < last_start);
+        if !needed {
+            return;
         }
+        self.epochs.retain(|&(e, start)| e < epoch && start < start_offset);
+        self.epochs.push((epoch, start_offset));
+        debug_assert!(self.epochs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
     }
 
     /// Kafka's `endOffsetFor(epoch)`: the largest epoch <= `epoch` this log knows and the offset
@@ -120,6 +124,10 @@ impl Log {
     /// Kafka truncates at batch boundaries. Returns the removed records with their offsets.
     pub fn truncate_to(&mut self, offset: u64) -> Vec<(u64, MsgId)> {
         if offset >= self.log_end_offset {
+            // Kafka always cuts the epoch cache at the log end, even when no record goes: a
+            // broker that led an epoch without writing must not keep announcing it.
+            let leo = self.log_end_offset;
+            self.epochs.retain(|&(_, start)| start < leo);
             return Vec::new();
         }
         let keep = self.batches.partition_point(|b| b.end_offset() <= offset);
@@ -181,6 +189,9 @@ impl Log {
         if stamp.producer_epoch > entry.producer_epoch {
             // A bumped epoch starts its sequences again.
             return SequenceCheck::Append;
+        }
+        if stamp.producer_epoch < entry.producer_epoch {
+            return SequenceCheck::FencedEpoch;
         }
         let last_seq = stamp.base_sequence + count as u32 - 1;
         if let Some(&(_, _, offset)) =

@@ -390,18 +390,18 @@ impl Producer {
     /// in flight on it is retried with an unknown outcome.
     fn on_request_timeout(&mut self, corr: u64) {
         let Some(broker) = self.in_flight.get(&corr).map(|f| f.broker) else { return };
-        self.disconnect(broker);
+        self.disconnect(broker, KafkaError::ClientRequestTimeout);
     }
 
     /// The connection to `broker` broke: every request in flight on it fails with
     /// NETWORK_EXCEPTION, newest first, each re-enqueued at the front (Kafka's `clearAll` then
     /// `reenqueue`), so the oldest ends up first again.
-    fn disconnect(&mut self, broker: u32) {
+    fn disconnect(&mut self, broker: u32, error: KafkaError) {
         let dropped: Vec<u64> =
             self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).rev().collect();
         for c in dropped {
             let f = self.in_flight.remove(&c).unwrap();
-            self.retry_or_fail(f.batch, KafkaError::NetworkException);
+            self.retry_or_fail(f.batch, error);
         }
         self.drain();
     }
@@ -470,7 +470,7 @@ impl Actor for Producer {
             Msg::Refused { msg, .. } => self.on_refused(*msg),
             Msg::PeerDown { peer } => {
                 if let NodeName::Broker(b) = self.world.names[peer] {
-                    self.disconnect(b);
+                    self.disconnect(b, KafkaError::NetworkException);
                 }
             }
             _ => {}

@@ -15,11 +15,14 @@ pub enum KafkaError {
     NotEnoughReplicasAfterAppend,
     RequestTimedOut,
     OutOfOrderSequenceNumber,
+    InvalidProducerEpoch,
     FencedLeaderEpoch,
     UnknownLeaderEpoch,
     InvalidUpdateVersion,
-    /// The client gave up waiting (`request.timeout.ms`) or the connection broke.
+    /// The connection broke (reset or refused by the peer's OS).
     NetworkException,
+    /// No answer within `request.timeout.ms`: the client dropped the connection.
+    ClientRequestTimeout,
     /// `delivery.timeout.ms` passed.
     DeliveryTimeout,
 }
@@ -33,10 +36,12 @@ impl KafkaError {
             KafkaError::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
             KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
             KafkaError::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KafkaError::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             KafkaError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             KafkaError::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
-            KafkaError::NetworkException => "NETWORK_EXCEPTION",
+            KafkaError::NetworkException => "NETWORK_EXCEPTION (connection lost)",
+            KafkaError::ClientRequestTimeout => "no answer within request.timeout.ms",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT (delivery.timeout.ms expired)",
         }
     }
@@ -44,7 +49,7 @@ impl KafkaError {
     /// Whether the producer retries a batch that got this error. Every error a produce request
     /// can get in this simulation is retriable except the delivery timeout.
     pub fn is_retriable(self) -> bool {
-        !matches!(self, KafkaError::DeliveryTimeout)
+        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::InvalidProducerEpoch)
     }
 }
 
@@ -144,8 +149,11 @@ pub enum Msg {
         partition_epoch: u32,
         new_isr: Vec<u32>,
     },
+    /// The answer echoes what was requested, so a leader can tell a stale answer.
     AlterPartitionResponse {
         partition: u32,
+        requested_isr: Vec<u32>,
+        requested_partition_epoch: u32,
         result: Result<PartitionState, KafkaError>,
     },
     /// The controller pushes a partition's state to every broker.

@@ -149,6 +149,10 @@ impl Replica {
                 self.become_leader(log, state, now_us);
                 StateChange::BecameLeader
             }
+        } else if !newer_leader && !first && self.leader() == state.leader {
+            // Only the ISR changed: a follower has nothing to do (0.10 truncated to its HW on a
+            // leader change, not on every ISR update).
+            StateChange::IsrUpdated
         } else {
             self.leader_epoch = state.leader_epoch;
             self.role = Role::Follower { leader: state.leader };
@@ -193,19 +197,28 @@ impl Replica {
         self.maybe_increment_hw(log);
     }
 
-    /// The controller answered this leader's AlterPartition.
-    pub fn on_alter_partition(&mut self, log: &Log, result: Result<&PartitionState, KafkaError>) -> Option<u64> {
+    /// The controller answered the AlterPartition that proposed `requested_isr` at
+    /// `requested_partition_epoch`. As in Kafka's `Partition`, an answer to a request that is no
+    /// longer the pending one ("this response is out of date") changes nothing: a newer push
+    /// or proposal has overtaken it.
+    pub fn on_alter_partition(
+        &mut self,
+        log: &Log,
+        requested_isr: &[u32],
+        requested_partition_epoch: u32,
+        result: Result<&PartitionState, KafkaError>,
+    ) -> Option<u64> {
+        let Role::Leader { pending_isr, .. } = &mut self.role else { return None };
+        if pending_isr.as_deref() != Some(requested_isr) || requested_partition_epoch != self.partition_epoch {
+            return None;
+        }
         let before = self.high_watermark;
         match result {
-            Ok(state) if state.leader_epoch == self.leader_epoch && self.is_leader() => {
+            Ok(state) if state.leader_epoch == self.leader_epoch => {
                 self.partition_epoch = self.partition_epoch.max(state.partition_epoch);
                 self.update_isr(log, state.isr.clone());
             }
-            _ => {
-                if let Role::Leader { pending_isr, .. } = &mut self.role {
-                    *pending_isr = None;
-                }
-            }
+            _ => *pending_isr = None,
         }
         self.check(log);
         (self.high_watermark > before).then_some(self.high_watermark)
@@ -233,6 +246,7 @@ impl Replica {
                     return Ok(LeaderAppend { base_offset, end_offset, duplicate: true, hw_moved: None });
                 }
                 SequenceCheck::OutOfOrder => return Err(KafkaError::OutOfOrderSequenceNumber),
+                SequenceCheck::FencedEpoch => return Err(KafkaError::InvalidProducerEpoch),
             }
         }
         let base_offset = log.log_end_offset();
@@ -302,6 +316,9 @@ impl Replica {
             });
         }
         let epoch_start = log.epoch_cache().iter().find(|e| e.0 == self.leader_epoch).map_or(0, |e| e.1);
+        // Kafka reads the records and the high watermark before it updates the follower's
+        // state, so the answer carries the HW from before this fetch moved it: followers learn
+        // the HW one round trip late (KIP-101's first loss window).
         let hw = self.high_watermark;
         let Role::Leader { isr, pending_isr, followers } = &mut self.role else { unreachable!() };
         let Some(view) = followers.get_mut(&follower) else {
@@ -331,11 +348,7 @@ impl Replica {
         let hw_moved = self.maybe_increment_hw(log);
         self.check(log);
         let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
-        Ok(FollowerFetch {
-            data: FetchData::Records { batches, high_watermark: self.high_watermark },
-            hw_moved,
-            isr_proposal,
-        })
+        Ok(FollowerFetch { data: FetchData::Records { batches, high_watermark: hw }, hw_moved, isr_proposal })
     }
 
     /// The leader answers a consumer's fetch: only records below the high watermark.
