@@ -115,10 +115,13 @@ pub enum ElectionKind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     // ---- the application and the producer client ----
-    /// The app handed `msg` to `send()`.
+    /// The app handed `msg` to `send()`. `resend_of` names the failed record the app sends
+    /// again (`app.on.failure=resend`): a new record with the same payload.
     Send {
         msg: MsgId,
         partition: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resend_of: Option<MsgId>,
     },
     /// The client sent a produce request for a batch (`attempt` 1 is the first try).
     ProduceRequest {

@@ -28,6 +28,12 @@ impl Batch {
     }
 }
 
+/// Adds `n` to a producer sequence number the way Kafka does: sequences are non-negative
+/// Java ints and wrap to 0 after `i32::MAX`.
+pub fn sequence_add(sequence: u32, n: u32) -> u32 {
+    ((u64::from(sequence) + u64::from(n)) % (i32::MAX as u64 + 1)) as u32
+}
+
 /// What the producer state says about an incoming idempotent batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SequenceCheck {
@@ -187,20 +193,21 @@ impl Log {
             return SequenceCheck::Append;
         };
         if stamp.producer_epoch > entry.producer_epoch {
-            // A bumped epoch starts its sequences again.
-            return SequenceCheck::Append;
+            // A bumped epoch starts its sequences again, at 0 (Kafka's "Invalid sequence number
+            // for new epoch" otherwise).
+            return if stamp.base_sequence == 0 { SequenceCheck::Append } else { SequenceCheck::OutOfOrder };
         }
         if stamp.producer_epoch < entry.producer_epoch {
             return SequenceCheck::FencedEpoch;
         }
-        let last_seq = stamp.base_sequence + count as u32 - 1;
+        let last_seq = sequence_add(stamp.base_sequence, count as u32 - 1);
         if let Some(&(_, _, offset)) =
             entry.recent.iter().find(|&&(first, last, _)| first == stamp.base_sequence && last == last_seq)
         {
             return SequenceCheck::Duplicate(offset);
         }
         match entry.recent.back() {
-            Some(&(_, last, _)) if stamp.base_sequence == last.wrapping_add(1) => SequenceCheck::Append,
+            Some(&(_, last, _)) if stamp.base_sequence == sequence_add(last, 1) => SequenceCheck::Append,
             None => SequenceCheck::Append,
             _ => SequenceCheck::OutOfOrder,
         }
@@ -212,7 +219,7 @@ impl Log {
             entry.recent.clear();
             entry.producer_epoch = stamp.producer_epoch;
         }
-        entry.recent.push_back((stamp.base_sequence, stamp.base_sequence + count as u32 - 1, base_offset));
+        entry.recent.push_back((stamp.base_sequence, sequence_add(stamp.base_sequence, count as u32 - 1), base_offset));
         if entry.recent.len() > PRODUCER_BATCHES_RETAINED {
             entry.recent.pop_front();
         }

@@ -8,6 +8,7 @@
 use crate::network::NodeIdx;
 use crate::protocol::Msg;
 use crate::world::{NodeStatus, World};
+use losslab_model::config::SendMode;
 use losslab_model::fault::{Action, CrashMode, FaultStep, NodeRef, Target, Trigger};
 use losslab_model::history::{EventKind, NodeName};
 use madsim::runtime::Handle;
@@ -216,10 +217,19 @@ impl Nemesis {
                 }
             }
             NodeName::Producer(p) => {
-                let msgs: Vec<_> =
-                    std::mem::take(&mut self.world.producers[p as usize - 1].lock().unwrap().outstanding)
-                        .into_iter()
-                        .collect();
+                let sync = self.world.scenario.producer.app_send == SendMode::Sync;
+                let msgs: Vec<_> = {
+                    let mut progress = self.world.producers[p as usize - 1].lock().unwrap();
+                    let held: Vec<_> = std::mem::take(&mut progress.outstanding).into_iter().collect();
+                    if sync {
+                        // A sync app treats a record as done only once confirmed: it will send
+                        // these again after its restart.
+                        progress.replay.extend(held);
+                        Vec::new()
+                    } else {
+                        held
+                    }
+                };
                 if !msgs.is_empty() {
                     self.world.record(name, EventKind::ProducerLost { msgs });
                 }

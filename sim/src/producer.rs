@@ -127,27 +127,9 @@ impl Producer {
         if self.awaiting.is_some() {
             return;
         }
-        let messages = self.world.scenario.workload.messages;
-        let msg = {
-            let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();
-            let seq = if let Some(m) = progress.to_resend.pop() {
-                // A resent record is a new record.
-                let _ = m;
-                progress.next_resend_seq += 1;
-                progress.next_resend_seq - 1
-            } else if progress.next_seq < messages {
-                progress.next_seq += 1;
-                progress.next_seq - 1
-            } else {
-                return;
-            };
-            let msg = MsgId { producer: self.id, seq };
-            progress.outstanding.insert(msg);
-            progress.sent += 1;
-            msg
-        };
+        let Some((msg, resend_of)) = self.next_record() else { return };
         let partition = self.sticky_partition;
-        self.record(EventKind::Send { msg, partition });
+        self.record(EventKind::Send { msg, partition, resend_of });
         if self.cfg().app_send == SendMode::Sync {
             self.awaiting = Some(msg);
         }
@@ -156,6 +138,28 @@ impl Producer {
         if self.awaiting.is_none() {
             self.schedule_app_send();
         }
+    }
+
+    /// The record the app hands to `send()` next, and the failed record it resends, if any:
+    /// first what a crashed `app.send=sync` app had not seen confirmed (the same record again:
+    /// its work was not done), then failed records to resend (new records), then the workload.
+    fn next_record(&mut self) -> Option<(MsgId, Option<MsgId>)> {
+        let messages = self.world.scenario.workload.messages;
+        let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();
+        let (msg, resend_of) = if let Some(msg) = progress.replay.pop_front() {
+            (msg, None)
+        } else if let Some(failed) = progress.to_resend.pop_front() {
+            progress.next_resend_seq += 1;
+            (MsgId { producer: self.id, seq: progress.next_resend_seq - 1 }, Some(failed))
+        } else if progress.next_seq < messages {
+            progress.next_seq += 1;
+            (MsgId { producer: self.id, seq: progress.next_seq - 1 }, None)
+        } else {
+            return None;
+        };
+        progress.outstanding.insert(msg);
+        progress.sent += 1;
+        Some((msg, resend_of))
     }
 
     fn schedule_app_send(&mut self) {
@@ -173,7 +177,7 @@ impl Producer {
             for m in msgs {
                 progress.outstanding.remove(m);
                 if resend {
-                    progress.to_resend.push(*m);
+                    progress.to_resend.push_back(*m);
                 }
             }
             if !failed {
@@ -279,7 +283,7 @@ impl Producer {
                 producer_epoch: self.producer_epoch,
                 base_sequence: *seq,
             });
-            *seq += batch.msgs.len() as u32;
+            *seq = crate::log::sequence_add(*seq, batch.msgs.len() as u32);
         }
         self.next_corr += 1;
         let corr = self.next_corr;

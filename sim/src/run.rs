@@ -11,6 +11,7 @@ use crate::nemesis::Nemesis;
 use crate::network::NodeIdx;
 use crate::producer::Producer;
 use crate::world::{NodeStatus, World};
+use losslab_model::config::{OnFailure, SendMode};
 use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
 use losslab_model::{FinalState, History, Scenario};
 use madsim::runtime::{Handle, Runtime};
@@ -162,6 +163,19 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     settings.insert("min.insync.replicas".to_string(), s.topic.min_insync_replicas.to_string());
     settings.insert("replication.factor".to_string(), s.topic.replication_factor.to_string());
     settings.insert("unclean.leader.election.enable".to_string(), s.topic.unclean_leader_election_enable.to_string());
+    let send_mode = match s.producer.app_send {
+        SendMode::Callback => "callback",
+        SendMode::FireAndForget => "fire-and-forget",
+        SendMode::Sync => "sync",
+    };
+    settings.insert("app.send".to_string(), send_mode.to_string());
+    let on_failure = if s.producer.app_on_failure == OnFailure::Resend { "resend" } else { "log" };
+    settings.insert("app.on.failure".to_string(), on_failure.to_string());
+    let in_flight = s.producer.max_in_flight_requests_per_connection;
+    settings.insert("max.in.flight.requests.per.connection".to_string(), in_flight.to_string());
+    settings.insert("linger.ms".to_string(), s.producer.linger_ms.to_string());
+    settings.insert("request.timeout.ms".to_string(), s.producer.request_timeout_ms.to_string());
+    settings.insert("delivery.timeout.ms".to_string(), s.producer.delivery_timeout_ms.to_string());
     let flush = s.broker.log_flush_interval_messages;
     settings.insert("log.flush.interval.messages".to_string(), flush.to_string());
     RunMeta {
@@ -209,7 +223,7 @@ fn workload_done(world: &World) -> bool {
         let p = p.lock().unwrap();
         let idx: NodeIdx = world.producer_idx(i as u32 + 1);
         world.status_of(idx) == NodeStatus::Crashed
-            || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty())
+            || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty() && p.replay.is_empty())
     })
 }
 

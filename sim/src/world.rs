@@ -10,7 +10,7 @@ use crate::recorder::Recorder;
 use losslab_model::history::{MsgId, NodeName};
 use losslab_model::Scenario;
 use madsim::runtime::NodeHandle;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -33,8 +33,11 @@ pub struct ProducerProgress {
     pub next_resend_seq: u64,
     /// Handed to `send()`, outcome not yet learned.
     pub outstanding: BTreeSet<MsgId>,
-    /// Failed records the app will resend (`app.on.failure=resend`).
-    pub to_resend: Vec<MsgId>,
+    /// Failed records the app will resend as new records (`app.on.failure=resend`).
+    pub to_resend: VecDeque<MsgId>,
+    /// Records an `app.send=sync` app handed to `send()` but never saw confirmed before its
+    /// process crashed: it sends them again after the restart (at-least-once).
+    pub replay: VecDeque<MsgId>,
     pub sent: u64,
     pub acked: u64,
 }

@@ -38,6 +38,33 @@ pub(super) struct MsgFacts {
     /// The first place it has in a final log, and how many places it has in all.
     pub final_at: Option<(u32, u64)>,
     pub final_copies: u32,
+    /// The failed record its `Send` says the app resends (`app.on.failure=resend`).
+    pub resend_of: Option<MsgId>,
+    /// Where it stands in its chain of resends, once resolved.
+    chain: Chain,
+}
+
+/// A record's place in its chain of resends (the record the app first sent, its resend, the
+/// resend of that, ...), resolved once per record after the pass over the history.
+#[derive(Clone, Copy, Debug, Default)]
+enum Chain {
+    #[default]
+    Unresolved,
+    /// On the walk being resolved: meeting it again means the `resend_of` links form a cycle.
+    Walking,
+    /// `depth` links below the head of the chain; `first_stored` is the earliest record of the
+    /// chain down to this one that a final log holds, with its own depth.
+    Resolved { first_stored: Option<(MsgId, u32)>, depth: u32 },
+}
+
+/// A resend stored in a final log while an earlier record of its chain is stored too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ResendDup {
+    /// The earliest record of the chain that a final log holds (the head of the chain when it
+    /// is stored): the first copy of the payload.
+    pub original: MsgId,
+    /// How many resends lie between `original` and this record (0: it resends `original`).
+    pub between: u32,
 }
 
 /// What the client concluded about a message.
@@ -98,6 +125,10 @@ pub(super) struct Index<'h> {
     pub partitions: BTreeMap<u32, &'h FinalPartition>,
     /// Every place of the messages stored more than once in the final logs.
     pub copies: BTreeMap<MsgId, Vec<(u32, u64)>>,
+    /// The stored resends whose payload a final log already holds as an earlier record.
+    pub resend_dups: BTreeMap<MsgId, ResendDup>,
+    /// The records whose `Send` names a `resend_of`, in history order.
+    resends: Vec<MsgId>,
     crashes: BTreeMap<NodeName, Vec<u32>>,
     restarts: BTreeMap<NodeName, Vec<u32>>,
     elections: BTreeMap<u32, Vec<u32>>,
@@ -122,6 +153,8 @@ impl<'h> Index<'h> {
             msgs: MsgTable::new(),
             partitions: BTreeMap::new(),
             copies: BTreeMap::new(),
+            resend_dups: BTreeMap::new(),
+            resends: Vec::new(),
             crashes: BTreeMap::new(),
             restarts: BTreeMap::new(),
             elections: BTreeMap::new(),
@@ -144,17 +177,25 @@ impl<'h> Index<'h> {
             ix.index_event(i, event);
         }
         ix.index_final_logs();
+        ix.index_resends();
         ix
     }
 
     fn index_event(&mut self, i: u32, event: &Event) {
         match &event.kind {
-            EventKind::Send { msg, partition } => {
+            EventKind::Send { msg, partition, resend_of } => {
                 let facts = self.msgs.entry(*msg);
                 facts.send.get_or_insert(i);
                 // The app's choice of partition is authoritative over what later events say.
                 facts.partition = Some(*partition);
                 facts.produced = true;
+                // A record that claims to resend itself is no resend.
+                if let Some(of) = resend_of.filter(|of| of != msg) {
+                    if facts.resend_of.is_none() {
+                        facts.resend_of = Some(of);
+                        self.resends.push(*msg);
+                    }
+                }
             }
             EventKind::ProduceRequest { partition, msgs, .. } => {
                 for (pos, msg) in positions(msgs) {
@@ -255,6 +296,73 @@ impl<'h> Index<'h> {
                     Some(first) => self.copies.entry(*msg).or_insert_with(|| vec![first]).push(place),
                 }
             }
+        }
+    }
+
+    /// Finds the resends whose payload was stored twice: a stored resend with an earlier
+    /// stored record in its chain. Each record's chain position is resolved once (walks stop
+    /// at resolved records), so the work is linear in the number of records.
+    fn index_resends(&mut self) {
+        for msg in std::mem::take(&mut self.resends) {
+            self.resolve_chain(msg);
+            let Some(facts) = self.msgs.get(msg) else { continue };
+            let (Some(of), Chain::Resolved { depth, .. }, true) =
+                (facts.resend_of, facts.chain, facts.final_copies > 0)
+            else {
+                continue;
+            };
+            let earlier = match self.msgs.get(of).map(|f| f.chain) {
+                Some(Chain::Resolved { first_stored, .. }) => first_stored,
+                _ => None,
+            };
+            // In a cycle of `resend_of` links the earliest stored record can be this one.
+            if let Some((original, original_depth)) = earlier.filter(|&(o, _)| o != msg) {
+                let between = depth.saturating_sub(original_depth).saturating_sub(1);
+                self.resend_dups.insert(msg, ResendDup { original, between });
+            }
+        }
+    }
+
+    /// Resolves the chain position of `start` and of every unresolved record above it.
+    fn resolve_chain(&mut self, start: MsgId) {
+        let mut path: Vec<MsgId> = Vec::new();
+        // The resolved record just above the walk: its earliest stored record and its depth.
+        let mut above: Option<(Option<(MsgId, u32)>, u32)> = None;
+        let mut at = start;
+        loop {
+            let Some(facts) = self.msgs.get_mut(at) else {
+                // A record no event names heads the chain, and no final log holds it.
+                above = Some((None, 0));
+                break;
+            };
+            match facts.chain {
+                Chain::Resolved { first_stored, depth } => {
+                    above = Some((first_stored, depth));
+                    break;
+                }
+                Chain::Walking => break,
+                Chain::Unresolved => {
+                    facts.chain = Chain::Walking;
+                    path.push(at);
+                    match facts.resend_of {
+                        Some(of) => at = of,
+                        None => break,
+                    }
+                }
+            }
+        }
+        let (mut first_stored, mut depth) = match above {
+            Some((first, depth)) => (first, Some(depth)),
+            None => (None, None),
+        };
+        for &msg in path.iter().rev() {
+            let Some(facts) = self.msgs.get_mut(msg) else { continue };
+            let d = depth.map_or(0, |d: u32| d.saturating_add(1));
+            if first_stored.is_none() && facts.final_copies > 0 {
+                first_stored = Some((msg, d));
+            }
+            facts.chain = Chain::Resolved { first_stored, depth: d };
+            depth = Some(d);
         }
     }
 

@@ -43,6 +43,14 @@ impl<T: Default> MsgTable<T> {
         }
     }
 
+    pub(super) fn get_mut(&mut self, msg: MsgId) -> Option<&mut T> {
+        let lane = self.producers.get_mut(&msg.producer)?;
+        match usize::try_from(msg.seq).ok().filter(|&i| i < lane.dense.len()) {
+            Some(i) => lane.dense[i].as_mut(),
+            None => lane.sparse.get_mut(&msg.seq),
+        }
+    }
+
     pub(super) fn entry(&mut self, msg: MsgId) -> &mut T {
         let lane = self.producers.entry(msg.producer).or_default();
         let dense_len = lane.dense.len() as u64;
