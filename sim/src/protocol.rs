@@ -49,7 +49,9 @@ impl KafkaError {
     /// Whether the producer retries a batch that got this error. Every error a produce request
     /// can get in this simulation is retriable except the delivery timeout.
     pub fn is_retriable(self) -> bool {
-        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::InvalidProducerEpoch)
+        // INVALID_PRODUCER_EPOCH answers a batch stamped before the producer bumped its epoch:
+        // the client re-stamps it and sends it again, as Kafka's Sender does for stale batches.
+        !matches!(self, KafkaError::DeliveryTimeout)
     }
 }
 
