@@ -70,6 +70,28 @@ impl KafkaVersion {
     }
 }
 
+impl KafkaVersion {
+    /// This release line's replication rules: (the KIP or JIRA that changed the rule, whether
+    /// it is in effect, what it means), so that a reader comparing two runs sees which rule made
+    /// the difference. `elr` is the resolved `eligible.leader.replicas.enable`.
+    pub fn rules(self, elr: bool) -> [(&'static str, bool, &'static str); 4] {
+        [
+            (
+                "KIP-101",
+                self.truncates_by_leader_epoch(),
+                "followers truncate by leader epoch, not to their high watermark",
+            ),
+            ("KIP-380", self.fences_restarted_broker(), "a restarted broker is fenced and leaves its ISRs"),
+            (
+                "KAFKA-15583",
+                self.freezes_hw_below_min_isr(),
+                "the high watermark stays put while ISR < min.insync.replicas",
+            ),
+            ("KIP-966", elr, "eligible leader replicas: a replica that left an ISR below min ISR may lead"),
+        ]
+    }
+}
+
 impl Default for KafkaVersion {
     fn default() -> Self {
         Self::DEFAULT

@@ -18,6 +18,7 @@ pub struct SettingGroup {
 pub fn key_settings(s: &Scenario) -> Vec<SettingGroup> {
     let groups = [
         Some(cluster(s)),
+        Some(rules(s)),
         Some(topic(s)),
         Some(broker(s)),
         Some(producer(s)),
@@ -34,6 +35,12 @@ fn group(name: &'static str, settings: Vec<(&'static str, String)>) -> SettingGr
 
 fn cluster(s: &Scenario) -> SettingGroup {
     group("cluster", vec![("kafka.version", s.kafka_version.to_string()), ("brokers", s.brokers.to_string())])
+}
+
+/// The release line's replication rules, by the KIP (or JIRA) behind each: `KIP-101=on`.
+fn rules(s: &Scenario) -> SettingGroup {
+    let rules = s.kafka_version.rules(s.broker.eligible_leader_replicas_enable);
+    group("rules", rules.into_iter().map(|(id, on, _)| (id, if on { "on" } else { "off" }.to_string())).collect())
 }
 
 fn topic(s: &Scenario) -> SettingGroup {

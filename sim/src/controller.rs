@@ -10,6 +10,7 @@
 //! and durable, so a controller crash loses none of it.
 
 use crate::actor::{Actor, Timers};
+use crate::election;
 use crate::network::NodeIdx;
 use crate::protocol::{KafkaError, Msg, PartitionState};
 use crate::world::World;
@@ -33,6 +34,9 @@ pub struct BrokerRecord {
 pub struct ControllerStore {
     pub partitions: BTreeMap<u32, PartitionState>,
     pub brokers: BTreeMap<u32, BrokerRecord>,
+    /// Per partition, brokers that left ISR or ELR after an unclean shutdown (KIP-966's last
+    /// known ELR: the fallback when nobody else is eligible).
+    pub last_known_elr: BTreeMap<u32, Vec<u32>>,
     /// The consumer group's committed offsets, per partition.
     pub committed: BTreeMap<u32, u64>,
 }
@@ -60,7 +64,7 @@ impl ControllerStore {
             })
             .collect();
         let brokers = (1..=brokers).map(|b| (b, BrokerRecord::default())).collect();
-        ControllerStore { partitions, brokers, committed: BTreeMap::new() }
+        ControllerStore { partitions, brokers, last_known_elr: BTreeMap::new(), committed: BTreeMap::new() }
     }
 
     pub fn is_live(&self, broker: u32) -> bool {
@@ -98,6 +102,15 @@ impl Controller {
         self.world.record(NodeName::Controller, kind);
     }
 
+    fn rules(&self, operator_unclean: bool) -> election::Rules {
+        let s = &self.world.scenario;
+        election::Rules {
+            min_insync_replicas: s.topic.min_insync_replicas,
+            elr: s.broker.eligible_leader_replicas_enable,
+            unclean: operator_unclean || s.topic.unclean_leader_election_enable,
+        }
+    }
+
     fn store(&self) -> std::sync::MutexGuard<'_, ControllerStore> {
         self.world.controller.lock().unwrap()
     }
@@ -132,6 +145,9 @@ impl Controller {
             // KIP-380 / KRaft: a new incarnation fences the old one first, so the broker leaves
             // every ISR it was in and must catch up before it rejoins.
             self.fence(broker, "it registered again after a restart, which fences its earlier incarnation");
+            if self.rules(false).elr {
+                self.forget_unclean(broker);
+            }
         }
         {
             let mut store = self.store();
@@ -164,6 +180,28 @@ impl Controller {
         }
         self.unfence(broker);
         self.world.net.send(self.me, from, Msg::HeartbeatResponse { fenced: false });
+    }
+
+    /// KIP-966: a broker back from an unclean shutdown (every crash here is one) may have lost
+    /// its unflushed tail, so it leaves ISR and ELR everywhere.
+    fn forget_unclean(&mut self, broker: u32) {
+        let partitions: Vec<u32> = self.store().partitions.keys().copied().collect();
+        for p in partitions {
+            let changed = {
+                let mut store = self.store();
+                let store = &mut *store;
+                let last_known = store.last_known_elr.entry(p).or_default();
+                let st = store.partitions.get_mut(&p).unwrap();
+                let changed = election::remove_unclean(st, broker, last_known);
+                if changed {
+                    st.partition_epoch += 1;
+                }
+                changed
+            };
+            if changed {
+                self.changed(p, format!("b{broker} came back from an unclean shutdown and left ISR and ELR (KIP-966)"));
+            }
+        }
     }
 
     fn unfence(&mut self, broker: u32) {
@@ -210,16 +248,15 @@ impl Controller {
             if leads {
                 self.elect(p, false, &format!("b{broker} was fenced"));
             } else {
+                let rules = self.rules(false);
                 let removed = {
                     let mut store = self.store();
                     let st = store.partitions.get_mut(&p).unwrap();
-                    if st.isr.contains(&broker) && st.isr.len() > 1 {
-                        st.isr.retain(|&r| r != broker);
+                    let removed = election::remove_fenced(st, broker, rules);
+                    if removed {
                         st.partition_epoch += 1;
-                        true
-                    } else {
-                        false
                     }
+                    removed
                 };
                 if removed {
                     self.changed(p, format!("b{broker} was fenced and left the ISR"));
@@ -232,39 +269,18 @@ impl Controller {
     /// election is enabled (or an operator asked for it), any live replica; else none (the
     /// partition waits offline, its ISR kept).
     fn elect(&mut self, partition: u32, operator_unclean: bool, cause: &str) {
-        let unclean_allowed = operator_unclean || self.world.scenario.topic.unclean_leader_election_enable;
+        let rules = self.rules(operator_unclean);
         let outcome = {
             let mut store = self.store();
             let live: Vec<u32> =
                 store.brokers.iter().filter(|(_, r)| !r.fenced && r.incarnation.is_some()).map(|(&b, _)| b).collect();
+            let last_known = store.last_known_elr.get(&partition).cloned().unwrap_or_default();
             let st = store.partitions.get_mut(&partition).unwrap();
-            let clean = st.replicas.iter().copied().find(|r| st.isr.contains(r) && live.contains(r));
-            let unclean = if unclean_allowed { st.replicas.iter().copied().find(|r| live.contains(r)) } else { None };
-            let (leader, kind) = match (clean, unclean) {
-                (Some(l), _) => (Some(l), ElectionKind::Clean),
-                (None, Some(l)) => (Some(l), ElectionKind::Unclean),
-                (None, None) => (None, ElectionKind::Offline),
-            };
+            let (leader, kind) = election::choose(st, &live, rules, false, &last_known);
             if leader.is_none() && st.leader.is_none() {
                 None
             } else {
-                st.leader = leader;
-                st.leader_epoch += 1;
-                st.partition_epoch += 1;
-                match kind {
-                    ElectionKind::Clean => {
-                        let keep: Vec<u32> = st.isr.iter().copied().filter(|r| live.contains(r)).collect();
-                        st.isr = keep;
-                    }
-                    ElectionKind::Unclean => st.isr = vec![leader.unwrap()],
-                    _ => {
-                        // Kafka never empties an ISR: the last member stays and is waited for.
-                        let keep: Vec<u32> = st.isr.iter().copied().filter(|r| live.contains(r)).collect();
-                        if !keep.is_empty() {
-                            st.isr = keep;
-                        }
-                    }
-                }
+                election::apply(st, leader, kind, &live, rules);
                 Some((leader, st.leader_epoch, kind, st.isr.clone()))
             }
         };
@@ -283,6 +299,7 @@ impl Controller {
         partition_epoch: u32,
         new_isr: Vec<u32>,
     ) {
+        let rules = self.rules(false);
         let result = {
             let mut store = self.store();
             let live: Vec<u32> = store.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect();
@@ -301,7 +318,7 @@ impl Controller {
                 }
                 Some(st) => {
                     let before = st.isr.clone();
-                    st.isr = new_isr.clone();
+                    election::set_isr(st, new_isr.clone(), rules);
                     st.partition_epoch += 1;
                     Ok((st.clone(), before))
                 }

@@ -8,6 +8,7 @@ pub mod broker;
 pub mod consumer;
 pub mod controller;
 pub mod disk;
+pub mod election;
 pub mod log;
 pub mod metadata;
 pub mod nemesis;

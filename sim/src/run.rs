@@ -176,6 +176,8 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     settings.insert("linger.ms".to_string(), s.producer.linger_ms.to_string());
     settings.insert("request.timeout.ms".to_string(), s.producer.request_timeout_ms.to_string());
     settings.insert("delivery.timeout.ms".to_string(), s.producer.delivery_timeout_ms.to_string());
+    let elr = s.broker.eligible_leader_replicas_enable;
+    settings.insert("eligible.leader.replicas.enable".to_string(), elr.to_string());
     let flush = s.broker.log_flush_interval_messages;
     settings.insert("log.flush.interval.messages".to_string(), flush.to_string());
     RunMeta {

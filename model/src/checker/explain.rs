@@ -306,7 +306,7 @@ pub(super) fn tell_election(ix: &Index, story: &mut Story, event: u32, facts: Op
             let how = match kind {
                 ElectionKind::Clean => vec!["clean".to_string()],
                 ElectionKind::Offline => vec!["offline".to_string()],
-                ElectionKind::Elr => vec!["from the eligible leader replicas".to_string()],
+                ElectionKind::Elr => vec!["from the eligible leader replicas, KIP-966".to_string()],
                 ElectionKind::Unclean => {
                     let mut how = vec!["unclean".to_string()];
                     how.extend(settings(ix, &["unclean.leader.election.enable"]));
@@ -314,7 +314,20 @@ pub(super) fn tell_election(ix: &Index, story: &mut Story, event: u32, facts: Op
                 }
             };
             let lacked = match facts {
-                Some(f) if !ix.holds(f, *leader, event) => format!("; b{leader} did not hold it"),
+                Some(f) if !ix.holds(f, *leader, event) => {
+                    // The last ISR member leads whatever it lost, unless eligible leader replicas
+                    // (KIP-966) let a replica that left the ISR earlier lead instead.
+                    let last_member = *kind == ElectionKind::Clean
+                        && isr_members(&ix.event(event).kind) == 1
+                        && ix.setting("eligible.leader.replicas.enable") == Some("false");
+                    let why = if last_member {
+                        " (it was the last ISR member, and without eligible leader replicas, KIP-966, no \
+                        other replica may lead)"
+                    } else {
+                        ""
+                    };
+                    format!("; b{leader} did not hold it{why}")
+                }
                 _ => String::new(),
             };
             format!(
@@ -325,6 +338,13 @@ pub(super) fn tell_election(ix: &Index, story: &mut Story, event: u32, facts: Op
         }
     };
     story.tell(event, sentence);
+}
+
+fn isr_members(kind: &EventKind) -> usize {
+    match kind {
+        EventKind::Election { isr, .. } => isr.len(),
+        _ => 0,
+    }
 }
 
 /// The closing sentence for a message missing from the final log: what that log is ("leader

@@ -1,0 +1,117 @@
+//! The release lines of `kafka.version`, each rule shown by running the same faults under two
+//! lines and seeing the difference the rule makes (scenario-format.md, "Versions").
+
+use losslab_model::history::{ElectionKind, EventKind};
+use losslab_model::{check, Scenario};
+
+fn run(json: &str, seed: u64) -> losslab_sim::RunOutput {
+    let scenario = Scenario::parse("inline.json", "inline", json).unwrap_or_else(|e| panic!("{e}"));
+    losslab_sim::run(&scenario, seed)
+}
+
+fn lost_acked(json: &str, seeds: std::ops::Range<u64>) -> u64 {
+    seeds
+        .map(|seed| {
+            let r = run(json, seed);
+            check(&r.history, &r.final_state).counts["lost_acked"]
+        })
+        .sum()
+}
+
+fn with_version(template: &str, version: &str) -> String {
+    template.replace("VERSION", version)
+}
+
+/// KIP-101: a restarted follower truncating to its high watermark, then elected.
+const KIP101: &str = r#"{"kafka.version": "VERSION", "brokers": 2, "workload": {"messages": 1500}, "faults": [
+    {"after_acked": 800, "action": "crash", "node": "follower"},
+    {"delay_ms": 100, "action": "restart", "node": "brokers"},
+    {"action": "crash", "node": "leader"},
+    {"delay_ms": 15000, "action": "restart", "node": "brokers"}]}"#;
+
+#[test]
+fn kip_101_truncation_by_leader_epoch_keeps_what_0_10_loses() {
+    assert!(lost_acked(&with_version(KIP101, "0.10"), 1..3) > 0);
+    assert_eq!(lost_acked(&with_version(KIP101, "0.11"), 1..3), 0);
+    assert_eq!(lost_acked(&with_version(KIP101, "2.0"), 1..3), 0);
+}
+
+fn fenced_on_registration(version: &str) -> bool {
+    let json = format!(
+        r#"{{"kafka.version": "{version}", "workload": {{"messages": 500}}, "faults": [
+        {{"after_acked": 200, "action": "crash", "node": "follower"}},
+        {{"delay_ms": 500, "action": "restart", "node": "brokers"}}]}}"#
+    );
+    let r = run(&json, 1);
+    r.history
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Fenced { reason, .. } if reason.contains("registered again")))
+}
+
+#[test]
+fn kip_380_a_quick_restart_is_fenced_from_2_2_on() {
+    assert!(!fenced_on_registration("2.1"));
+    assert!(fenced_on_registration("2.2"));
+    assert!(fenced_on_registration("4.1"));
+}
+
+/// KIP-966's last replica standing: b3 dies, b2 is cut off, b1 (the last ISR member) loses power.
+const LAST_STANDING: &str = r#"{"kafka.version": "VERSION", BROKER "topic": {"min.insync.replicas": 2},
+    "workload": {"messages": 2000}, "faults": [
+    {"after_acked": 500, "action": "crash", "node": "b3"},
+    {"delay_ms": 12000, "action": "isolate", "node": "b2"},
+    {"delay_ms": 12000, "action": "crash", "node": "b1", "mode": "power"},
+    {"delay_ms": 12000, "action": "restart", "node": "b1"},
+    {"delay_ms": 5000, "action": "heal"}]}"#;
+
+fn last_standing(version: &str, broker: &str) -> String {
+    LAST_STANDING.replace("VERSION", version).replace("BROKER", broker)
+}
+
+#[test]
+fn kip_966_eligible_leader_replicas_keep_what_3_6_loses() {
+    assert!(lost_acked(&last_standing("3.6", ""), 1..3) > 0);
+    assert!(lost_acked(&last_standing("3.9", ""), 1..3) > 0, "KAFKA-15583 alone does not help");
+    assert!(lost_acked(&last_standing("4.0", ""), 1..3) > 0, "4.0 has ELR off by default");
+    let on = r#""broker": {"eligible.leader.replicas.enable": true},"#;
+    assert_eq!(lost_acked(&last_standing("4.0", on), 1..3), 0);
+    assert_eq!(lost_acked(&last_standing("4.1", ""), 1..3), 0);
+    let off = r#""broker": {"eligible.leader.replicas.enable": false},"#;
+    assert!(lost_acked(&last_standing("4.1", off), 1..3) > 0);
+    // And the fix is an election from the ELR.
+    let r = run(&last_standing("4.1", ""), 1);
+    assert!(r.history.events.iter().any(|e| matches!(e.kind, EventKind::Election { kind: ElectionKind::Elr, .. })));
+}
+
+#[test]
+fn kafka_15583_freezes_the_high_watermark_below_min_isr() {
+    // Followers paused: the leader, alone in its ISR after replica.lag.time.max.ms, takes acks=1
+    // writes. From 3.7 its high watermark stays put while ISR < min.insync.replicas.
+    let json = |v: &str| {
+        format!(
+            r#"{{"kafka.version": "{v}", "topic": {{"min.insync.replicas": 2}}, "producer": {{"acks": "1"}},
+            "broker": {{"replica.lag.time.max.ms": 2000, "replica.fetch.wait.max.ms": 500}},
+            "workload": {{"messages": 6000}},
+            "faults": [{{"after_acked": 500, "action": "pause", "node": "followers"}},
+                       {{"delay_ms": 4000, "action": "resume", "node": "followers"}}]}}"#
+        )
+    };
+    let leader_hw_max = |v: &str, from_us: u64, to_us: u64| {
+        let r = run(&json(v), 1);
+        let hws: Vec<u64> = r
+            .history
+            .events
+            .iter()
+            .filter(|e| e.t_us >= from_us && e.t_us < to_us)
+            .filter_map(|e| match e.kind {
+                EventKind::HighWatermark { broker: 1, hw, .. } => Some(hw),
+                _ => None,
+            })
+            .collect();
+        hws.len()
+    };
+    // Between the shrink (~2.5 s) and the resume (~4.5 s) only 3.6 moves the HW.
+    assert!(leader_hw_max("3.6", 3_000_000, 4_400_000) > 0);
+    assert_eq!(leader_hw_max("3.7", 3_000_000, 4_400_000), 0);
+}
