@@ -29,6 +29,26 @@ pub fn key_settings(s: &Scenario) -> Vec<SettingGroup> {
     groups.into_iter().flatten().collect()
 }
 
+/// The key settings that differ from Kafka's defaults (`{}` as a scenario), as `key=value`:
+/// what makes this scenario different, for the summary table. Workload, network and faults are
+/// left out: they say how the scenario is run, not what it configures.
+pub fn changed_settings(s: &Scenario) -> Vec<String> {
+    let Ok(defaults) = Scenario::parse("defaults", "defaults", "{}") else { return Vec::new() };
+    let defaults = key_settings(&defaults);
+    let skip = ["workload", "faults", "rules", "consumer"];
+    key_settings(s)
+        .into_iter()
+        .filter(|g| !skip.contains(&g.name))
+        .flat_map(|g| {
+            let default_group = defaults.iter().find(|d| d.name == g.name);
+            g.settings
+                .into_iter()
+                .filter(move |(k, v)| default_group.is_none_or(|d| !d.settings.contains(&(*k, v.clone()))))
+                .map(|(k, v)| format!("{k}={v}"))
+        })
+        .collect()
+}
+
 fn group(name: &'static str, settings: Vec<(&'static str, String)>) -> SettingGroup {
     SettingGroup { name, settings }
 }
@@ -141,5 +161,24 @@ fn commit(mode: CommitStrategy) -> &'static str {
         CommitStrategy::None => "none",
         CommitStrategy::AfterProcess => "after-process",
         CommitStrategy::BeforeProcess => "before-process",
+    }
+}
+
+#[cfg(test)]
+mod changed_tests {
+    use super::*;
+
+    fn parse(json: &str) -> Scenario {
+        Scenario::parse("t.json", "t", json).unwrap()
+    }
+
+    #[test]
+    fn only_settings_that_differ_from_kafkas_defaults_are_named() {
+        assert!(changed_settings(&parse("{}")).is_empty());
+        let s = parse(r#"{"producer": {"acks": "1"}, "topic": {"min.insync.replicas": 2}, "workload": {"messages": 5}}"#);
+        let changed = changed_settings(&s);
+        assert!(changed.contains(&"acks=1".to_string()), "{changed:?}");
+        assert!(changed.contains(&"min.insync.replicas=2".to_string()), "{changed:?}");
+        assert!(!changed.iter().any(|c| c.starts_with("messages")), "{changed:?}");
     }
 }

@@ -13,11 +13,11 @@ pub fn summary(results: &[FileResult]) -> String {
     // No lines between rows: a sweep over the catalogue is dozens of rows.
     table.load_style(ASCII_FULL_CONDENSED);
     let classes = FindingClass::ALL.map(FindingClass::as_str);
-    let header: Vec<&str> = ["scenario", "seeds"].into_iter().chain(classes).chain(["expect"]).collect();
+    let header: Vec<&str> = ["scenario", "setting", "seeds"].into_iter().chain(classes).chain(["expect"]).collect();
     table.set_header(header);
     table.add_rows(results.iter().map(row));
-    // Counts read best right-aligned; the name, seeds and outcome do not.
-    for column in table.column_iter_mut().skip(2).take(classes.len()) {
+    // Counts read best right-aligned; the name, setting, seeds and outcome do not.
+    for column in table.column_iter_mut().skip(3).take(classes.len()) {
         column.set_cell_alignment(CellAlignment::Right);
     }
     table.trim_fmt()
@@ -26,7 +26,8 @@ pub fn summary(results: &[FileResult]) -> String {
 fn row(result: &FileResult) -> Vec<String> {
     let counts = result.total_counts();
     let outcome = if result.judgement.passed { "met" } else { "NOT MET" };
-    [result.scenario.name.clone(), result.seed_range()]
+    let setting = crate::settings::changed_settings(&result.scenario).join(" ");
+    [result.scenario.name.clone(), setting, result.seed_range()]
         .into_iter()
         .chain(FindingClass::ALL.map(|class| counts.class(class).to_string()))
         .chain([outcome.to_string()])
