@@ -263,6 +263,9 @@ pub enum EventKind {
     },
 
     // ---- the consumer group ----
+    // (The simulator's `__consumer_offsets` is partition 4294967295: its replica events,
+    // `Append` and the like, carry the coordinator's records as `p0#N`.)
+    /// A consumer's `poll()` returned offsets `from..to` of `partition`.
     Polled {
         consumer: u32,
         partition: u32,
@@ -274,10 +277,74 @@ pub enum EventKind {
         offset: u64,
         msg: MsgId,
     },
+    /// The group's committed offset of `partition` became `offset`: the coordinator wrote the
+    /// commit to `__consumer_offsets` and the write was replicated (recorded by the coordinator's
+    /// broker; older histories recorded it at the consumer when it sent the commit).
     Committed {
         consumer: u32,
         partition: u32,
         offset: u64,
+    },
+    /// A commit the consumer sent (or tried to) failed with `error` (Kafka's name, or the
+    /// client's exception): the group's committed offsets did not move.
+    CommitFailed {
+        consumer: u32,
+        #[serde(default)]
+        generation: Option<u32>,
+        offsets: Vec<(u32, u64)>,
+        error: String,
+    },
+    /// The broker leading `__consumer_offsets` became the group coordinator and loaded the
+    /// group from that log: its generation and the committed offset of each partition.
+    GroupLoaded {
+        broker: u32,
+        generation: u32,
+        #[serde(default)]
+        committed: Vec<(u32, u64)>,
+    },
+    /// The coordinator completed a rebalance: generation `generation` assigns each member
+    /// consumer its partitions. `cause` says what started the rebalance.
+    GroupRebalanced {
+        broker: u32,
+        generation: u32,
+        #[serde(default)]
+        assignment: Vec<(u32, Vec<u32>)>,
+        #[serde(default)]
+        cause: String,
+    },
+    /// The coordinator removed a member from the group (no heartbeat within
+    /// `session.timeout.ms`, it left, or it did not rejoin a rebalance in time).
+    MemberRemoved {
+        broker: u32,
+        consumer: u32,
+        generation: u32,
+        reason: String,
+    },
+    /// The consumer left its group on its own: its app had not called `poll()` within
+    /// `max.poll.interval.ms`.
+    LeftGroup {
+        consumer: u32,
+        generation: u32,
+        reason: String,
+    },
+    /// The consumer received its assignment for `generation`.
+    Assigned {
+        consumer: u32,
+        generation: u32,
+        partitions: Vec<u32>,
+    },
+    /// The consumer set its position on an assigned partition: the group's committed offset,
+    /// or, when there is none or it is out of range, what `auto.offset.reset` says (`reset`
+    /// names it; `offset` is `None` when `auto.offset.reset=none` left it without a position).
+    Resumed {
+        consumer: u32,
+        generation: u32,
+        partition: u32,
+        offset: Option<u64>,
+        #[serde(default)]
+        committed: Option<u64>,
+        #[serde(default)]
+        reset: Option<String>,
     },
 
     // ---- faults (the nemesis) ----

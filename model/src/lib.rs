@@ -5,10 +5,12 @@
 pub mod checker;
 pub mod config;
 pub mod error;
+pub mod explore;
 pub mod fault;
 pub mod finding;
 pub mod history;
 pub mod judge;
+pub mod predict;
 pub mod scenario;
 mod scenario_parse;
 pub mod suggest;

@@ -5,7 +5,10 @@
 //! policy. Everything it holds is lost when it crashes, except the disk, which lives in the
 //! `World`; on start it recovers its logs from that disk and registers anew.
 
+mod group;
+
 use crate::actor::{Actor, Timers};
+use crate::coordinator::OFFSETS_PARTITION;
 use crate::disk::StoredLog;
 use crate::log::Batch;
 use crate::network::NodeIdx;
@@ -34,11 +37,36 @@ pub enum Timer {
     IsrCheck,
     HwCheckpoint,
     FlushCheck,
-    ProduceExpire { partition: u32, corr: u64, from: NodeIdx },
-    FetchExpire { partition: u32, corr: u64, from: NodeIdx },
-    FollowerFetch { partition: u32, generation: u64 },
-    FollowerFetchTimeout { partition: u32, corr: u64 },
-    AlterPartitionRetry { partition: u32 },
+    ProduceExpire {
+        partition: u32,
+        corr: u64,
+        from: NodeIdx,
+    },
+    FetchExpire {
+        partition: u32,
+        corr: u64,
+        from: NodeIdx,
+    },
+    FollowerFetch {
+        partition: u32,
+        generation: u64,
+    },
+    FollowerFetchTimeout {
+        partition: u32,
+        corr: u64,
+    },
+    AlterPartitionRetry {
+        partition: u32,
+    },
+    /// The hosted group coordinator's next deadline (sessions, the join phase).
+    GroupTick {
+        load: u64,
+    },
+    /// `offsets.commit.timeout.ms` of a coordinator write.
+    GroupAppendExpire {
+        load: u64,
+        op: u64,
+    },
 }
 
 /// An `acks=all` produce request waiting for the high watermark.
@@ -85,6 +113,8 @@ pub struct Broker {
     registered: bool,
     next_corr: u64,
     timers: Timers<Timer>,
+    /// The consumer group's coordinator, while this broker leads `__consumer_offsets`.
+    group: group::GroupHost,
 }
 
 impl Broker {
@@ -110,6 +140,7 @@ impl Broker {
             registered: false,
             next_corr: 0,
             timers: Timers::default(),
+            group: group::GroupHost::default(),
             world,
         };
         broker.recover_logs();
@@ -222,6 +253,9 @@ impl Broker {
                 }
                 self.start_fetcher(p, state.leader);
             }
+        }
+        if p == OFFSETS_PARTITION {
+            self.group_role_changed();
         }
     }
 
@@ -355,6 +389,9 @@ impl Broker {
 
     /// Completes the `acks=all` requests the high watermark now covers.
     fn after_hw_or_isr_change(&mut self, partition: u32) {
+        if partition == OFFSETS_PARTITION {
+            self.group_appends_progressed();
+        }
         let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
         let Some(replica) = self.replicas.get(&partition) else { return };
         let mut answers = Vec::new();
@@ -690,6 +727,11 @@ impl Actor for Broker {
                 self.on_alter_partition_response(partition, requested_isr, requested_partition_epoch, result)
             }
             Msg::HeartbeatResponse { .. } => self.registered = true,
+            msg @ (Msg::JoinGroup { .. }
+            | Msg::GroupHeartbeat { .. }
+            | Msg::LeaveGroup { .. }
+            | Msg::OffsetCommit { .. }
+            | Msg::OffsetFetch { .. }) => self.on_group_request(from, msg),
             Msg::Refused { msg, .. } => {
                 if let Msg::Fetch { corr, partition, .. } = *msg {
                     self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
@@ -750,6 +792,8 @@ impl Actor for Broker {
                     self.timers.at(now, Timer::FollowerFetch { partition, generation });
                 }
             }
+            Timer::GroupTick { load } => self.on_group_tick(load),
+            Timer::GroupAppendExpire { load, op } => self.on_group_append_expired(load, op),
             Timer::AlterPartitionRetry { partition } => {
                 if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
                     self.send(self.world.controller_idx(), msg);

@@ -3,8 +3,8 @@
 //! after `broker.session.timeout.ms`), accepts ISR changes only through AlterPartition checked
 //! against the leader and partition epochs (so a leader that cannot reach it cannot shrink its
 //! ISR), elects leaders (from the ISR; with unclean election from any live replica), bumps the
-//! leader epoch on every election, and pushes every change to the brokers. It also stores the
-//! consumer group's committed offsets (the group coordinator's role, simplified).
+//! leader epoch on every election, and pushes every change to the brokers. The consumer group's
+//! coordinator is not here: the broker leading `__consumer_offsets` hosts it (`coordinator`).
 //!
 //! Its state, the `ControllerStore`, lives in the `World`: KRaft's metadata log is replicated
 //! and durable, so a controller crash loses none of it.
@@ -37,8 +37,6 @@ pub struct ControllerStore {
     /// Per partition, brokers that left ISR or ELR after an unclean shutdown (KIP-966's last
     /// known ELR: the fallback when nobody else is eligible).
     pub last_known_elr: BTreeMap<u32, Vec<u32>>,
-    /// The consumer group's committed offsets, per partition.
-    pub committed: BTreeMap<u32, u64>,
 }
 
 impl ControllerStore {
@@ -64,7 +62,7 @@ impl ControllerStore {
             })
             .collect();
         let brokers = (1..=brokers).map(|b| (b, BrokerRecord::default())).collect();
-        ControllerStore { partitions, brokers, last_known_elr: BTreeMap::new(), committed: BTreeMap::new() }
+        ControllerStore { partitions, brokers, last_known_elr: BTreeMap::new() }
     }
 
     pub fn is_live(&self, broker: u32) -> bool {
@@ -180,6 +178,12 @@ impl Controller {
         }
         self.unfence(broker);
         self.world.net.send(self.me, from, Msg::HeartbeatResponse { fenced: false });
+        // KRaft brokers keep fetching the metadata log: one that missed pushes while it was cut
+        // off (but not long enough to be fenced) catches up with its next heartbeat.
+        let states: Vec<PartitionState> = self.store().partitions.values().cloned().collect();
+        for state in states {
+            self.world.net.send(self.me, from, Msg::PartitionUpdate(state));
+        }
     }
 
     /// KIP-966: a broker back from an unclean shutdown (every crash here is one) may have lost
@@ -422,18 +426,6 @@ impl Actor for Controller {
                 self.on_alter_partition(from, broker, partition, leader_epoch, partition_epoch, new_isr)
             }
             Msg::Elect { partition, unclean } => self.on_elect(partition, unclean),
-            Msg::OffsetCommit { corr, offsets, .. } => {
-                let mut store = self.store();
-                for (p, o) in offsets {
-                    store.committed.insert(p, o);
-                }
-                drop(store);
-                self.world.net.send(self.me, from, Msg::OffsetCommitResponse { corr });
-            }
-            Msg::OffsetFetch { corr, .. } => {
-                let offsets = self.store().committed.iter().map(|(&p, &o)| (p, o)).collect();
-                self.world.net.send(self.me, from, Msg::OffsetFetchResponse { corr, offsets });
-            }
             _ => {}
         }
     }

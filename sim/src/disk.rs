@@ -39,6 +39,9 @@ impl StoredLog {
     /// fsync: everything appended so far becomes durable. Returns the new durable offset if it
     /// moved.
     pub fn flush(&mut self) -> Option<u64> {
+        if crate::mutation::on(crate::mutation::Mutation::FlushIgnored) {
+            return None;
+        }
         self.dirty.clear();
         self.unflushed_messages = 0;
         self.oldest_unflushed_us = None;

@@ -11,6 +11,7 @@
 //! record. A broker back from an unclean shutdown may have lost its unflushed tail, so it leaves
 //! both ISR and ELR (it is remembered in the last known ELR, the fallback when nobody else is).
 
+use crate::mutation::{self, Mutation};
 use crate::protocol::PartitionState;
 use losslab_model::history::ElectionKind;
 
@@ -81,6 +82,9 @@ pub fn choose(
     last_known_elr: &[u32],
 ) -> (Option<u32>, ElectionKind) {
     let first = |pool: &dyn Fn(u32) -> bool| st.replicas.iter().copied().find(|&r| live.contains(&r) && pool(r));
+    if mutation::on(Mutation::ElectionIgnoresIsr) {
+        return first(&|_| true).map_or((None, ElectionKind::Offline), |l| (Some(l), ElectionKind::Clean));
+    }
     if let Some(l) = first(&|r| st.isr.contains(&r)) {
         return (Some(l), ElectionKind::Clean);
     }
@@ -109,7 +113,13 @@ pub fn apply(st: &mut PartitionState, leader: Option<u32>, kind: ElectionKind, l
     st.partition_epoch += 1;
     let live_isr: Vec<u32> = st.isr.iter().copied().filter(|r| live.contains(r)).collect();
     match (kind, leader) {
-        (ElectionKind::Clean, _) => set_isr(st, live_isr, rules),
+        (ElectionKind::Clean, _) => {
+            // A clean leader is in the ISR (only the election-ignores-isr mutation elects one
+            // that is not, and then it joins the ISR as a real such bug would make it).
+            let mut isr = live_isr;
+            isr.extend(leader.filter(|l| !isr.contains(l)));
+            set_isr(st, isr, rules)
+        }
         (ElectionKind::Elr, Some(l)) => {
             st.elr.retain(|&r| r != l);
             st.isr = vec![l];

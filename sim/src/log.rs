@@ -225,6 +225,11 @@ impl Log {
         }
     }
 
+    /// Drops the idempotent producers' state (only the producer-state-not-rebuilt mutation).
+    pub fn forget_producers(&mut self) {
+        self.producers.clear();
+    }
+
     fn rebuild_producers(&mut self) {
         self.producers.clear();
         let stamped: Vec<(ProducerStamp, usize, u64)> =

@@ -1,8 +1,10 @@
 //! The wire protocol between simulated nodes: the subset of Kafka's requests that decides
 //! durability (Produce, Fetch, Metadata, AlterPartition, broker registration and heartbeats,
-//! the controller's partition-state pushes, offset commits) and Kafka's own error codes.
+//! the controller's partition-state pushes, the consumer-group protocol and offset commits)
+//! and Kafka's own error codes.
 //! Messages travel as values through `network`; nothing is serialized.
 
+use crate::coordinator::{JoinResult, MemberId};
 use crate::log::Batch;
 use losslab_model::config::Acks;
 use losslab_model::MsgId;
@@ -25,6 +27,17 @@ pub enum KafkaError {
     ClientRequestTimeout,
     /// `delivery.timeout.ms` passed.
     DeliveryTimeout,
+    /// The broker is not (or no longer) the group's coordinator.
+    NotCoordinator,
+    /// The coordinator could not write to `__consumer_offsets` (Kafka maps NOT_ENOUGH_REPLICAS
+    /// of the internal write to this).
+    CoordinatorNotAvailable,
+    /// The member is not in the group (removed, or never joined this coordinator).
+    UnknownMemberId,
+    /// The request carries a generation the group has moved past.
+    IllegalGeneration,
+    /// The group is rebalancing: the member must rejoin.
+    RebalanceInProgress,
 }
 
 impl KafkaError {
@@ -43,6 +56,11 @@ impl KafkaError {
             KafkaError::NetworkException => "NETWORK_EXCEPTION (connection lost)",
             KafkaError::ClientRequestTimeout => "no answer within request.timeout.ms",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT (delivery.timeout.ms expired)",
+            KafkaError::NotCoordinator => "NOT_COORDINATOR",
+            KafkaError::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            KafkaError::IllegalGeneration => "ILLEGAL_GENERATION",
+            KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
         }
     }
 
@@ -161,22 +179,56 @@ pub enum Msg {
     /// The controller pushes a partition's state to every broker.
     PartitionUpdate(PartitionState),
 
-    // ---- consumers <-> the group coordinator (on the controller node) ----
-    OffsetCommit {
+    // ---- consumers <-> the group coordinator (the broker leading `__consumer_offsets`) ----
+    /// JoinGroup (with SyncGroup folded in, see `coordinator`): `member` is `None` for a new
+    /// member. `session_timeout_ms` and `rebalance_timeout_ms` (`max.poll.interval.ms`) are
+    /// the member's own, as in Kafka.
+    JoinGroup {
         corr: u64,
         consumer: u32,
+        member: Option<MemberId>,
+        session_timeout_ms: u64,
+        rebalance_timeout_ms: u64,
+    },
+    /// `member`: the id the coordinator holds for the member, also when the join failed.
+    JoinGroupResponse {
+        corr: u64,
+        member: Option<MemberId>,
+        result: Result<JoinResult, KafkaError>,
+    },
+    GroupHeartbeat {
+        corr: u64,
+        member: MemberId,
+        generation: u32,
+    },
+    GroupHeartbeatResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+    },
+    LeaveGroup {
+        member: MemberId,
+        reason: String,
+    },
+    /// `member` and `generation` are `None` when the consumer commits outside the group
+    /// protocol (Kafka's generation -1); only an empty group accepts that.
+    OffsetCommit {
+        corr: u64,
+        member: Option<MemberId>,
+        generation: Option<u32>,
         offsets: Vec<(u32, u64)>,
     },
     OffsetCommitResponse {
         corr: u64,
+        result: Result<(), KafkaError>,
     },
     OffsetFetch {
         corr: u64,
-        consumer: u32,
+        partitions: Vec<u32>,
     },
+    /// The committed offset of each requested partition (`None`: the group has none).
     OffsetFetchResponse {
         corr: u64,
-        offsets: Vec<(u32, u64)>,
+        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
     },
 
     // ---- what the operating system tells a process about its connections ----

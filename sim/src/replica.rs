@@ -11,6 +11,7 @@
 //! mutation re-checks the invariants: HW <= LEO, epochs never go back, a leader is in its ISR.
 
 use crate::log::{Batch, Log, SequenceCheck};
+use crate::mutation::{self, Mutation};
 use crate::protocol::{FetchData, KafkaError, PartitionState, ProducerStamp};
 use losslab_model::config::Acks;
 use losslab_model::{KafkaVersion, MsgId};
@@ -170,6 +171,9 @@ impl Replica {
     fn become_leader(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) {
         self.leader_epoch = state.leader_epoch;
         log.assign_epoch(state.leader_epoch, log.log_end_offset());
+        if mutation::on(Mutation::ProducerStateNotRebuilt) {
+            log.forget_producers();
+        }
         let followers = state
             .replicas
             .iter()
@@ -238,7 +242,7 @@ impl Replica {
         if acks == Acks::All && (isr.len() as u32) < self.rules.min_insync_replicas {
             return Err(KafkaError::NotEnoughReplicas);
         }
-        if let Some(stamp) = stamp {
+        if let Some(stamp) = stamp.filter(|_| !mutation::on(Mutation::NoDeduplication)) {
             match log.check_sequence(stamp, msgs.len()) {
                 SequenceCheck::Append => {}
                 SequenceCheck::Duplicate(base_offset) => {
@@ -263,7 +267,7 @@ impl Replica {
         let Role::Leader { isr, pending_isr, .. } = &self.role else {
             return Some(Err(KafkaError::NotLeaderOrFollower));
         };
-        if self.high_watermark < end_offset {
+        if self.high_watermark < end_offset && !mutation::on(Mutation::AcksAllAnsweredAtAppend) {
             return None;
         }
         let maximal = pending_isr.as_ref().map_or(isr.len(), |p| p.len().max(isr.len()));
@@ -345,9 +349,15 @@ impl Replica {
             } else {
                 None
             };
+        let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
+        if mutation::on(Mutation::FollowerAcksBeforeAppend) {
+            // The bug: what was sent counts as appended.
+            if let (Some(last), Some(view)) = (batches.last(), followers.get_mut(&follower)) {
+                view.log_end_offset = Some(last.end_offset());
+            }
+        }
         let hw_moved = self.maybe_increment_hw(log);
         self.check(log);
-        let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
         Ok(FollowerFetch { data: FetchData::Records { batches, high_watermark: hw }, hw_moved, isr_proposal })
     }
 
@@ -415,6 +425,7 @@ impl Replica {
             Some((_, my_end)) => my_end.min(end_offset),
             None => 0,
         };
+        let to_offset = if mutation::on(Mutation::TruncationOffByOne) { to_offset + 1 } else { to_offset };
         Truncation { to_offset: to_offset.min(log.log_end_offset()) }
     }
 
@@ -461,7 +472,8 @@ impl Replica {
         }
         let mut new_hw = log.log_end_offset();
         let members = isr.iter().chain(pending_isr.iter().flatten());
-        for r in members.filter(|&&r| r != self.broker) {
+        let ignore_isr = mutation::on(Mutation::HwIgnoresIsr);
+        for r in members.filter(|&&r| r != self.broker && !ignore_isr) {
             let leo = followers.get(r).and_then(|v| v.log_end_offset).unwrap_or(0);
             new_hw = new_hw.min(leo);
         }

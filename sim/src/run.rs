@@ -7,11 +7,13 @@ use crate::actor;
 use crate::broker::Broker;
 use crate::consumer::Consumer;
 use crate::controller::Controller;
+use crate::coordinator::OFFSETS_PARTITION;
+use crate::mutation::{self, Mutation};
 use crate::nemesis::Nemesis;
 use crate::network::NodeIdx;
 use crate::producer::Producer;
 use crate::world::{NodeStatus, World};
-use losslab_model::config::{OnFailure, SendMode};
+use losslab_model::config::{CommitStrategy, OffsetReset, OnFailure, Processing, SendMode};
 use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
 use losslab_model::{FinalState, History, Scenario};
 use madsim::runtime::{Handle, Runtime};
@@ -35,34 +37,78 @@ pub struct RunOutput {
     pub trace_hash: String,
 }
 
+/// How a run is made beyond its scenario and seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// A deliberate protocol bug to turn on (`losslab explore --mutation`).
+    pub mutation: Option<Mutation>,
+}
+
 /// Runs `scenario` with `seed` on a fresh OS thread (madsim keeps thread-local state).
 pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
+    run_with(scenario, seed, RunOptions::default())
+}
+
+/// `run` with options.
+pub fn run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> RunOutput {
+    try_run_with(scenario, seed, options).unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// `run_with`, with an assertion failure inside the simulation (a broken invariant) returned as
+/// its message instead of unwinding into the caller.
+pub fn try_run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> Result<RunOutput, String> {
     let scenario = scenario.clone();
     std::thread::Builder::new()
         .name(format!("losslab-seed-{seed}"))
-        .spawn(move || run_here(scenario, seed))
+        .spawn(move || {
+            mutation::set_active(options.mutation);
+            run_here(scenario, seed)
+        })
         .expect("spawn a simulation thread")
         .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(|panic| {
+            let text = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic without a message".into());
+            format!("seed {seed}: {text}")
+        })
 }
 
 /// Runs every seed, `jobs` at a time (one OS thread each), results in seed order.
 pub fn run_seeds(scenario: &Scenario, seeds: &[u64], jobs: usize) -> Vec<RunOutput> {
-    let jobs = jobs.max(1);
-    let mut out: Vec<Option<RunOutput>> = vec![None; seeds.len()];
+    let items: Vec<(Scenario, u64)> = seeds.iter().map(|&s| (scenario.clone(), s)).collect();
+    run_all(&items, jobs, RunOptions::default(), &|| {})
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|message| panic!("{message}")))
+        .collect()
+}
+
+/// Runs every (scenario, seed), `jobs` at a time, each on a fresh OS thread; results in the
+/// order of `items`, a broken invariant as its message. `on_done` is called once per finished
+/// run (a progress bar).
+pub fn run_all(
+    items: &[(Scenario, u64)],
+    jobs: usize,
+    options: RunOptions,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<Result<RunOutput, String>> {
+    let mut out: Vec<Option<Result<RunOutput, String>>> = vec![None; items.len()];
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(&mut out);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.min(seeds.len()) {
+        for _ in 0..jobs.max(1).min(items.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i) else { break };
-                let r = run(scenario, seed);
+                let Some((scenario, seed)) = items.get(i) else { break };
+                let r = try_run_with(scenario, *seed, options);
                 results.lock().unwrap()[i] = Some(r);
+                on_done();
             });
         }
     });
-    out.into_iter().map(|r| r.expect("every seed ran")).collect()
+    out.into_iter().map(|r| r.expect("every run finished")).collect()
 }
 
 fn run_here(scenario: Scenario, seed: u64) -> RunOutput {
@@ -180,6 +226,9 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     settings.insert("eligible.leader.replicas.enable".to_string(), elr.to_string());
     let flush = s.broker.log_flush_interval_messages;
     settings.insert("log.flush.interval.messages".to_string(), flush.to_string());
+    if s.workload.consumers > 0 {
+        consumer_settings(s, &mut settings);
+    }
     RunMeta {
         scenario: s.name.clone(),
         seed,
@@ -187,6 +236,37 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
         producers: s.workload.producers,
         consumers: s.workload.consumers,
         settings,
+    }
+}
+
+/// The consumer settings the checker quotes when it explains the group's findings.
+fn consumer_settings(s: &Scenario, settings: &mut std::collections::BTreeMap<String, String>) {
+    let c = &s.consumer;
+    let processing = if c.app_processing == Processing::Async { "async" } else { "sync" };
+    let commit = match c.app_commit {
+        CommitStrategy::None => "none",
+        CommitStrategy::AfterProcess => "after-process",
+        CommitStrategy::BeforeProcess => "before-process",
+    };
+    let reset = match c.auto_offset_reset {
+        OffsetReset::Earliest => "earliest",
+        OffsetReset::Latest => "latest",
+        OffsetReset::None => "none",
+    };
+    let pairs = [
+        ("enable.auto.commit", c.enable_auto_commit.to_string()),
+        ("auto.commit.interval.ms", c.auto_commit_interval_ms.to_string()),
+        ("auto.offset.reset", reset.to_string()),
+        ("max.poll.records", c.max_poll_records.to_string()),
+        ("max.poll.interval.ms", c.max_poll_interval_ms.to_string()),
+        ("session.timeout.ms", c.session_timeout_ms.to_string()),
+        ("app.processing", processing.to_string()),
+        ("app.workers", c.app_workers.to_string()),
+        ("app.process.ms", c.app_process_ms.to_string()),
+        ("app.commit", commit.to_string()),
+    ];
+    for (k, v) in pairs {
+        settings.insert(k.to_string(), v);
     }
 }
 
@@ -236,7 +316,9 @@ fn not_converged(world: &World) -> Option<String> {
     }
     let store = world.controller.lock().unwrap().clone();
     let observed = world.observed.lock().unwrap().clone();
-    for (&p, st) in &store.partitions {
+    let mut high_watermarks = std::collections::BTreeMap::new();
+    // `__consumer_offsets` is judged by what it serves: a group that drains every partition.
+    for (&p, st) in store.partitions.iter().filter(|(&p, _)| p != OFFSETS_PARTITION) {
         let Some(leader) = st.leader else {
             return Some(format!("partition {p} has no leader"));
         };
@@ -260,22 +342,47 @@ fn not_converged(world: &World) -> Option<String> {
                 return Some(format!("partition {p}: b{r} has not caught up with the leader"));
             }
         }
-        for (c, progress) in world.consumers.iter().enumerate() {
-            if let Some(&done) = progress.lock().unwrap().processed_to.get(&p) {
-                if done < lobs.high_watermark {
-                    return Some(format!(
-                        "c{} has processed partition {p} up to {done} of {}",
-                        c + 1,
-                        lobs.high_watermark
-                    ));
-                }
-            }
-        }
+        high_watermarks.insert(p, lobs.high_watermark);
     }
     if world.scenario.workload.consumers > 0 {
-        let assigned: usize = world.consumers.iter().map(|c| c.lock().unwrap().processed_to.len()).sum();
-        if assigned < store.partitions.len() {
-            return Some("the consumer group has not started on every partition".into());
+        return group_not_drained(world, &high_watermarks);
+    }
+    None
+}
+
+/// `None` once the group has drained every partition: its running consumers are stable members
+/// of one generation, and each partition is assigned to one of them, whose app has processed it
+/// up to the high watermark.
+fn group_not_drained(world: &World, high_watermarks: &std::collections::BTreeMap<u32, u64>) -> Option<String> {
+    let mut generation = None;
+    let mut owners = std::collections::BTreeMap::new();
+    for (i, progress) in world.consumers.iter().enumerate() {
+        let c = i as u32 + 1;
+        if world.status_of(world.consumer_idx(c)) != NodeStatus::Up {
+            continue;
+        }
+        let progress = progress.lock().unwrap();
+        let Some(g) = progress.generation else {
+            return Some(format!("c{c} is not a stable member of the group yet"));
+        };
+        match generation {
+            Some(other) if other != g => {
+                return Some(format!("the group's consumers are in different generations ({other} and {g})"))
+            }
+            _ => generation = Some(g),
+        }
+        for (&p, &done) in &progress.processed_to {
+            owners.insert(p, (c, done));
+        }
+    }
+    for p in world.topic_partitions() {
+        let hw = high_watermarks.get(&p).copied().unwrap_or(0);
+        match owners.get(&p) {
+            None => return Some(format!("no consumer has a position on partition {p} yet")),
+            Some(&(c, done)) if done < hw => {
+                return Some(format!("c{c} has processed partition {p} up to {done} of {hw}"))
+            }
+            _ => {}
         }
     }
     None
@@ -287,6 +394,7 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
     let partitions = store
         .partitions
         .values()
+        .filter(|st| st.partition != OFFSETS_PARTITION)
         .map(|st| {
             let p = st.partition;
             let replicas: Vec<FinalReplica> = st

@@ -2,10 +2,18 @@
 //! process, not the disk), the controller's metadata log (KRaft keeps it replicated and
 //! durable), the network, the recorder, what each producer's app has handed to `send()`, and
 //! which nodes are up. Nodes reach it through an `Arc`; only the nemesis changes node status.
+//!
+//! With a consumer group, the world also creates `__consumer_offsets` (one partition, see
+//! `coordinator`) next to the topic, and keeps the contents of its records: a record in that
+//! partition's logs is `p0#N`, and `offsets_records[N]` is what it says. The logs decide which
+//! records exist where; the table only spells them out, as the bytes of a record would.
 
 use crate::controller::ControllerStore;
+use crate::coordinator::{OffsetsRecord, OFFSETS_PARTITION, OFFSETS_PRODUCER, OFFSETS_REPLICATION_FACTOR};
 use crate::disk::Disk;
+use crate::log::Batch;
 use crate::network::{Network, NodeIdx};
+use crate::protocol::PartitionState;
 use crate::recorder::Recorder;
 use losslab_model::history::{MsgId, NodeName};
 use losslab_model::Scenario;
@@ -42,10 +50,15 @@ pub struct ProducerProgress {
     pub acked: u64,
 }
 
-/// What a consumer's application has processed, per partition: the next offset it would
-/// process. Read by the final phase to know when the group has drained every partition.
+/// What a running consumer publishes for the final phase, which reads it to know when the
+/// group has drained every partition: its generation once it is a stable member of the group,
+/// and for each partition assigned to it the next offset its app would process (everything
+/// below is processed).
 #[derive(Debug, Default)]
 pub struct ConsumerProgress {
+    /// How many times the consumer's process started.
+    pub starts: u64,
+    pub generation: Option<u32>,
     pub processed_to: BTreeMap<u32, u64>,
 }
 
@@ -76,6 +89,10 @@ pub struct World {
     started: Mutex<BTreeSet<NodeIdx>>,
     /// Every process start gets a new incarnation number (broker registration epochs).
     next_incarnation: AtomicU64,
+    /// What each record of `__consumer_offsets` says (`p0#N` is entry `N`).
+    offsets_records: Mutex<Vec<OffsetsRecord>>,
+    /// Member ids the group coordinators hand out, unique over the run.
+    next_member_serial: AtomicU64,
 }
 
 impl World {
@@ -93,9 +110,19 @@ impl World {
         let n = names.len();
         let net = Arc::new(Network::new(n, scenario.network.latency_ms_min, scenario.network.latency_ms_max, wire));
         let messages = scenario.workload.messages;
+        let mut controller = ControllerStore::new(&scenario);
+        let mut disks: Vec<Disk> = (0..b).map(|_| Disk::default()).collect();
+        let mut offsets_records = Vec::new();
+        if c > 0 {
+            let state = offsets_partition(&scenario);
+            bootstrap_offsets(&scenario, &state, &mut disks, &mut offsets_records);
+            controller.partitions.insert(OFFSETS_PARTITION, state);
+        }
         World {
-            disks: (0..b).map(|_| Mutex::new(Disk::default())).collect(),
-            controller: Mutex::new(ControllerStore::new(&scenario)),
+            disks: disks.into_iter().map(Mutex::new).collect(),
+            controller: Mutex::new(controller),
+            offsets_records: Mutex::new(offsets_records),
+            next_member_serial: AtomicU64::new(1),
             producers: (0..p)
                 .map(|_| Mutex::new(ProducerProgress { next_resend_seq: messages, ..Default::default() }))
                 .collect(),
@@ -159,6 +186,32 @@ impl World {
         self.recorder.now_us()
     }
 
+    /// A fresh member id serial for a group coordinator to hand out.
+    pub fn new_member_serial(&self) -> u64 {
+        self.next_member_serial.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Stores a new record of `__consumer_offsets` and returns the id it has in the logs.
+    pub fn new_offsets_record(&self, record: OffsetsRecord) -> MsgId {
+        let mut records = self.offsets_records.lock().unwrap();
+        records.push(record);
+        MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+    }
+
+    /// What the record `msg` of `__consumer_offsets` says (`None` for anything else).
+    pub fn offsets_record(&self, msg: MsgId) -> Option<OffsetsRecord> {
+        if msg.producer != OFFSETS_PRODUCER {
+            return None;
+        }
+        let index = usize::try_from(msg.seq).ok()?;
+        self.offsets_records.lock().unwrap().get(index).cloned()
+    }
+
+    /// The partitions of the workload's topic (not `__consumer_offsets`).
+    pub fn topic_partitions(&self) -> std::ops::Range<u32> {
+        0..self.scenario.topic.partitions
+    }
+
     pub fn record(&self, node: NodeName, kind: losslab_model::history::EventKind) {
         self.recorder.record(node, kind)
     }
@@ -169,5 +222,45 @@ impl World {
             let p = p.lock().unwrap();
             (s + p.sent, a + p.acked)
         })
+    }
+}
+
+/// `__consumer_offsets` as the first consumer's FindCoordinator creates it: replicas from the
+/// last broker on (Kafka spreads its 50 partitions over the brokers; this puts the group's
+/// coordinator away from the first broker, which leads partition 0), all in sync.
+fn offsets_partition(s: &Scenario) -> PartitionState {
+    let brokers = s.brokers;
+    let rf = OFFSETS_REPLICATION_FACTOR.min(brokers);
+    let replicas: Vec<u32> = (0..rf).map(|i| (brokers - 1 + i) % brokers + 1).collect();
+    let mut isr = replicas.clone();
+    isr.sort_unstable();
+    PartitionState {
+        partition: OFFSETS_PARTITION,
+        leader: Some(replicas[0]),
+        leader_epoch: 0,
+        partition_epoch: 0,
+        isr,
+        replicas,
+        elr: vec![],
+    }
+}
+
+/// The group existed before the workload: it had consumed the empty topic and committed
+/// offset 0 of every partition, and those commits are on every replica of the offsets
+/// partition, flushed. So a consumer that crashes before its first commit of a partition
+/// resumes at 0 (as the group's committed offset), and `auto.offset.reset` decides only when
+/// a committed offset is missing (a wiped disk) or out of range (an unclean election).
+fn bootstrap_offsets(s: &Scenario, state: &PartitionState, disks: &mut [Disk], records: &mut Vec<OffsetsRecord>) {
+    let msgs: Vec<MsgId> = (0..s.topic.partitions)
+        .map(|partition| {
+            records.push(OffsetsRecord::Commit { consumer: 0, partition, offset: 0 });
+            MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+        })
+        .collect();
+    for &b in &state.replicas {
+        let stored = disks[b as usize - 1].log_mut(OFFSETS_PARTITION);
+        stored.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: msgs.clone(), stamp: None });
+        stored.flush();
+        stored.hw_checkpoint = stored.log.log_end_offset();
     }
 }

@@ -1,34 +1,108 @@
 //! The consumer group's promises, judged per record of the final logs: every record processed
 //! (`consumer_skipped` when not: the group's committed position moved past a record no one
 //! processed, or it started past it) and each processed once (`consumer_duplicated` when not:
-//! a consumer processed it and died before the group's position moved past it).
+//! a consumer processed it and the group's position did not move past it before another
+//! consumer, or the same one after a restart or a rebalance, was handed it again).
 //!
 //! Explanations walk the group's bookmark: the polls that returned the record, the commit
-//! that moved past it, the consumer crash, and where the group resumed.
+//! that moved past it (and how far the committing consumer had processed by then), the
+//! consumer's crash or removal from the group, the rebalances, a commit that failed or that a
+//! new coordinator did not find in `__consumer_offsets`, and where the group resumed. The group
+//! events (`Resumed`, `Assigned`, `GroupRebalanced`, ...) are gathered in one pass, only when
+//! there is a finding to explain; histories without them get the shorter story.
 
 use super::explain::{self, parens, settings, Story, LIST_MAX};
 use super::index::{first_after, last_before, Index, MsgFacts};
 use crate::finding::{Finding, FindingClass};
 use crate::history::{EventKind, MsgId, NodeName};
+use std::collections::BTreeMap;
 
 /// The consumer settings that decide when the group's position moves.
 const GROUP_SETTINGS: &[&str] =
     &["enable.auto.commit", "auto.commit.interval.ms", "app.processing", "app.commit", "auto.offset.reset"];
 
+/// The group's own events, by partition and by consumer, in history order.
+#[derive(Default)]
+struct Group {
+    /// `Resumed` events per partition.
+    resumed: BTreeMap<u32, Vec<u32>>,
+    /// `Processed` events per (consumer, partition), with the highest offset processed so far.
+    processed: BTreeMap<(u32, u32), (Vec<u32>, Vec<u64>)>,
+    /// `MemberRemoved` and `LeftGroup` per consumer.
+    removed: BTreeMap<u32, Vec<u32>>,
+    /// `CommitFailed` per consumer.
+    failed: BTreeMap<u32, Vec<u32>>,
+    /// `Assigned` per consumer.
+    assigned: BTreeMap<u32, Vec<u32>>,
+    /// `GroupLoaded` events.
+    loads: Vec<u32>,
+}
+
+impl Group {
+    fn build(ix: &Index) -> Group {
+        let mut g = Group::default();
+        for (i, event) in ix.history.events.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            match &event.kind {
+                EventKind::Resumed { partition, .. } => g.resumed.entry(*partition).or_default().push(i),
+                EventKind::Processed { consumer, partition, offset, .. } => {
+                    let (events, reach) = g.processed.entry((*consumer, *partition)).or_default();
+                    let r = reach.last().map_or(*offset, |&r: &u64| r.max(*offset));
+                    events.push(i);
+                    reach.push(r);
+                }
+                EventKind::MemberRemoved { consumer, .. } | EventKind::LeftGroup { consumer, .. } => {
+                    g.removed.entry(*consumer).or_default().push(i)
+                }
+                EventKind::CommitFailed { consumer, .. } => g.failed.entry(*consumer).or_default().push(i),
+                EventKind::Assigned { consumer, .. } => g.assigned.entry(*consumer).or_default().push(i),
+                EventKind::GroupLoaded { .. } => g.loads.push(i),
+                _ => {}
+            }
+        }
+        g
+    }
+
+    fn resumed(&self, partition: u32) -> &[u32] {
+        self.resumed.get(&partition).map_or(&[], Vec::as_slice)
+    }
+
+    fn removed(&self, consumer: u32) -> &[u32] {
+        self.removed.get(&consumer).map_or(&[], Vec::as_slice)
+    }
+
+    fn failed(&self, consumer: u32) -> &[u32] {
+        self.failed.get(&consumer).map_or(&[], Vec::as_slice)
+    }
+
+    fn assigned(&self, consumer: u32) -> &[u32] {
+        self.assigned.get(&consumer).map_or(&[], Vec::as_slice)
+    }
+
+    /// The highest offset of `partition` that `consumer` had processed before event `at`.
+    fn processed_up_to(&self, consumer: u32, partition: u32, at: u32) -> Option<u64> {
+        let (events, reach) = self.processed.get(&(consumer, partition))?;
+        let i = events.partition_point(|&e| e < at);
+        i.checked_sub(1).map(|i| reach[i])
+    }
+}
+
 /// In a final log, never processed.
 pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
+    let mut group: Option<Group> = None;
     ix.msgs
         .iter()
         .filter(|(_, facts)| facts.final_copies > 0 && ix.processings(facts).next().is_none())
         .filter_map(|(msg, facts)| {
             let (partition, offset) = facts.final_at?;
+            let g = group.get_or_insert_with(|| Group::build(ix));
             let head = format!(
                 "{msg} is at offset {offset} of partition {partition}'s final log, but no consumer \
                 processed it{}",
                 parens(&settings(ix, GROUP_SETTINGS))
             );
             let mut story = Story::default();
-            tell_skip(ix, partition, offset, &mut story);
+            tell_skip(ix, g, partition, offset, &mut story);
             Some(Finding {
                 class: FindingClass::ConsumerSkipped,
                 message: Some(msg),
@@ -39,15 +113,21 @@ pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
         .collect()
 }
 
-/// Why the group never processed offset `offset`: the polls that returned it and the crash of
-/// their consumer, or where the group's first poll started; then the commit past it.
-fn tell_skip(ix: &Index, partition: u32, offset: u64, story: &mut Story) {
+/// Why the group never processed offset `offset`: the polls that returned it and what
+/// happened to their consumer, or where the group's first poll started; the commit past it;
+/// and where the group resumed past it.
+fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, story: &mut Story) {
     let polls = ix.polls_covering(partition, offset, u32::MAX);
     for &poll in polls.iter().take(LIST_MAX) {
         story.tell(poll, poll_sentence(ix, poll, "which included it"));
         if let Some(consumer) = consumer_of(ix, poll) {
             explain::tell_crash_between(ix, story, consumer, poll, None);
-            tell_resume(ix, story, partition, consumer, poll);
+            if let NodeName::Consumer(c) = consumer {
+                tell_removal_between(ix, g, story, c, poll, None);
+            }
+            if g.resumed(partition).is_empty() {
+                tell_resume(ix, story, partition, consumer, poll);
+            }
         }
     }
     if polls.is_empty() {
@@ -56,13 +136,28 @@ fn tell_skip(ix: &Index, partition: u32, offset: u64, story: &mut Story) {
             None => story.note(0, format!("No consumer ever polled partition {partition}")),
         }
     }
-    match ix.first_commit_past(partition, offset) {
-        Some(commit) => story.tell(commit, commit_sentence(ix, commit, "past it")),
+    let commit = ix.first_commit_past(partition, offset);
+    match commit {
+        Some(commit) => story.tell(commit, commit_past_sentence(ix, g, commit)),
         None => story.note(u32::MAX, format!("No commit of partition {partition} ever moved past it")),
+    }
+    // Where a consumer started on the partition past the record: after the commit past it
+    // (the group's bookmark), or, without one, anywhere (a reset).
+    let since = commit.or(polls.first().copied()).unwrap_or(0);
+    let resumed = g.resumed(partition);
+    let start = resumed.partition_point(|&e| e <= since);
+    let past = resumed[start..].iter().copied().find(|&e| resumed_offset(ix, e).is_some_and(|o| o > offset));
+    let past = past.or_else(|| {
+        // A reset past it before any commit (auto.offset.reset=latest on a missing offset).
+        resumed.iter().copied().find(|&e| resumed_offset(ix, e).is_some_and(|o| o > offset) && is_reset(ix, e))
+    });
+    if let Some(e) = past {
+        story.tell(e, resumed_sentence(ix, e, "past it"));
     }
 }
 
-/// Where the group resumed `partition` after `consumer` crashed: its next poll of it.
+/// Where the group resumed `partition` after `consumer` crashed: its next poll of it (for
+/// histories without `Resumed` events).
 fn tell_resume(ix: &Index, story: &mut Story, partition: u32, consumer: NodeName, since: u32) {
     let Some(crash) = first_after(ix.crashes(consumer), since) else {
         return;
@@ -72,18 +167,43 @@ fn tell_resume(ix: &Index, story: &mut Story, partition: u32, consumer: NodeName
     }
 }
 
+/// Tells the first time `consumer` left or was removed from the group after event `after`
+/// (and before `before`, if given).
+fn tell_removal_between(ix: &Index, g: &Group, story: &mut Story, consumer: u32, after: u32, before: Option<u32>) {
+    let Some(e) = first_after(g.removed(consumer), after) else { return };
+    if before.is_some_and(|b| e > b) {
+        return;
+    }
+    let sentence = match &ix.event(e).kind {
+        EventKind::MemberRemoved { broker, reason, generation, .. } => format!(
+            "The coordinator b{broker} removed c{consumer} from the group (generation {generation}) at {}: it \
+            {reason}",
+            ix.time(e)
+        ),
+        EventKind::LeftGroup { reason, .. } => {
+            format!("c{consumer} left the group at {}: {reason}", ix.time(e))
+        }
+        _ => return,
+    };
+    story.tell(e, sentence);
+}
+
 /// Processed more than once.
 pub(super) fn consumer_duplicated(ix: &Index) -> Vec<Finding> {
+    let mut group: Option<Group> = None;
     ix.msgs
         .iter()
         .filter_map(|(msg, facts)| {
             let processings: Vec<u32> = ix.processings(facts).collect();
-            (processings.len() > 1).then(|| duplicate_processing(ix, msg, facts, &processings))
+            (processings.len() > 1).then(|| {
+                let g = group.get_or_insert_with(|| Group::build(ix));
+                duplicate_processing(ix, g, msg, facts, &processings)
+            })
         })
         .collect()
 }
 
-fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &[u32]) -> Finding {
+fn duplicate_processing(ix: &Index, g: &Group, msg: MsgId, facts: &MsgFacts, processings: &[u32]) -> Finding {
     let places: Vec<(u32, u64)> = processings.iter().filter_map(|&e| processed_at(ix, e)).collect();
     let partition = places.first().map(|&(p, _)| p).or(facts.partition);
     let told: Vec<String> = processings
@@ -105,7 +225,7 @@ fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &
     let mut story = Story::default();
     let (first, second) = (processings[0], processings[1]);
     if let Some((partition, offset)) = processed_at(ix, second) {
-        tell_replay(ix, &mut story, first, second, partition, offset);
+        tell_replay(ix, g, &mut story, first, second, partition, offset);
     }
     let closing = if places.windows(2).any(|w| w[0] != w[1]) {
         "It is stored at more than one offset of the log, and each copy was processed".to_string()
@@ -121,16 +241,115 @@ fn duplicate_processing(ix: &Index, msg: MsgId, facts: &MsgFacts, processings: &
 }
 
 /// Why the record was delivered again between its first and second processing: the first
-/// consumer's crash, the group's last commit before the replay (not past the record), and the
-/// poll that returned it again.
-fn tell_replay(ix: &Index, story: &mut Story, first: u32, second: u32, partition: u32, offset: u64) {
-    explain::tell_crash_between(ix, story, ix.event(first).node, first, Some(second));
+/// consumer's crash or removal from the group, its failed commits, the group's last commit
+/// before the replay (not past the record, or lost with a coordinator), where the group
+/// resumed, and the poll that returned it again.
+fn tell_replay(ix: &Index, g: &Group, story: &mut Story, first: u32, second: u32, partition: u32, offset: u64) {
+    let first_node = ix.event(first).node;
+    explain::tell_crash_between(ix, story, first_node, first, Some(second));
+    if let NodeName::Consumer(c) = first_node {
+        // Leaving the group and a failed commit matter from the poll that first delivered it
+        // (a slow batch can outlast the membership before the record is reached).
+        let delivered = ix.polls_covering(partition, offset, first).last().copied().unwrap_or(first);
+        tell_removal_between(ix, g, story, c, delivered, Some(second));
+        tell_failed_commit(ix, g, story, c, partition, delivered, second);
+    }
+    // A consumer that processed it without owning the partition: its queue outlived its
+    // assignment.
+    if let NodeName::Consumer(c) = ix.event(second).node {
+        if let Some(a) = last_before(g.assigned(c), second) {
+            if let EventKind::Assigned { partitions, generation, .. } = &ix.event(a).kind {
+                if !partitions.contains(&partition) {
+                    story.note(
+                        second,
+                        format!(
+                            "c{c} processed it at {} although partition {partition} was no longer \
+                            assigned to it (generation {generation} since {}): its queue outlived \
+                            the assignment",
+                            ix.time(second),
+                            ix.time(a)
+                        ),
+                    );
+                }
+            }
+        }
+    }
     match last_before(ix.commits(partition), second) {
-        Some(commit) => story.tell(commit, commit_sentence(ix, commit, "the group's last commit before the replay")),
+        Some(commit) => {
+            story.tell(commit, commit_sentence(ix, commit, "the group's last commit before the replay"));
+            if committed_offset(ix, commit).is_some_and(|o| o > offset) {
+                tell_lost_commit(ix, g, story, partition, commit, second);
+            }
+        }
         None => story.note(second, format!("No commit of partition {partition} preceded the replay")),
+    }
+    let resumed = g.resumed(partition);
+    let start = resumed.partition_point(|&e| e <= first);
+    let end = resumed.partition_point(|&e| e < second);
+    if let Some(&e) = resumed[start..end].iter().rev().find(|&&e| resumed_offset(ix, e).is_some_and(|o| o <= offset)) {
+        story.tell(e, resumed_sentence(ix, e, "before it"));
     }
     if let Some(&poll) = ix.polls_covering(partition, offset, second).last().filter(|&&p| p > first) {
         story.tell(poll, poll_sentence(ix, poll, "which returned it again"));
+    }
+}
+
+/// The first commit of `consumer` that failed between the two processings and named
+/// `partition`.
+fn tell_failed_commit(
+    ix: &Index,
+    g: &Group,
+    story: &mut Story,
+    consumer: u32,
+    partition: u32,
+    after: u32,
+    before: u32,
+) {
+    let failed = g.failed(consumer);
+    let start = failed.partition_point(|&e| e <= after);
+    for &e in &failed[start..] {
+        if e > before {
+            break;
+        }
+        if let EventKind::CommitFailed { offsets, error, .. } = &ix.event(e).kind {
+            if let Some(&(_, o)) = offsets.iter().find(|(p, _)| *p == partition) {
+                story.tell(
+                    e,
+                    format!(
+                        "c{consumer}'s commit of offset {o} of partition {partition} failed at {}: {error}",
+                        ix.time(e)
+                    ),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// A commit past the record that the group nonetheless did not resume from: a coordinator
+/// that loaded the group later found an older offset in `__consumer_offsets`.
+fn tell_lost_commit(ix: &Index, g: &Group, story: &mut Story, partition: u32, commit: u32, before: u32) {
+    let Some(committed) = committed_offset(ix, commit) else { return };
+    let start = g.loads.partition_point(|&e| e <= commit);
+    for &e in &g.loads[start..] {
+        if e > before {
+            break;
+        }
+        if let EventKind::GroupLoaded { broker, committed: loaded, .. } = &ix.event(e).kind {
+            let found = loaded.iter().find(|(p, _)| *p == partition).map(|&(_, o)| o);
+            if found.is_none_or(|o| o < committed) {
+                let found = found.map_or_else(|| "no committed offset".to_string(), |o| format!("offset {o}"));
+                story.tell(
+                    e,
+                    format!(
+                        "b{broker} became the group's coordinator at {} and found {found} for partition \
+                        {partition} in its copy of __consumer_offsets: the commit of {committed} was lost",
+                        ix.time(e)
+                    ),
+                );
+                return;
+            }
+        }
     }
 }
 
@@ -146,6 +365,24 @@ fn consumer_of(ix: &Index, poll: u32) -> Option<NodeName> {
         EventKind::Polled { consumer, .. } => Some(NodeName::Consumer(consumer)),
         _ => None,
     }
+}
+
+fn committed_offset(ix: &Index, commit: u32) -> Option<u64> {
+    match ix.event(commit).kind {
+        EventKind::Committed { offset, .. } => Some(offset),
+        _ => None,
+    }
+}
+
+fn resumed_offset(ix: &Index, event: u32) -> Option<u64> {
+    match ix.event(event).kind {
+        EventKind::Resumed { offset, .. } => offset,
+        _ => None,
+    }
+}
+
+fn is_reset(ix: &Index, event: u32) -> bool {
+    matches!(&ix.event(event).kind, EventKind::Resumed { reset: Some(_), .. })
 }
 
 /// "c1 polled offsets 0..500 of partition 0 at 1.000 s, which included it".
@@ -165,5 +402,236 @@ fn commit_sentence(ix: &Index, commit: u32, remark: &str) -> String {
             format!("c{consumer} committed offset {offset} of partition {partition} at {}, {remark}", ix.time(commit))
         }
         _ => String::new(),
+    }
+}
+
+/// The commit that moved the group past a skipped record, with how far its consumer had
+/// processed the partition by then: "..., past it, when c1 had processed partition 0 only up
+/// to offset 1202".
+fn commit_past_sentence(ix: &Index, g: &Group, commit: u32) -> String {
+    let mut text = commit_sentence(ix, commit, "past it");
+    if let EventKind::Committed { consumer, partition, offset } = ix.event(commit).kind {
+        match g.processed_up_to(consumer, partition, commit) {
+            Some(done) if done.saturating_add(1) < offset => {
+                text.push_str(&format!(
+                    ", when c{consumer} had processed partition {partition} only up to offset {done} \
+                    (offsets {}..{offset} were polled, not yet processed)",
+                    done + 1
+                ));
+            }
+            None if consumer > 0 => {
+                text.push_str(&format!(", before c{consumer} had processed any record of partition {partition}"));
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+/// "c1 resumed partition 0 at offset 1840, the group's committed offset, at 15.055 s
+/// (generation 3), past it".
+fn resumed_sentence(ix: &Index, event: u32, remark: &str) -> String {
+    let EventKind::Resumed { consumer, generation, partition, offset, committed, reset } = &ix.event(event).kind else {
+        return String::new();
+    };
+    let when = ix.time(event);
+    let Some(offset) = offset else {
+        return format!(
+            "c{consumer} found no usable offset for partition {partition} at {when} and auto.offset.reset=none \
+            left it without a position"
+        );
+    };
+    let from = match (reset, committed) {
+        (None, _) => "the group's committed offset".to_string(),
+        (Some(policy), Some(c)) => format!("auto.offset.reset={policy}, as offset {c} was out of range"),
+        (Some(policy), None) => format!("auto.offset.reset={policy}, as the group had no committed offset"),
+    };
+    format!("c{consumer} resumed partition {partition} at offset {offset} ({from}) at {when} in generation {generation}, {remark}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::CrashMode;
+    use crate::history::{Event, FinalPartition, FinalState, History};
+
+    fn m(seq: u64) -> MsgId {
+        MsgId { producer: 1, seq }
+    }
+
+    /// A group run on partition 0 whose final log holds `p1#0..n`.
+    struct Run {
+        history: History,
+        final_state: FinalState,
+    }
+
+    impl Run {
+        fn new(n: u64, settings: &[(&str, &str)]) -> Run {
+            let mut history = History::default();
+            history.meta.consumers = 1;
+            history.meta.settings = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let log: Vec<MsgId> = (0..n).map(m).collect();
+            let final_state = FinalState {
+                partitions: vec![FinalPartition {
+                    partition: 0,
+                    leader: Some(1),
+                    leader_epoch: 1,
+                    isr: vec![1],
+                    log,
+                    replicas: vec![],
+                }],
+                ..FinalState::default()
+            };
+            Run { history, final_state }
+        }
+
+        fn at(&mut self, ms: u64, node: NodeName, kind: EventKind) -> &mut Run {
+            self.history.events.push(Event { t_us: ms * 1000, node, kind });
+            self
+        }
+
+        fn poll(&mut self, ms: u64, from: u64, to: u64) -> &mut Run {
+            self.at(ms, NodeName::Consumer(1), EventKind::Polled { consumer: 1, partition: 0, offsets: (from, to) })
+        }
+
+        fn process(&mut self, ms: u64, offsets: std::ops::Range<u64>) -> &mut Run {
+            for o in offsets {
+                let kind = EventKind::Processed { consumer: 1, partition: 0, offset: o, msg: m(o) };
+                self.at(ms, NodeName::Consumer(1), kind);
+            }
+            self
+        }
+
+        fn commit(&mut self, ms: u64, offset: u64) -> &mut Run {
+            self.at(ms, NodeName::Broker(3), EventKind::Committed { consumer: 1, partition: 0, offset })
+        }
+
+        fn resume(&mut self, ms: u64, offset: u64, committed: Option<u64>, reset: Option<&str>) -> &mut Run {
+            let kind = EventKind::Resumed {
+                consumer: 1,
+                generation: 2,
+                partition: 0,
+                offset: Some(offset),
+                committed,
+                reset: reset.map(str::to_string),
+            };
+            self.at(ms, NodeName::Consumer(1), kind)
+        }
+
+        fn findings(&self, f: fn(&Index) -> Vec<Finding>) -> Vec<Finding> {
+            let ix = Index::build(&self.history, &self.final_state);
+            f(&ix)
+        }
+    }
+
+    fn crash_and_restart(run: &mut Run, crash_ms: u64, restart_ms: u64) {
+        run.at(
+            crash_ms,
+            NodeName::Consumer(1),
+            EventKind::Crash { node: NodeName::Consumer(1), mode: CrashMode::Process },
+        );
+        run.at(restart_ms, NodeName::Consumer(1), EventKind::Restart { node: NodeName::Consumer(1) });
+    }
+
+    #[test]
+    fn a_skip_tells_how_far_the_consumer_had_processed_and_where_the_group_resumed() {
+        let mut run = Run::new(10, &[("app.processing", "async")]);
+        run.poll(100, 0, 8).process(150, 0..3).commit(200, 8);
+        crash_and_restart(&mut run, 300, 400);
+        run.at(
+            9000,
+            NodeName::Broker(3),
+            EventKind::MemberRemoved {
+                broker: 3,
+                consumer: 1,
+                generation: 1,
+                reason: "sent no heartbeat within session.timeout.ms (10000 ms)".into(),
+            },
+        );
+        run.resume(9100, 8, Some(8), None).poll(9200, 8, 10).process(9300, 8..10);
+        let skipped = run.findings(consumer_skipped);
+        let ids: Vec<_> = skipped.iter().map(|f| f.message.unwrap()).collect();
+        assert_eq!(ids, (3..8).map(m).collect::<Vec<_>>());
+        let text = &skipped[0].explanation;
+        for needle in [
+            "c1 polled offsets 0..8 of partition 0 at 0.100 s, which included it",
+            "c1 committed offset 8 of partition 0 at 0.200 s, past it, when c1 had processed partition 0 only up to offset 2 (offsets 3..8 were polled, not yet processed)",
+            "c1 crashed (process) at 0.300 s and restarted at 0.400 s",
+            "The coordinator b3 removed c1 from the group (generation 1) at 9.000 s: it sent no heartbeat",
+            "c1 resumed partition 0 at offset 8 (the group's committed offset) at 9.100 s in generation 2, past it",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_reset_past_records_is_a_skip_with_its_reason() {
+        let mut run = Run::new(6, &[("auto.offset.reset", "latest")]);
+        run.poll(100, 0, 2).process(110, 0..2).resume(500, 5, None, Some("latest")).poll(600, 5, 6).process(610, 5..6);
+        let skipped = run.findings(consumer_skipped);
+        assert_eq!(skipped.len(), 3);
+        assert!(
+            skipped[0].explanation.contains(
+                "c1 resumed partition 0 at offset 5 (auto.offset.reset=latest, as the group had no committed offset)"
+            ),
+            "{}",
+            skipped[0].explanation
+        );
+    }
+
+    #[test]
+    fn a_replay_after_a_lost_commit_names_the_coordinator_that_lost_it() {
+        let mut run = Run::new(4, &[("app.commit", "after-process")]);
+        run.poll(100, 0, 4).process(110, 0..4).commit(120, 4);
+        run.at(5000, NodeName::Broker(1), EventKind::GroupLoaded { broker: 1, generation: 0, committed: vec![(0, 0)] });
+        run.resume(6000, 0, Some(0), None).poll(6100, 0, 4).process(6200, 0..4);
+        let dups = run.findings(consumer_duplicated);
+        assert_eq!(dups.len(), 4);
+        let text = &dups[0].explanation;
+        for needle in [
+            "c1 committed offset 4 of partition 0 at 0.120 s, the group's last commit before the replay",
+            "b1 became the group's coordinator at 5.000 s and found offset 0 for partition 0 in its copy of __consumer_offsets: the commit of 4 was lost",
+            "c1 resumed partition 0 at offset 0 (the group's committed offset) at 6.000 s in generation 2, before it",
+            "c1 polled offsets 0..4 of partition 0 at 6.100 s, which returned it again",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_replay_after_leaving_the_group_names_the_leave_and_the_failed_commit() {
+        let mut run = Run::new(3, &[("app.processing", "sync"), ("app.commit", "after-process")]);
+        run.poll(100, 0, 3).process(3000, 0..3);
+        run.at(
+            2100,
+            NodeName::Consumer(1),
+            EventKind::LeftGroup {
+                consumer: 1,
+                generation: 1,
+                reason: "its app had not called poll() for max.poll.interval.ms (2000 ms)".into(),
+            },
+        );
+        run.history.events.sort_by_key(|e| e.t_us);
+        run.at(
+            3001,
+            NodeName::Consumer(1),
+            EventKind::CommitFailed {
+                consumer: 1,
+                generation: None,
+                offsets: vec![(0, 3)],
+                error: "CommitFailedException: the consumer is not part of an active group".into(),
+            },
+        );
+        run.resume(4000, 0, Some(0), None).poll(4100, 0, 3).process(4200, 0..3);
+        let dups = run.findings(consumer_duplicated);
+        assert_eq!(dups.len(), 3);
+        let text = &dups[0].explanation;
+        for needle in [
+            "c1 left the group at 2.100 s: its app had not called poll() for max.poll.interval.ms",
+            "c1's commit of offset 3 of partition 0 failed at 3.001 s: CommitFailedException",
+            "No commit of partition 0 preceded the replay",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in {text}");
+        }
     }
 }

@@ -1,0 +1,311 @@
+//! What `losslab explore` needs that is not the simulator: expanding a configuration file whose
+//! values may be lists into a grid of scenarios, and drawing a random fault schedule from a seed.
+//! Schedules are produced as scenario-file JSON, so that a run's faults can be written out as a
+//! self-contained scenario that `losslab replay` reproduces, and are validated by the same parser.
+//!
+//! The schedule generator is a ChaCha8 stream seeded with the run's seed: the same seed gives the
+//! same schedule on every machine.
+
+use crate::error::ScenarioError;
+use crate::scenario::Scenario;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A kind of fault the explorer may inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// A broker process crash (the page cache survives).
+    Crash,
+    /// A broker machine losing power (the page cache is gone); sometimes every broker at once.
+    Power,
+    /// A broker stopped for a while (GC pause, SIGSTOP).
+    Pause,
+    /// A cut between the leader and its followers, or between one follower and the leader.
+    Cut,
+    /// A broker cut from every other node.
+    Isolate,
+    /// A broker losing power and its disk.
+    Wipe,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 6] =
+        [FaultKind::Crash, FaultKind::Power, FaultKind::Pause, FaultKind::Cut, FaultKind::Isolate, FaultKind::Wipe];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Power => "power",
+            FaultKind::Pause => "pause",
+            FaultKind::Cut => "cut",
+            FaultKind::Isolate => "isolate",
+            FaultKind::Wipe => "wipe",
+        }
+    }
+
+    /// Parses `crash,power,...`; an error names the unknown kind and the known ones.
+    pub fn parse_list(text: &str) -> Result<BTreeSet<FaultKind>, String> {
+        let mut kinds = BTreeSet::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let kind = FaultKind::ALL.into_iter().find(|k| k.as_str() == word).ok_or_else(|| {
+                let known: Vec<&str> = FaultKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown fault kind `{word}`; the kinds are {}", known.join(", "))
+            })?;
+            kinds.insert(kind);
+        }
+        if kinds.is_empty() {
+            return Err("--faults names no fault kind".into());
+        }
+        Ok(kinds)
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One point of the grid: the values chosen for the listed keys, and the scenario file it makes.
+#[derive(Clone, Debug)]
+pub struct GridPoint {
+    /// `section.key` (or a top-level key) -> the value used, for every key that was a list.
+    pub axes: BTreeMap<String, Value>,
+    /// The scenario file's object with every list replaced by one of its values.
+    pub file: Value,
+    /// The validated scenario (its `faults` are replaced per run).
+    pub scenario: Scenario,
+}
+
+/// The objects whose values may be lists (one grid axis each), and the top-level keys that may.
+const SECTIONS: [&str; 6] = ["topic", "broker", "producer", "consumer", "workload", "network"];
+const TOP_LEVEL: [&str; 2] = ["kafka.version", "brokers"];
+
+/// Expands a configuration file into its grid of scenarios. A list value in one of the
+/// configuration objects (or `kafka.version`, `brokers`) is an axis; the grid is the product of
+/// all axes, in file order. Every point is validated as a scenario file; errors name the file.
+pub fn expand(file: &str, stem: &str, text: &str) -> Result<Vec<GridPoint>, ScenarioError> {
+    // Malformed JSON and unknown keys are reported by the scenario parser itself: validate the
+    // file with every list replaced by its first value before expanding.
+    let root: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => return Err(Scenario::parse(file, stem, text).expect_err("malformed JSON is rejected")),
+    };
+    let Value::Object(obj) = &root else {
+        return Err(Scenario::parse(file, stem, text)
+            .err()
+            .unwrap_or_else(|| ScenarioError::new(file, "not an object")));
+    };
+    let mut axes: Vec<(Vec<String>, Vec<Value>)> = Vec::new();
+    for key in TOP_LEVEL {
+        if let Some(Value::Array(values)) = obj.get(key) {
+            axes.push((vec![key.to_string()], values.clone()));
+        }
+    }
+    for section in SECTIONS {
+        if let Some(Value::Object(inner)) = obj.get(section) {
+            for (key, value) in inner {
+                if let Value::Array(values) = value {
+                    axes.push((vec![section.to_string(), key.clone()], values.clone()));
+                }
+            }
+        }
+    }
+    if let Some((path, _)) = axes.iter().find(|(_, values)| values.is_empty()) {
+        return Err(ScenarioError::new(file, format!("`{}` in {file} is an empty list", path.join("."))));
+    }
+    let mut points = Vec::new();
+    let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+    for index in 0..total {
+        let mut concrete = root.clone();
+        let mut chosen = BTreeMap::new();
+        let mut rest = index;
+        for (path, values) in &axes {
+            let value = values[rest % values.len()].clone();
+            rest /= values.len();
+            set_path(&mut concrete, path, value.clone());
+            chosen.insert(path.join("."), value);
+        }
+        let text = serde_json::to_string(&concrete).expect("a JSON value serializes");
+        let scenario = Scenario::parse(file, stem, &text)?;
+        points.push(GridPoint { axes: chosen, file: concrete, scenario });
+    }
+    Ok(points)
+}
+
+fn set_path(root: &mut Value, path: &[String], value: Value) {
+    let mut at = root;
+    for key in &path[..path.len() - 1] {
+        at = at.as_object_mut().expect("axes are in objects").entry(key.clone()).or_insert_with(|| json!({}));
+    }
+    at.as_object_mut().expect("axes are in objects").insert(path[path.len() - 1].clone(), value);
+}
+
+/// The scenario file `file` with `faults` replaced by `steps` and the given name and seed.
+pub fn with_faults(file: &Value, steps: &[Value], name: &str, seed: u64) -> Value {
+    let mut out = file.as_object().cloned().unwrap_or_default();
+    out.insert("name".into(), json!(name));
+    out.insert("seed".into(), json!(seed));
+    out.insert("faults".into(), Value::Array(steps.to_vec()));
+    out.remove("expect");
+    Value::Object(out)
+}
+
+/// Draws a fault schedule for `scenario` from `seed`: one to four faults of the allowed kinds
+/// at random moments of the workload, each followed by its recovery (restart, resume, heal) after
+/// a random duration, some longer than `broker.session.timeout.ms` so that the controller reacts.
+/// Targets: the leader, a follower, all followers (the ISR shrinks to the leader), a named broker.
+pub fn random_schedule(seed: u64, kinds: &BTreeSet<FaultKind>, scenario: &Scenario) -> Vec<Value> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x006c_6f73_736c_6162);
+    let kinds: Vec<FaultKind> = kinds.iter().copied().collect();
+    if kinds.is_empty() {
+        return Vec::new();
+    }
+    let w = &scenario.workload;
+    let workload_ms = (w.messages.saturating_mul(1000) / w.rate_per_sec.max(1)).max(200);
+    let count = rng.gen_range(1..=4);
+    let mut starts: Vec<u64> = (0..count).map(|_| rng.gen_range(workload_ms / 10..=workload_ms * 9 / 10)).collect();
+    starts.sort_unstable();
+    let brokers = scenario.brokers;
+    // Faults may overlap: every fault and its recovery is placed on one timeline by `at_ms`.
+    let mut timeline: Vec<(u64, Value)> = Vec::new();
+    for at_ms in starts {
+        let kind = kinds[rng.gen_range(0..kinds.len())];
+        let hold_ms = *[300u64, 1_000, 3_000, 12_000, 20_000].get(rng.gen_range(0..5)).unwrap();
+        let end_ms = at_ms + hold_ms;
+        let target = match rng.gen_range(0..10) {
+            0..=3 => json!("leader"),
+            4..=6 => json!("follower"),
+            7 => json!("followers"),
+            _ => json!(format!("b{}", rng.gen_range(1..=brokers))),
+        };
+        let mut add = |t: u64, step: Value| timeline.push((t, step));
+        match kind {
+            FaultKind::Crash => {
+                add(at_ms, json!({"action": "crash", "node": target, "mode": "process"}));
+                add(end_ms, json!({"action": "restart", "node": "brokers"}));
+            }
+            FaultKind::Power => {
+                // Now and then every broker at once: a correlated power cut.
+                let target = if rng.gen_range(0..4) == 0 { json!("brokers") } else { target };
+                add(at_ms, json!({"action": "crash", "node": target, "mode": "power"}));
+                add(end_ms, json!({"action": "restart", "node": "brokers"}));
+            }
+            FaultKind::Pause => {
+                add(at_ms, json!({"action": "pause", "node": target}));
+                add(end_ms, json!({"action": "resume", "node": "brokers"}));
+            }
+            FaultKind::Cut => {
+                let between = if rng.gen_bool(0.5) {
+                    json!([["leader"], ["followers"]])
+                } else {
+                    json!([["follower"], ["leader"]])
+                };
+                let oneway = rng.gen_range(0..4) == 0;
+                add(at_ms, json!({"action": "cut", "between": between, "oneway": oneway}));
+                add(end_ms, json!({"action": "heal"}));
+            }
+            FaultKind::Isolate => {
+                add(at_ms, json!({"action": "isolate", "node": target}));
+                add(end_ms, json!({"action": "heal"}));
+            }
+            FaultKind::Wipe => {
+                let broker = json!(format!("b{}", rng.gen_range(1..=brokers)));
+                add(at_ms, json!({"action": "crash", "node": broker, "mode": "power"}));
+                add(at_ms, json!({"action": "wipe", "node": broker}));
+                add(end_ms, json!({"action": "restart", "node": broker}));
+            }
+        }
+    }
+    // A stable sort keeps a fault's own steps in order (crash before wipe at the same moment).
+    timeline.sort_by_key(|(t, _)| *t);
+    timeline
+        .into_iter()
+        .map(|(t, mut step)| {
+            step.as_object_mut().expect("steps are objects").insert("at_ms".into(), json!(t));
+            step
+        })
+        .collect()
+}
+
+/// The scenario a run uses: `point`'s file with `steps` as its faults, validated.
+pub fn scenario_with(point: &GridPoint, steps: &[Value], name: &str, seed: u64) -> Result<Scenario, ScenarioError> {
+    let file = with_faults(&point.file, steps, name, seed);
+    Scenario::parse(&point.scenario.file, name, &serde_json::to_string(&file).expect("serializes"))
+}
+
+/// A compact label for a grid point: `acks=1 min.insync.replicas=2`, or `default`.
+pub fn label(axes: &BTreeMap<String, Value>) -> String {
+    if axes.is_empty() {
+        return "default".into();
+    }
+    let parts: Vec<String> = axes
+        .iter()
+        .map(|(path, v)| {
+            // `producer.acks` reads as Kafka's own `acks`; top-level keys keep their name.
+            let key = SECTIONS
+                .iter()
+                .find_map(|s| path.strip_prefix(s).and_then(|rest| rest.strip_prefix('.')))
+                .unwrap_or(path);
+            format!("{key}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        })
+        .collect();
+    parts.join(" ")
+}
+
+/// The `config` object of explore's JSON: the file's configuration objects (with grid values).
+pub fn config_object(file: &Value) -> Value {
+    let mut out = Map::new();
+    if let Some(obj) = file.as_object() {
+        for key in TOP_LEVEL.iter().chain(SECTIONS.iter()) {
+            if let Some(v) = obj.get(*key) {
+                out.insert((*key).to_string(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_expand_into_the_product() {
+        let text = r#"{"producer": {"acks": ["0", "1", "all"]}, "topic": {"min.insync.replicas": [1, 2]}}"#;
+        let grid = expand("g.json", "g", text).unwrap();
+        assert_eq!(grid.len(), 6);
+        let labels: BTreeSet<String> = grid.iter().map(|p| label(&p.axes)).collect();
+        assert!(labels.contains("acks=1 min.insync.replicas=2"), "{labels:?}");
+    }
+
+    #[test]
+    fn a_bad_value_in_a_list_is_an_error_naming_the_file() {
+        let err = expand("g.json", "g", r#"{"producer": {"acks": ["1", "two"]}}"#).unwrap_err();
+        assert!(err.message.contains("g.json") && err.message.contains("acks"), "{}", err.message);
+        assert!(expand("g.json", "g", r#"{"producer": {"acks": []}}"#).is_err());
+        assert!(expand("g.json", "g", "{").is_err());
+    }
+
+    #[test]
+    fn schedules_are_deterministic_valid_and_vary_with_the_seed() {
+        let grid = expand("g.json", "g", "{}").unwrap();
+        let kinds: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
+        let a = random_schedule(7, &kinds, &grid[0].scenario);
+        assert_eq!(a, random_schedule(7, &kinds, &grid[0].scenario));
+        assert!((1..=50).any(|s| random_schedule(s, &kinds, &grid[0].scenario) != a));
+        for seed in 1..200 {
+            let steps = random_schedule(seed, &kinds, &grid[0].scenario);
+            scenario_with(&grid[0], &steps, "x", seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
+    }
+
+    #[test]
+    fn fault_kinds_parse() {
+        assert_eq!(FaultKind::parse_list("crash, cut").unwrap().len(), 2);
+        assert!(FaultKind::parse_list("crash,fire").unwrap_err().contains("fire"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Kafka's documented guarantees as rules over a configuration and the kinds of faults a run may
+//! see: for each finding class, whether the configuration permits it (a finding is the
+//! configuration's documented behaviour) or promises it cannot happen (a finding is a broken
+//! guarantee, a bug in what is being tested). Each answer carries the sentence and source it rests
+//! on. `losslab explore` marks every class it finds with this.
+
+use crate::config::{Acks, CommitStrategy, Processing, SendMode};
+use crate::explore::FaultKind;
+use crate::finding::FindingClass;
+use crate::scenario::Scenario;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// True when the configuration allows the finding under these faults.
+    pub permitted: bool,
+    /// Why, citing where Kafka documents it.
+    pub reason: String,
+}
+
+fn yes(reason: impl Into<String>) -> Prediction {
+    Prediction { permitted: true, reason: reason.into() }
+}
+
+fn no(reason: impl Into<String>) -> Prediction {
+    Prediction { permitted: false, reason: reason.into() }
+}
+
+/// The prediction for every finding class.
+pub fn predict(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> BTreeMap<FindingClass, Prediction> {
+    FindingClass::ALL.into_iter().map(|c| (c, predict_class(s, kinds, c))).collect()
+}
+
+fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass) -> Prediction {
+    match class {
+        FindingClass::LostAcked => lost_acked(s, kinds),
+        FindingClass::LostUnnoticed => lost_unnoticed(s),
+        FindingClass::LostFailed => yes("a record the client reports failed was never promised (producer callback / Future)"),
+        FindingClass::Duplicated => duplicated(s),
+        FindingClass::Reordered => reordered(s),
+        FindingClass::ConsumerSkipped => consumer_skipped(s, kinds),
+        FindingClass::ConsumerDuplicated => {
+            yes("Kafka's consumer delivers at least once unless the app commits before it processes (consumer docs, 'Offsets and Consumer Position')")
+        }
+        FindingClass::Divergence => no(
+            "replicas never hold different records below their high watermarks: a follower truncates to the leader's log before it fetches (replication design, KIP-101)",
+        ),
+        FindingClass::Stuck => {
+            yes("availability is not promised: without unclean election a partition waits for an in-sync replica (unclean.leader.election.enable)")
+        }
+    }
+}
+
+fn lost_acked(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
+    let t = &s.topic;
+    if s.producer.acks != Acks::All {
+        return yes(format!(
+            "acks={} acknowledges before the ISR has the record (producer config `acks`)",
+            s.producer.acks.as_kafka()
+        ));
+    }
+    if t.min_insync_replicas < 2 {
+        return yes("min.insync.replicas=1 lets the ISR shrink to the leader alone, which then acknowledges acks=all writes by itself (topic config `min.insync.replicas`)");
+    }
+    if t.replication_factor < t.min_insync_replicas {
+        return no("every acks=all write fails with NOT_ENOUGH_REPLICAS when replication.factor < min.insync.replicas, so nothing is acknowledged (topic config `min.insync.replicas`)");
+    }
+    if t.unclean_leader_election_enable {
+        return yes("unclean.leader.election.enable lets an out-of-sync replica lead (topic config `unclean.leader.election.enable`)");
+    }
+    if !s.kafka_version.truncates_by_leader_epoch() {
+        return yes("before KIP-101 (0.11) a restarted follower truncates to its high watermark and may be elected with acknowledged records cut off");
+    }
+    if kinds.contains(&FaultKind::Wipe) {
+        return yes("Kafka's guarantee assumes a replica keeps its log: a wiped disk can come back as the only eligible replica (design, 'Replicated Logs')");
+    }
+    if kinds.contains(&FaultKind::Power) && s.broker.log_flush_interval_messages != 1 {
+        return yes("Kafka does not fsync by default: a power loss on the replicas holding a record drops it from their page caches (broker config `log.flush.interval.messages`; docs: 'we recommend using replication for durability')");
+    }
+    no(format!(
+        "acks=all with min.insync.replicas={} and unclean election off: an acknowledged record is on at least {} in-sync replicas, and only an in-sync (or eligible) replica is elected (docs, 'Guarantees'; topic config `min.insync.replicas`)",
+        t.min_insync_replicas, t.min_insync_replicas
+    ))
+}
+
+fn lost_unnoticed(s: &Scenario) -> Prediction {
+    if s.producer.app_send == SendMode::FireAndForget {
+        return yes("app.send=fire-and-forget never looks at a record's outcome ('fire and forget': producer.send(msg) without a callback)");
+    }
+    no("the app learns every outcome through its callback, and the explorer does not crash producers (producer API `send(record, callback)`)")
+}
+
+fn duplicated(s: &Scenario) -> Prediction {
+    if s.producer.enable_idempotence && s.producer.app_on_failure != crate::config::OnFailure::Resend {
+        return no("enable.idempotence=true: the leader deduplicates retries by producer id and sequence (KIP-98)");
+    }
+    if s.producer.enable_idempotence {
+        return yes("app.on.failure=resend sends a failed record again as a new record; the first may have been stored (KIP-98 covers retries inside one record only)");
+    }
+    yes("without idempotence a retried batch whose first attempt was stored is stored again (producer config `retries`, `enable.idempotence`)")
+}
+
+fn reordered(s: &Scenario) -> Prediction {
+    if s.producer.enable_idempotence {
+        return no("idempotence keeps order with up to 5 requests in flight (producer config `max.in.flight.requests.per.connection`, KIP-98)");
+    }
+    if s.producer.max_in_flight_requests_per_connection == 1 {
+        return no("max.in.flight.requests.per.connection=1 sends a partition's next batch only after the previous one is answered");
+    }
+    yes("with more than one request in flight and no idempotence, a retried batch can land after a later one (producer config `max.in.flight.requests.per.connection`)")
+}
+
+fn consumer_skipped(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
+    let c = &s.consumer;
+    if s.workload.consumers == 0 {
+        return no("the workload has no consumer group");
+    }
+    if c.app_commit == CommitStrategy::BeforeProcess {
+        return yes(
+            "app.commit=before-process moves the bookmark before reading the page (consumer docs, at-most-once)",
+        );
+    }
+    if c.enable_auto_commit && c.app_processing == Processing::Async {
+        return yes("auto-commit commits what poll() returned, including records still queued for async workers (consumer config `enable.auto.commit`)");
+    }
+    if kinds.contains(&FaultKind::Wipe)
+        || (kinds.contains(&FaultKind::Power) && s.broker.log_flush_interval_messages != 1)
+    {
+        return yes("committed offsets live in __consumer_offsets: losing its replicas' data sends the group back to auto.offset.reset");
+    }
+    if !kinds.is_empty() && s.producer.acks != Acks::All {
+        return yes("records read by the consumer can be truncated away when a leader without them is elected; the consumer then resets with auto.offset.reset");
+    }
+    no("the app commits only what it processed, and consumers read only committed records (below the high watermark)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(json: &str) -> Scenario {
+        Scenario::parse("p.json", "p", json).unwrap()
+    }
+
+    fn kinds(list: &str) -> BTreeSet<FaultKind> {
+        FaultKind::parse_list(list).unwrap()
+    }
+
+    #[test]
+    fn the_safe_configuration_promises_no_acknowledged_loss_under_crashes_pauses_and_cuts() {
+        let safe = scenario(r#"{"topic": {"min.insync.replicas": 2}}"#);
+        let p = predict(&safe, &kinds("crash,pause,cut,isolate"));
+        assert!(!p[&FindingClass::LostAcked].permitted, "{}", p[&FindingClass::LostAcked].reason);
+        assert!(!p[&FindingClass::Divergence].permitted);
+        assert!(!p[&FindingClass::Duplicated].permitted);
+        // Power loss without fsync is documented to lose.
+        assert!(predict(&safe, &kinds("power"))[&FindingClass::LostAcked].permitted);
+        let fsync = scenario(r#"{"topic": {"min.insync.replicas": 2}, "broker": {"log.flush.interval.messages": 1}}"#);
+        assert!(!predict(&fsync, &kinds("power"))[&FindingClass::LostAcked].permitted);
+    }
+
+    #[test]
+    fn each_unsafe_setting_permits_its_loss_and_says_why() {
+        for (json, word) in [
+            (r#"{"producer": {"acks": "1"}}"#, "acks=1"),
+            (r#"{}"#, "min.insync.replicas=1"),
+            (r#"{"topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": true}}"#, "unclean"),
+            (r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2}}"#, "KIP-101"),
+        ] {
+            let p = &predict(&scenario(json), &kinds("crash"))[&FindingClass::LostAcked];
+            assert!(p.permitted && p.reason.contains(word), "{json}: {}", p.reason);
+        }
+    }
+}
