@@ -1,0 +1,124 @@
+//! `losslab bench`: how fast the lab is, measured in one process on this machine. The raw madsim
+//! floor against losslab replicating the same number of messages (`floor_ratio`), runs per second
+//! of the default workload under random faults on every core (`runs_per_sec`), simulated against
+//! wall time, and the peak memory of a 1,000,000- and a 100,000-message run (each in a child
+//! process, read from the kernel's high-water mark) to show that memory grows linearly.
+
+use crate::Status;
+use clap::Args as ClapArgs;
+use comfy_table::presets::ASCII_FULL_CONDENSED;
+use comfy_table::Table;
+use losslab_model::explore::{self, FaultKind};
+use losslab_model::Scenario;
+use losslab_sim::RunOptions;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// One JSON object on the last line instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Messages for the floor comparison.
+    #[arg(long, default_value_t = 20_000)]
+    messages: u64,
+    /// Runs per core for runs_per_sec.
+    #[arg(long, default_value_t = 100)]
+    runs_per_core: u64,
+    /// Skip the 1,000,000-message memory probe (it takes a while).
+    #[arg(long)]
+    quick: bool,
+    /// Internal: run one run of this many messages and print the peak RSS in KiB.
+    #[arg(long, hide = true)]
+    rss_probe: Option<u64>,
+}
+
+fn scenario(json: &str) -> Scenario {
+    Scenario::parse("bench.json", "bench", json).expect("the bench scenarios are valid")
+}
+
+/// acks=all, RF=3, one producer, no consumer, no faults.
+fn replication(messages: u64) -> Scenario {
+    scenario(&format!(
+        r#"{{"workload": {{"messages": {messages}, "rate_per_sec": 10000, "consumers": 0}}, "producer": {{"acks": "all"}}}}"#
+    ))
+}
+
+pub fn run(args: &Args) -> Status {
+    if let Some(messages) = args.rss_probe {
+        let _ = losslab_sim::run(&replication(messages), 1);
+        println!("{}", peak_rss_kib().unwrap_or(0));
+        return Status::Passed;
+    }
+    let n = args.messages;
+    let (floor_wall, _) = losslab_sim::floor::run(n);
+    let floor_tput = n as f64 / floor_wall.as_secs_f64();
+
+    let start = Instant::now();
+    let out = losslab_sim::run(&replication(n), 1);
+    let wall = start.elapsed().as_secs_f64();
+    let losslab_tput = n as f64 / wall;
+    let sim_wall_ratio = out.final_state.end_us as f64 / 1e6 / wall;
+
+    let jobs = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let base = explore::expand("bench.json", "bench", "{}").expect("defaults expand").remove(0);
+    let kinds: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
+    let total = args.runs_per_core * jobs as u64;
+    let items: Vec<(Scenario, u64)> = (1..=total)
+        .map(|seed| {
+            let steps = explore::random_schedule(seed, &kinds, &base.scenario);
+            (explore::scenario_with(&base, &steps, "bench", seed).expect("valid schedule"), seed)
+        })
+        .collect();
+    let start = Instant::now();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let _ = losslab_sim::run_all(&items, jobs, RunOptions::default(), &|| {});
+    std::panic::set_hook(hook);
+    let runs_per_sec = total as f64 / start.elapsed().as_secs_f64();
+
+    let rss_100k = probe(100_000);
+    let rss_1m = if args.quick { None } else { probe(1_000_000) };
+    let result = json!({
+        "floor_msgs_per_sec": round(floor_tput),
+        "losslab_msgs_per_sec": round(losslab_tput),
+        "floor_ratio": round(losslab_tput / floor_tput),
+        "runs_per_sec": round(runs_per_sec),
+        "jobs": jobs,
+        "sim_wall_ratio": round(sim_wall_ratio),
+        "peak_rss_mib_100k": rss_100k.map(round),
+        "peak_rss_mib_1m": rss_1m.map(round),
+    });
+    if args.json {
+        println!("{result}");
+    } else {
+        let mut table = Table::new();
+        table.load_style(ASCII_FULL_CONDENSED);
+        table.set_header(["measure", "value"]);
+        for (k, v) in result.as_object().expect("an object") {
+            table.add_row([k.clone(), v.to_string()]);
+        }
+        println!("{}", table.trim_fmt());
+    }
+    Status::Passed
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Peak resident memory of one run of `messages` messages, in MiB, measured in a child process.
+fn probe(messages: u64) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new(exe).args(["bench", "--rss-probe", &messages.to_string()]).output().ok()?;
+    let kib: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The kernel's high-water mark of this process's resident memory (VmHWM), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
