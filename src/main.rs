@@ -3,6 +3,9 @@
 //! `chart`, `bench`) is one more variant of [`Command`] and one more module, and every
 //! subcommand speaks the same exit statuses.
 
+mod bench;
+mod chart;
+mod explore;
 mod out;
 mod replay;
 
@@ -20,6 +23,12 @@ struct Cli {
 enum Command {
     /// Run scenario files, judge their expectations and explain every finding.
     Replay(replay::Args),
+    /// Chart explore or replay results: which settings lose messages, and at what cost.
+    Chart(chart::Args),
+    /// Throw random fault schedules at a configuration (or a grid) and report what it survives.
+    Explore(explore::Args),
+    /// Measure the lab's speed: the madsim floor, runs per second, memory.
+    Bench(bench::Args),
 }
 
 /// The exit statuses of the `losslab replay` contract (scenario-format.md). Usage errors exit
@@ -47,6 +56,9 @@ impl From<Status> for ExitCode {
 fn main() -> ExitCode {
     let status = match Cli::parse().command {
         Command::Replay(args) => replay::run(&args),
+        Command::Chart(args) => chart::run(&args),
+        Command::Explore(args) => explore::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     status.into()
 }

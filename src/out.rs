@@ -1,12 +1,15 @@
 //! `--out DIR`: what a replay leaves on disk for people and tools that come after it. Per file
-//! and seed, `DIR/<scenario>/seed-<N>/` holds `report.md` (the readable report), `history.jsonl`
-//! (the recorded history, one event per line, as the checker read it), `final.json` (the
-//! cluster after the final phase) and `verdict.json` (that seed judged alone, in the contract's
-//! JSON shape); `DIR/<scenario>/summary.json` is the whole file's JSON object. With the history
-//! and final state on disk, a run can be checked or charted again without simulating it.
+//! and seed, `DIR/<scenario>/seed-<N>/` holds `report.md` (the readable report), `report.html`
+//! (the same run as one self-contained page, with its charts inline), `timeline.svg` (partition
+//! 0 over simulated time; `timeline-p<P>.svg` for each other partition), `history.jsonl` (the
+//! recorded history, one event per line, as the checker read it), `final.json` (the cluster
+//! after the final phase) and `verdict.json` (that seed judged alone, in the contract's JSON
+//! shape); `DIR/<scenario>/summary.json` is the whole file's JSON object. With the history and
+//! final state on disk, a run can be checked or charted again without simulating it.
 
 use losslab_model::{History, Scenario};
-use losslab_reports::{json, markdown, FileResult};
+use losslab_reports::charts::{timeline, Chart};
+use losslab_reports::{html, json, markdown, FileResult, SeedRun};
 use losslab_sim::RunOutput;
 use std::collections::BTreeMap;
 use std::fs;
@@ -36,6 +39,12 @@ pub fn write_runs(dir: &Path, result: &FileResult, outputs: &[RunOutput]) -> Res
         create_dir(&seed_dir)?;
         let report = markdown::run_report(result, run, &output.history);
         write_file(&seed_dir.join("report.md"), report.as_bytes())?;
+        let charts = timelines(result, run, output)?;
+        for chart in &charts {
+            write_file(&seed_dir.join(&chart.file_name), chart.svg.as_bytes())?;
+        }
+        let page = html::run_report(result, run, &output.history, &charts);
+        write_file(&seed_dir.join("report.html"), page.as_bytes())?;
         write_history(&seed_dir.join("history.jsonl"), &output.history)?;
         // Compact: the final logs list every record, which indentation would make huge.
         let final_state = serde_json::to_string(&output.final_state)
@@ -45,6 +54,22 @@ pub fn write_runs(dir: &Path, result: &FileResult, outputs: &[RunOutput]) -> Res
         write_file(&seed_dir.join("verdict.json"), verdict.as_bytes())?;
     }
     Ok(())
+}
+
+/// The timeline of every partition of the run: `timeline.svg` for partition 0, which the fault
+/// triggers watch, and `timeline-p<P>.svg` for the others.
+fn timelines(result: &FileResult, run: &SeedRun, output: &RunOutput) -> Result<Vec<Chart>, String> {
+    (0..result.scenario.topic.partitions.max(1))
+        .map(|p| {
+            let svg = timeline::render(&output.history, &run.verdict.findings, p)
+                .map_err(|e| format!("seed {}, partition {p}: {e}", run.seed))?;
+            let file_name = match p {
+                0 => "timeline.svg".to_string(),
+                p => format!("timeline-p{p}.svg"),
+            };
+            Ok(Chart { file_name, title: format!("Partition {p} over simulated time"), svg })
+        })
+        .collect()
 }
 
 /// Writes `summary.json`: the file's JSON object over every seed.

@@ -8,8 +8,10 @@
 //! Every renderer is a pure function of its input: no clock, no environment, no terminal
 //! width, and maps in key order, so that the same run gives the same bytes everywhere.
 
+pub mod charts;
 pub mod command;
 pub mod counts;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod result;

@@ -175,7 +175,8 @@ mod changed_tests {
     #[test]
     fn only_settings_that_differ_from_kafkas_defaults_are_named() {
         assert!(changed_settings(&parse("{}")).is_empty());
-        let s = parse(r#"{"producer": {"acks": "1"}, "topic": {"min.insync.replicas": 2}, "workload": {"messages": 5}}"#);
+        let s =
+            parse(r#"{"producer": {"acks": "1"}, "topic": {"min.insync.replicas": 2}, "workload": {"messages": 5}}"#);
         let changed = changed_settings(&s);
         assert!(changed.contains(&"acks=1".to_string()), "{changed:?}");
         assert!(changed.contains(&"min.insync.replicas=2".to_string()), "{changed:?}");

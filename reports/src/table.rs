@@ -26,7 +26,7 @@ pub fn summary(results: &[FileResult]) -> String {
 fn row(result: &FileResult) -> Vec<String> {
     let counts = result.total_counts();
     let outcome = if result.judgement.passed { "met" } else { "NOT MET" };
-    let setting = crate::settings::changed_settings(&result.scenario).join(" ");
+    let setting = crate::settings::changed_settings(result.scenario).join(" ");
     [result.scenario.name.clone(), setting, result.seed_range()]
         .into_iter()
         .chain(FindingClass::ALL.map(|class| counts.class(class).to_string()))

@@ -1,0 +1,125 @@
+//! The HTML report in a real browser: `losslab replay --out` writes `report.html` and
+//! `timeline.svg`, headless Chromium (Debian's package, installed by `.ci/run`) opens each, and
+//! the test asserts that the browser logged no console error and that the screenshot is not
+//! blank. Without Chromium the test is skipped with a message, unless `CI` is set: there it must
+//! run, and fails if it cannot.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SCENARIO: &str = "tests/fixtures/cli/acks1-leader-crash.json";
+
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// `chromium` on the PATH (Debian installs it as /usr/bin/chromium).
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join("chromium")).find(|p| p.is_file())
+}
+
+fn dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_browser").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("creates the test directory");
+    dir
+}
+
+#[test]
+fn the_html_report_and_the_timeline_render_in_a_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            !in_ci(),
+            "CI is set but chromium is not installed: .ci/run installs it with `apt-get install chromium`"
+        );
+        eprintln!("SKIPPED the_html_report_and_the_timeline_render_in_a_browser: chromium is not installed (Debian: apt-get install chromium; .ci/run installs it under CI)");
+        return;
+    };
+    let out = dir("out");
+    let replay = Command::new(env!("CARGO_BIN_EXE_losslab"))
+        .args(["replay", SCENARIO, "--out"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("losslab runs");
+    assert!(replay.status.success(), "replay failed: {}", String::from_utf8_lossy(&replay.stderr));
+    let seed_dir = out.join("cli-acks1-leader-crash").join("seed-1");
+    // The page holds text, tables and the chart; the chart alone is denser.
+    for (file, min_ink) in [("report.html", 0.02), ("timeline.svg", 0.05)] {
+        let page = seed_dir.join(file);
+        assert!(page.is_file(), "replay --out wrote no {}", page.display());
+        let png = out.join(format!("{file}.png"));
+        let log = screenshot(&browser, &page, &png);
+        let errors: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("Uncaught") || l.contains("console error") || l.contains(":CONSOLE"))
+            .collect();
+        assert!(errors.is_empty(), "{file}: the browser logged console messages:\n{}", errors.join("\n"));
+        let ink = ink_share(&png);
+        assert!(ink > min_ink, "{file}: the screenshot is blank ({:.2}% of pixels not white)", ink * 100.0);
+    }
+}
+
+/// Opens `page` in headless Chromium and saves a 1200×2000 screenshot to `png`; returns what
+/// the browser logged.
+fn screenshot(browser: &Path, page: &Path, png: &Path) -> String {
+    let profile = dir(&format!("profile-{}", png.file_name().and_then(|n| n.to_str()).unwrap_or("x")));
+    let url = format!("file://{}", page.canonicalize().expect("the page exists").display());
+    let log_path = png.with_extension("log");
+    let log = fs::File::create(&log_path).expect("creates the log");
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("chromium starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        match child.try_wait().expect("waits for chromium") {
+            Some(status) => break status,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium did not finish within 120 s on {url}");
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let log = fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(status.success(), "chromium failed on {url} ({status}):\n{log}");
+    assert!(png.is_file(), "chromium wrote no screenshot of {url}:\n{log}");
+    log
+}
+
+/// The share of pixels that are not (nearly) white.
+fn ink_share(png: &Path) -> f64 {
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(png).expect("the screenshot opens")));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().expect("the screenshot is a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a sane size")];
+    let info = reader.next_frame(&mut buf).expect("the screenshot decodes");
+    let channels = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let total = pixels.len() / channels;
+    let ink = pixels.chunks(channels).filter(|p| p.iter().take(3.min(channels)).any(|&v| v < 245)).count();
+    ink as f64 / total.max(1) as f64
+}
