@@ -38,4 +38,4 @@ fn the_trace_hash_is_pinned() {
     assert_eq!(run.trace_hash, PINNED_ACKS1_SEED2);
 }
 
-const PINNED_ACKS1_SEED2: &str = "fece0fa41c690716";
+const PINNED_ACKS1_SEED2: &str = "c93d053bd6aaa03d";

@@ -355,16 +355,24 @@ pub enum EventKind {
         detail: String,
     },
     Crash {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
         node: NodeName,
         mode: crate::fault::CrashMode,
     },
     Restart {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
         node: NodeName,
     },
     Pause {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
         node: NodeName,
     },
     Resume {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
         node: NodeName,
     },
     Cut {
@@ -456,6 +464,29 @@ pub struct FinalState {
     pub stuck: bool,
     pub stuck_reason: Option<String>,
     pub end_us: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::CrashMode;
+
+    #[test]
+    fn every_event_round_trips_through_json() {
+        let n = NodeName::Broker(1);
+        for kind in [
+            EventKind::Crash { node: n, mode: CrashMode::Power },
+            EventKind::Restart { node: n },
+            EventKind::Pause { node: n },
+            EventKind::Resume { node: n },
+            EventKind::Send { msg: MsgId { producer: 1, seq: 2 }, partition: 0, resend_of: None },
+        ] {
+            let event = Event { t_us: 5, node: NodeName::Controller, kind };
+            let line = serde_json::to_string(&event).unwrap();
+            let back: Event = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(back, event);
+        }
+    }
 }
 
 /// Formats simulated microseconds as seconds with millisecond precision: `1.204 s`.
