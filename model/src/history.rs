@@ -466,6 +466,11 @@ pub struct FinalState {
     pub end_us: u64,
 }
 
+/// Formats simulated microseconds as seconds with millisecond precision: `1.204 s`.
+pub fn fmt_time(t_us: u64) -> String {
+    format!("{}.{:03} s", t_us / 1_000_000, (t_us / 1000) % 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,9 +492,4 @@ mod tests {
             assert_eq!(back, event);
         }
     }
-}
-
-/// Formats simulated microseconds as seconds with millisecond precision: `1.204 s`.
-pub fn fmt_time(t_us: u64) -> String {
-    format!("{}.{:03} s", t_us / 1_000_000, (t_us / 1000) % 1000)
 }
