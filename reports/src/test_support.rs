@@ -2,71 +2,14 @@
 //! runs with chosen findings, so that each test states only what it is about.
 
 use crate::result::SeedRun;
-use losslab_model::config::{Acks, CommitStrategy, OffsetReset, OnFailure, Processing, SendMode};
-use losslab_model::{
-    BrokerConfig, ConsumerConfig, Expect, Finding, FindingClass, KafkaVersion, MsgId, NetworkConfig, ProducerConfig,
-    Scenario, TopicConfig, Verdict, Workload,
-};
+use losslab_model::{Finding, FindingClass, MsgId, Scenario, Verdict};
 
-/// A scenario with the defaults of the scenario format and no expectations.
+/// A scenario with the defaults of the scenario format and no expectations. The parser is the
+/// one place that knows the defaults (model/tests/scenario_parse.rs spells them out).
 pub fn scenario() -> Scenario {
-    Scenario {
-        name: "test-scenario".into(),
-        description: "A scenario built in code.".into(),
-        source: String::new(),
-        file: "x.json".into(),
-        kafka_version: KafkaVersion::DEFAULT,
-        brokers: 3,
-        seed: 1,
-        topic: TopicConfig {
-            partitions: 1,
-            replication_factor: 3,
-            min_insync_replicas: 1,
-            unclean_leader_election_enable: false,
-        },
-        broker: BrokerConfig {
-            log_flush_interval_messages: i64::MAX as u64,
-            log_flush_interval_ms: None,
-            replica_lag_time_max_ms: 30_000,
-            replica_fetch_wait_max_ms: 500,
-            replica_high_watermark_checkpoint_interval_ms: 5_000,
-            broker_session_timeout_ms: 9_000,
-            broker_heartbeat_interval_ms: 2_000,
-            eligible_leader_replicas_enable: true,
-            os_dirty_expire_ms: 30_000,
-            os_dirty_writeback_ms: 5_000,
-        },
-        producer: ProducerConfig {
-            acks: Acks::All,
-            enable_idempotence: true,
-            retries: i32::MAX as u64,
-            max_in_flight_requests_per_connection: 5,
-            delivery_timeout_ms: 120_000,
-            request_timeout_ms: 30_000,
-            retry_backoff_ms: 100,
-            linger_ms: 5,
-            batch_size: 16_384,
-            app_send: SendMode::Callback,
-            app_on_failure: OnFailure::Log,
-        },
-        consumer: ConsumerConfig {
-            group_id: "g1".into(),
-            enable_auto_commit: true,
-            auto_commit_interval_ms: 5_000,
-            auto_offset_reset: OffsetReset::Latest,
-            max_poll_records: 500,
-            max_poll_interval_ms: 300_000,
-            session_timeout_ms: 45_000,
-            app_processing: Processing::Sync,
-            app_workers: 4,
-            app_process_ms: 1,
-            app_commit: CommitStrategy::None,
-        },
-        workload: Workload { producers: 1, consumers: 1, messages: 1_000, rate_per_sec: 1_000, message_bytes: 100 },
-        network: NetworkConfig { latency_ms_min: 1, latency_ms_max: 5 },
-        faults: Vec::new(),
-        expect: Expect::new(),
-    }
+    let mut s = Scenario::parse("x.json", "test-scenario", "{}").expect("{} is a valid scenario");
+    s.description = "A scenario built in code.".into();
+    s
 }
 
 /// A finding of `class` about producer 1's record `seq` in partition 0.
