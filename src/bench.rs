@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 use comfy_table::presets::ASCII_FULL_CONDENSED;
 use comfy_table::Table;
 use losslab_model::explore::{self, FaultKind};
-use losslab_model::Scenario;
+use losslab_model::{check, Scenario};
 use losslab_sim::RunOptions;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -74,7 +74,10 @@ pub fn run(args: &Args) -> Status {
     let start = Instant::now();
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let _ = losslab_sim::run_all(&items, jobs, RunOptions::default(), &|| {});
+    // A run counts once checked, as explore uses it.
+    let _ = losslab_sim::run_all(&items, jobs, RunOptions::default(), &|r| {
+        r.map(|run| check(&run.history, &run.final_state).counts.len())
+    });
     std::panic::set_hook(hook);
     let runs_per_sec = total as f64 / start.elapsed().as_secs_f64();
 

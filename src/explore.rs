@@ -75,18 +75,6 @@ struct ConfigResult<'a> {
     invariants: Vec<String>,
 }
 
-/// Runs that finished, and the broken invariants of those that did not, position by position.
-#[allow(clippy::type_complexity)]
-fn split_outcomes(outcomes: Vec<Result<RunOutput, String>>) -> (Vec<Option<RunOutput>>, Vec<Option<String>>) {
-    outcomes
-        .into_iter()
-        .map(|o| match o {
-            Ok(run) => (Some(run), None),
-            Err(message) => (None, Some(message)),
-        })
-        .unzip()
-}
-
 fn explore(args: &Args) -> Result<Status, Invalid> {
     let mutation = match args.mutation.as_deref() {
         Some("list") => {
@@ -124,25 +112,32 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
     }
     let bar = progress(items.len() as u64);
     // A broken invariant panics inside its run; it is reported as a finding, not as a crash of
-    // the explorer, so keep the default hook from printing each one.
+    // the explorer, so keep the default hook from printing each one (shrinking reruns too).
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let outcomes = losslab_sim::run_all(&items, jobs, options, &|| bar.inc(1));
-    std::panic::set_hook(hook);
+    // Each run is checked on the worker that ran it: only its summary is kept.
+    let outcomes = losslab_sim::run_all(&items, jobs, options, &|outcome| {
+        bar.inc(1);
+        outcome.map(|run| RunSummary::of(&run))
+    });
     bar.finish_and_clear();
-    let (runs, broken_invariants) = split_outcomes(outcomes);
 
     let mut results = Vec::new();
+    let mut chains = Vec::new();
     for (i, point) in grid.iter().enumerate() {
-        let chunk: Vec<&RunOutput> = runs[i * seeds.len()..(i + 1) * seeds.len()].iter().flatten().collect();
-        let mut result = judge_config(point, &chunk, &kinds);
-        result.invariants =
-            broken_invariants[i * seeds.len()..(i + 1) * seeds.len()].iter().flatten().cloned().collect();
-        for (&class, &(_, first_seed)) in &result.found {
-            let path = write_counterexample(args, point, &kinds, class, first_seed, options, i)?;
-            result.scenarios.insert(class, path);
-        }
+        let chunk = &outcomes[i * seeds.len()..(i + 1) * seeds.len()];
+        let mut result = judge_config(point, chunk.iter().flat_map(|o| o.as_ref().ok()), &kinds);
+        result.invariants = chunk.iter().filter_map(|o| o.as_ref().err()).cloned().collect();
+        chains.extend(result.found.iter().map(|(&class, &(_, first_seed))| (i, class, first_seed)));
         results.push(result);
+    }
+    // Shrinking is a chain of reruns per counterexample; the chains run side by side.
+    let paths = losslab_sim::pool::map(&chains, jobs, &|_, &(i, class, seed)| {
+        write_counterexample(args, &grid[i], &kinds, class, seed, options, i)
+    });
+    std::panic::set_hook(hook);
+    for (&(i, class, _), path) in chains.iter().zip(paths) {
+        results[i].scenarios.insert(class, path?);
     }
     if args.json {
         for r in &results {
@@ -177,19 +172,38 @@ fn progress(total: u64) -> ProgressBar {
     bar
 }
 
-fn judge_config<'a>(point: &'a GridPoint, runs: &[&RunOutput], kinds: &BTreeSet<FaultKind>) -> ConfigResult<'a> {
+/// What the explorer keeps of one run: the classes it showed and its produce latencies.
+struct RunSummary {
+    seed: u64,
+    classes: Vec<FindingClass>,
+    latencies_us: Vec<u64>,
+}
+
+impl RunSummary {
+    fn of(run: &RunOutput) -> RunSummary {
+        let verdict = check(&run.history, &run.final_state);
+        let classes =
+            FindingClass::ALL.into_iter().filter(|c| verdict.counts.get(c.as_str()).is_some_and(|&n| n > 0)).collect();
+        RunSummary { seed: run.seed, classes, latencies_us: produce_latencies_us(run) }
+    }
+}
+
+fn judge_config<'a, 'r>(
+    point: &'a GridPoint,
+    runs: impl Iterator<Item = &'r RunSummary>,
+    kinds: &BTreeSet<FaultKind>,
+) -> ConfigResult<'a> {
     let mut found: BTreeMap<FindingClass, (u64, u64)> = BTreeMap::new();
     let mut latencies_us = Vec::new();
+    let mut count = 0;
     for run in runs {
-        let verdict = check(&run.history, &run.final_state);
-        for class in FindingClass::ALL {
-            if verdict.counts.get(class.as_str()).copied().unwrap_or(0) > 0 {
-                let entry = found.entry(class).or_insert((0, run.seed));
-                entry.0 += 1;
-                entry.1 = entry.1.min(run.seed);
-            }
+        count += 1;
+        for &class in &run.classes {
+            let entry = found.entry(class).or_insert((0, run.seed));
+            entry.0 += 1;
+            entry.1 = entry.1.min(run.seed);
         }
-        produce_latencies_us(run, &mut latencies_us);
+        latencies_us.extend_from_slice(&run.latencies_us);
     }
     latencies_us.sort_unstable();
     let latency_ms_p99 = (!latencies_us.is_empty()).then(|| {
@@ -198,7 +212,7 @@ fn judge_config<'a>(point: &'a GridPoint, runs: &[&RunOutput], kinds: &BTreeSet<
     });
     ConfigResult {
         point,
-        runs: runs.len() as u64,
+        runs: count,
         found,
         predictions: predict(&point.scenario, kinds),
         latency_ms_p99,
@@ -208,7 +222,8 @@ fn judge_config<'a>(point: &'a GridPoint, runs: &[&RunOutput], kinds: &BTreeSet<
 }
 
 /// From send() to the acknowledgement, for every acknowledged record.
-fn produce_latencies_us(run: &RunOutput, out: &mut Vec<u64>) {
+fn produce_latencies_us(run: &RunOutput) -> Vec<u64> {
+    let mut out = Vec::new();
     let mut sent: BTreeMap<MsgId, u64> = BTreeMap::new();
     for e in &run.history.events {
         match &e.kind {
@@ -221,6 +236,7 @@ fn produce_latencies_us(run: &RunOutput, out: &mut Vec<u64>) {
             _ => {}
         }
     }
+    out
 }
 
 fn shows(scenario: &Scenario, seed: u64, class: FindingClass, options: RunOptions) -> bool {

@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod mutation;
 pub mod nemesis;
 pub mod network;
+pub mod pool;
 pub mod producer;
 pub mod protocol;
 pub mod recorder;

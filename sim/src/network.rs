@@ -8,7 +8,7 @@
 use crate::protocol::Msg;
 use madsim::rand::Rng;
 use madsim::runtime::NodeHandle;
-use madsim::time::{sleep_until, Duration, Instant};
+use madsim::time::{sleep_until, Duration, Instant, TimeHandle};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -42,6 +42,8 @@ struct Links {
 pub struct Network {
     links: Mutex<Links>,
     latency_us: (u64, u64),
+    /// The runtime's clock, held directly (cheaper than `Instant::now()` under madsim).
+    clock: TimeHandle,
     /// Deliveries run on the supervisor node, so that a paused or crashed sender does not
     /// hold back what it already put on the wire.
     wire: NodeHandle,
@@ -58,6 +60,7 @@ impl Network {
                 last_arrival: vec![vec![None; nodes]; nodes],
             }),
             latency_us: (latency_ms_min.saturating_mul(1000), latency_ms_max.saturating_mul(1000)),
+            clock: TimeHandle::current(),
             wire,
         }
     }
@@ -136,7 +139,7 @@ impl Network {
     ) {
         let (lo, hi) = self.latency_us;
         let latency_us = if hi > lo { madsim::rand::thread_rng().gen_range(lo..=hi) } else { lo };
-        let mut arrival = Instant::now() + Duration::from_micros(latency_us);
+        let mut arrival = self.clock.now_instant() + Duration::from_micros(latency_us);
         if let Some(last) = links.last_arrival[from][to] {
             arrival = arrival.max(last + Duration::from_micros(1));
         }

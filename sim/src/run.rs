@@ -79,36 +79,20 @@ pub fn try_run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> Resu
 /// Runs every seed, `jobs` at a time (one OS thread each), results in seed order.
 pub fn run_seeds(scenario: &Scenario, seeds: &[u64], jobs: usize) -> Vec<RunOutput> {
     let items: Vec<(Scenario, u64)> = seeds.iter().map(|&s| (scenario.clone(), s)).collect();
-    run_all(&items, jobs, RunOptions::default(), &|| {})
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|message| panic!("{message}")))
-        .collect()
+    run_all(&items, jobs, RunOptions::default(), &|r| r.unwrap_or_else(|message| panic!("{message}")))
 }
 
-/// Runs every (scenario, seed), `jobs` at a time, each on a fresh OS thread; results in the
-/// order of `items`, a broken invariant as its message. `on_done` is called once per finished
-/// run (a progress bar).
-pub fn run_all(
+/// Runs every (scenario, seed), `jobs` at a time, each on a fresh OS thread, and hands each
+/// outcome (the run, or a broken invariant as its message) to `then` on the worker that ran it;
+/// `then`'s results come back in the order of `items`. Checking a run inside `then` keeps the
+/// caller's thread out of the way and only the verdicts in memory.
+pub fn run_all<T: Send>(
     items: &[(Scenario, u64)],
     jobs: usize,
     options: RunOptions,
-    on_done: &(dyn Fn() + Sync),
-) -> Vec<Result<RunOutput, String>> {
-    let mut out: Vec<Option<Result<RunOutput, String>>> = vec![None; items.len()];
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(&mut out);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(items.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((scenario, seed)) = items.get(i) else { break };
-                let r = try_run_with(scenario, *seed, options);
-                results.lock().unwrap()[i] = Some(r);
-                on_done();
-            });
-        }
-    });
-    out.into_iter().map(|r| r.expect("every run finished")).collect()
+    then: &(dyn Fn(Result<RunOutput, String>) -> T + Sync),
+) -> Vec<T> {
+    crate::pool::map(items, jobs, &|_, (scenario, seed)| then(try_run_with(scenario, *seed, options)))
 }
 
 fn run_here(scenario: Scenario, seed: u64) -> RunOutput {
