@@ -24,10 +24,20 @@ impl<T> Default for Timers<T> {
     }
 }
 
+/// Names one armed timer, so that it can be disarmed without a scan of the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerKey(u64, u64);
+
 impl<T> Timers<T> {
-    pub fn at(&mut self, t_us: u64, timer: T) {
+    pub fn at(&mut self, t_us: u64, timer: T) -> TimerKey {
         self.seq += 1;
         self.queue.insert((t_us, self.seq), timer);
+        TimerKey(t_us, self.seq)
+    }
+
+    /// Disarms the timer `key` names, if it has not fired yet.
+    pub fn remove(&mut self, key: TimerKey) -> Option<T> {
+        self.queue.remove(&(key.0, key.1))
     }
 
     pub fn next_deadline(&self) -> Option<u64> {
@@ -42,10 +52,6 @@ impl<T> Timers<T> {
         self.queue.remove(&key)
     }
 
-    /// Drops every timer `f` matches.
-    pub fn cancel(&mut self, f: impl Fn(&T) -> bool) {
-        self.queue.retain(|_, t| !f(t));
-    }
 }
 
 pub trait Actor {

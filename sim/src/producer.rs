@@ -9,7 +9,7 @@
 //! What the app has handed to `send()` is tracked in the `World` (`ProducerProgress`), so a
 //! restarted producer goes on where its app left off; its accumulator dies with the process.
 
-use crate::actor::{Actor, Timers};
+use crate::actor::{Actor, TimerKey, Timers};
 use crate::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
 use crate::network::NodeIdx;
 use crate::protocol::{KafkaError, Msg, ProducerStamp};
@@ -82,6 +82,8 @@ pub struct Producer {
     next_batch: u64,
     next_corr: u64,
     timers: Timers<Timer>,
+    /// The app's next `send()`: at most one is armed.
+    app_send_timer: Option<TimerKey>,
 }
 
 impl Producer {
@@ -101,11 +103,12 @@ impl Producer {
             next_batch: 0,
             next_corr: 0,
             timers: Timers::default(),
+            app_send_timer: None,
             id,
             world,
         };
         p.request_metadata();
-        p.timers.at(now, Timer::AppSend);
+        p.app_send_timer = Some(p.timers.at(now, Timer::AppSend));
         p
     }
 
@@ -165,8 +168,10 @@ impl Producer {
     fn schedule_app_send(&mut self) {
         let interval_us = 1_000_000 / self.world.scenario.workload.rate_per_sec.max(1);
         let now = self.now_us();
-        self.timers.cancel(|t| matches!(t, Timer::AppSend));
-        self.timers.at(now.saturating_add(interval_us.max(1)), Timer::AppSend);
+        if let Some(key) = self.app_send_timer.take() {
+            self.timers.remove(key);
+        }
+        self.app_send_timer = Some(self.timers.at(now.saturating_add(interval_us.max(1)), Timer::AppSend));
     }
 
     /// The app learns a record's outcome (or would, if it looked).
