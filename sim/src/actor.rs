@@ -1,15 +1,18 @@
 //! The event loop every simulated process runs, in the manner of stateright's actors: a
-//! process is a state machine with `on_msg` and `on_timer`, one mailbox and one timer queue.
-//! One task per process keeps runs cheap (no task per request) and makes a crash simple: madsim
-//! kills the task, and with it everything the process held in memory.
+//! process is a state machine with `on_msg` and `on_timer`, one inbox (in the `network`) and one
+//! timer queue. One task per process keeps runs cheap (no task per request or per message, and
+//! a madsim timer only for the next wake-up) and makes a crash simple: madsim kills the task,
+//! and with it everything the process held in memory.
 
-use crate::network::{Mailbox, NodeIdx};
+use crate::network::{Network, NodeIdx};
 use crate::protocol::Msg;
-use madsim::time::{timeout, Duration};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::task::Poll;
 
-/// The longest single wait (one simulated hour).
-const MAX_WAIT_US: u64 = 3_600_000_000;
+/// The longest single wait (one simulated hour): a timer at "never" (a Kafka long of i64::MAX
+/// ms) must not overflow the clock; the actor simply sleeps again.
+pub const MAX_WAIT_US: u64 = 3_600_000_000;
 
 /// A queue of timers ordered by deadline (simulated microseconds), ties by insertion order.
 #[derive(Debug)]
@@ -51,7 +54,6 @@ impl<T> Timers<T> {
         }
         self.queue.remove(&key)
     }
-
 }
 
 pub trait Actor {
@@ -64,33 +66,36 @@ pub trait Actor {
     fn after_event(&mut self) {}
 }
 
-/// Runs `actor` until its mailbox closes (it never does: a process ends when madsim kills it).
-pub async fn run<A: Actor>(mut actor: A, mut mailbox: Mailbox) {
-    loop {
+/// Runs `actor` as node `me` until madsim kills it (a process never ends on its own). Each
+/// time the task is woken it handles, in time order, every timer that is due and every message
+/// that has arrived (a timer first when both fall on the same microsecond), then sleeps until
+/// the next of either; the network wakes it sooner when a message will arrive before that.
+pub async fn run<A: Actor>(mut actor: A, net: Arc<Network>, me: NodeIdx) {
+    std::future::poll_fn(|cx| {
         loop {
             let now = actor.now_us();
-            let Some(timer) = actor.timers().pop_due(now) else { break };
-            actor.on_timer(timer);
+            let timer_us = actor.timers().next_deadline().filter(|&t| t <= now);
+            let arrival_us = net.next_arrival_us(me).filter(|&t| t <= now);
+            match (timer_us, arrival_us) {
+                (Some(t), a) if a.is_none_or(|a| t <= a) => {
+                    let timer = actor.timers().pop_due(now).expect("a timer is due");
+                    actor.on_timer(timer);
+                }
+                (_, Some(_)) => {
+                    // None if the message was lost to a cut on the way: look again.
+                    let Some((_, envelope)) = net.take_arrived(me, now) else { continue };
+                    actor.on_msg(envelope.from, envelope.msg);
+                }
+                _ => break,
+            }
             actor.after_event();
         }
-        let envelope = match actor.timers().next_deadline() {
-            Some(t_us) => {
-                // Capped so that a timer at "never" (a Kafka long of i64::MAX ms) cannot overflow
-                // the clock; the loop simply waits again.
-                let wait_us = t_us.saturating_sub(actor.now_us()).clamp(1, MAX_WAIT_US);
-                match timeout(Duration::from_micros(wait_us), mailbox.recv()).await {
-                    Ok(envelope) => envelope,
-                    Err(_) => continue,
-                }
-            }
-            None => mailbox.recv().await,
-        };
-        match envelope {
-            Some(env) => {
-                actor.on_msg(env.from, env.msg);
-                actor.after_event();
-            }
-            None => return,
-        }
-    }
+        net.park(
+            me,
+            cx.waker(),
+            actor.timers().next_deadline().map(|t| t.min(MAX_WAIT_US.saturating_add(actor.now_us()))),
+        );
+        Poll::<()>::Pending
+    })
+    .await
 }

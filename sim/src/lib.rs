@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod broker;
+pub mod clock;
 pub mod consumer;
 pub mod controller;
 pub mod coordinator;

@@ -5,6 +5,7 @@
 //! disks lose their page cache on a power crash, the network cuts links, and an operator's
 //! election request goes to the controller like `kafka-leader-election` would.
 
+use crate::clock::sleep;
 use crate::network::NodeIdx;
 use crate::protocol::Msg;
 use crate::world::{NodeStatus, World};
@@ -13,7 +14,7 @@ use losslab_model::fault::{Action, CrashMode, FaultStep, NodeRef, Target, Trigge
 use losslab_model::history::{EventKind, NodeName};
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
-use madsim::time::{sleep, Duration};
+use madsim::time::Duration;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

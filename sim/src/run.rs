@@ -5,6 +5,7 @@
 
 use crate::actor;
 use crate::broker::Broker;
+use crate::clock::sleep;
 use crate::consumer::Consumer;
 use crate::controller::Controller;
 use crate::coordinator::OFFSETS_PARTITION;
@@ -17,7 +18,7 @@ use losslab_model::config::{CommitStrategy, OffsetReset, OnFailure, Processing, 
 use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
 use losslab_model::{FinalState, History, Scenario};
 use madsim::runtime::{Handle, Runtime};
-use madsim::time::{sleep, Duration};
+use madsim::time::Duration;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -117,27 +118,31 @@ fn node_for(world: &Arc<World>, name: NodeName) -> madsim::task::NodeId {
     spawn_node(name.to_string(), move || {
         let world = w.clone();
         async move {
-            let mailbox = world.net.register(idx);
+            world.net.register(idx);
+            let net = world.net.clone();
             match name {
-                NodeName::Broker(b) => actor::run(Broker::start(world, b), mailbox).await,
-                NodeName::Controller => actor::run(Controller::start(world), mailbox).await,
-                NodeName::Producer(p) => actor::run(Producer::start(world, p), mailbox).await,
-                NodeName::Consumer(c) => actor::run(Consumer::start(world, c), mailbox).await,
+                NodeName::Broker(b) => actor::run(Broker::start(world, b), net, idx).await,
+                NodeName::Controller => actor::run(Controller::start(world), net, idx).await,
+                NodeName::Producer(p) => actor::run(Producer::start(world, p), net, idx).await,
+                NodeName::Consumer(c) => actor::run(Consumer::start(world, c), net, idx).await,
             }
         }
     })
 }
 
 async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
-    let wire = Handle::current().create_node().name("wire").build();
-    let world = World::new(scenario, wire.clone());
+    let world = World::new(scenario);
     let meta = run_meta(&world.scenario, seed);
     let mut nodes: Vec<Option<madsim::task::NodeId>> = vec![None; world.names.len()];
     world.net.prepare_all();
     for (idx, node) in nodes.iter_mut().enumerate().take(world.supervisor_idx()) {
         *node = Some(node_for(&world, world.names[idx]));
     }
-    wire.spawn(os_writeback(world.clone()));
+    // The OS's writeback runs on a node of its own: no process crash stops it.
+    let os = Handle::current().create_node().name("os").build();
+    os.spawn(os_writeback(world.clone()));
+    let mut madsim_nodes: Vec<madsim::task::NodeId> = nodes.iter().flatten().copied().collect();
+    madsim_nodes.push(os.id());
 
     let mut nemesis = Nemesis::new(world.clone(), nodes);
     let steps = world.scenario.faults.clone();
@@ -183,7 +188,24 @@ async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
         },
     );
     let final_state = final_state(&world, stuck_reason);
-    (History { meta, events: world.recorder.take() }, final_state)
+    let history = History { meta, events: world.recorder.take() };
+    tear_down(&world, &madsim_nodes).await;
+    (history, final_state)
+}
+
+/// Ends every task of the run while the runtime still runs them. madsim frees a task only when
+/// it runs to its end or is dropped by the executor; a task left waiting when the runtime is
+/// dropped (a waker in a timer, a runnable in the ready queue) keeps the queue, the timers and
+/// through its future the whole world alive: the run's memory would never be freed, and a sweep
+/// of thousands of seeds would grow without bound. So: kill every node, drop the wakers the
+/// inboxes hold, and let every timer still armed fire (actors never sleep longer than
+/// `actor::MAX_WAIT_US`), which hands each killed task to the executor to drop.
+async fn tear_down(world: &World, nodes: &[madsim::task::NodeId]) {
+    for &node in nodes {
+        Handle::current().kill(node);
+    }
+    world.net.close();
+    sleep(Duration::from_micros(actor::MAX_WAIT_US) + Duration::from_secs(1)).await;
 }
 
 fn run_meta(s: &Scenario, seed: u64) -> RunMeta {

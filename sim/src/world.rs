@@ -17,9 +17,8 @@ use crate::protocol::PartitionState;
 use crate::recorder::Recorder;
 use losslab_model::history::{MsgId, NodeName};
 use losslab_model::Scenario;
-use madsim::runtime::NodeHandle;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Whether a node's process runs.
@@ -95,8 +94,24 @@ pub struct World {
     next_member_serial: AtomicU64,
 }
 
+/// Worlds not yet dropped, in this process. A run must free its world (and with it its logs,
+/// history and tasks) when it ends; `sim/tests/memory.rs` holds it to that.
+static LIVE_WORLDS: AtomicUsize = AtomicUsize::new(0);
+
+pub fn live_worlds() -> usize {
+    LIVE_WORLDS.load(Ordering::SeqCst)
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        LIVE_WORLDS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl World {
-    pub fn new(scenario: Scenario, wire: NodeHandle) -> Arc<World> {
+    pub fn new(scenario: Scenario) -> Arc<World> {
+        LIVE_WORLDS.fetch_add(1, Ordering::SeqCst);
+        let start = crate::clock::now();
         let b = scenario.brokers as usize;
         let p = scenario.workload.producers as usize;
         let c = scenario.workload.consumers as usize;
@@ -108,7 +123,7 @@ impl World {
         // operator's admin client. It is named the controller in the history, never cut.
         names.push(NodeName::Controller);
         let n = names.len();
-        let net = Arc::new(Network::new(n, scenario.network.latency_ms_min, scenario.network.latency_ms_max, wire));
+        let net = Arc::new(Network::new(n, scenario.network.latency_ms_min, scenario.network.latency_ms_max, start));
         let messages = scenario.workload.messages;
         let mut controller = ControllerStore::new(&scenario);
         let mut disks: Vec<Disk> = (0..b).map(|_| Disk::default()).collect();
@@ -131,7 +146,7 @@ impl World {
             next_incarnation: AtomicU64::new(1),
             observed: Mutex::new(BTreeMap::new()),
             started: Mutex::new(BTreeSet::new()),
-            recorder: Recorder::new(),
+            recorder: Recorder::new(start),
             names,
             net,
             scenario,
