@@ -244,8 +244,8 @@ fn shows(scenario: &Scenario, seed: u64, class: FindingClass, options: RunOption
     check(&run.history, &run.final_state).counts.get(class.as_str()).copied().unwrap_or(0) > 0
 }
 
-/// Writes the first run that showed `class`, shrunk: steps are dropped one at a time and the
-/// workload halved while the finding still shows with the same seed.
+/// Writes the first run that showed `class`, shrunk: the workload halved and steps dropped one
+/// at a time while the finding still shows with the same seed.
 fn write_counterexample(
     args: &Args,
     point: &GridPoint,
@@ -262,30 +262,37 @@ fn write_counterexample(
         let concrete = explore::with_faults(file, steps, &name, seed);
         Scenario::parse(&name, &name, &serde_json::to_string(&concrete).ok()?).ok()
     };
+    let still_shows =
+        |file: &Value, steps: &[Value]| build(file, steps).is_some_and(|s| shows(&s, seed, class, options));
+    // The workload is halved first: every later rerun is then cheaper (dropping steps on the
+    // full workload cost most of the shrinking), and again after the steps are gone.
+    let halve = |mut file: Value, steps: &[Value]| -> Value {
+        loop {
+            let messages =
+                file.pointer("/workload/messages").and_then(Value::as_u64).unwrap_or(point.scenario.workload.messages);
+            let half = messages / 2;
+            if half < 10 {
+                return file;
+            }
+            let mut smaller = file.clone();
+            set_messages(&mut smaller, half);
+            if !still_shows(&smaller, steps) {
+                return file;
+            }
+            file = smaller;
+        }
+    };
+    file = halve(file, &steps);
     let mut i = steps.len();
     while i > 0 {
         i -= 1;
         let mut fewer = steps.clone();
         fewer.remove(i);
-        if build(&file, &fewer).is_some_and(|s| shows(&s, seed, class, options)) {
+        if still_shows(&file, &fewer) {
             steps = fewer;
         }
     }
-    loop {
-        let messages =
-            file.pointer("/workload/messages").and_then(Value::as_u64).unwrap_or(point.scenario.workload.messages);
-        let half = messages / 2;
-        if half < 10 {
-            break;
-        }
-        let mut smaller = file.clone();
-        set_messages(&mut smaller, half);
-        if build(&smaller, &steps).is_some_and(|s| shows(&s, seed, class, options)) {
-            file = smaller;
-        } else {
-            break;
-        }
-    }
+    file = halve(file, &steps);
     let mut concrete = explore::with_faults(&file, &steps, &name, seed);
     let obj = concrete.as_object_mut().expect("a scenario is an object");
     let how = match options.mutation {

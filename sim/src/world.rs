@@ -119,7 +119,7 @@ impl World {
         names.push(NodeName::Controller);
         names.extend((1..=p as u32).map(NodeName::Producer));
         names.extend((1..=c as u32).map(NodeName::Consumer));
-        // The supervisor (nemesis) also has a mailbox: it talks to the controller like an
+        // The supervisor (nemesis) also has an inbox: it talks to the controller like an
         // operator's admin client. It is named the controller in the history, never cut.
         names.push(NodeName::Controller);
         let n = names.len();
