@@ -37,7 +37,7 @@ fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass)
         FindingClass::LostUnnoticed => lost_unnoticed(s),
         FindingClass::LostFailed => yes("a record the client reports failed was never promised (producer callback / Future)"),
         FindingClass::Duplicated => duplicated(s),
-        FindingClass::Reordered => reordered(s),
+        FindingClass::Reordered => reordered(s, kinds),
         FindingClass::ConsumerSkipped => consumer_skipped(s, kinds),
         FindingClass::ConsumerDuplicated => {
             yes("Kafka's consumer delivers at least once unless the app commits before it processes (consumer docs, 'Offsets and Consumer Position')")
@@ -65,22 +65,31 @@ fn lost_acked(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
     if t.replication_factor < t.min_insync_replicas {
         return no("every acks=all write fails with NOT_ENOUGH_REPLICAS when replication.factor < min.insync.replicas, so nothing is acknowledged (topic config `min.insync.replicas`)");
     }
-    if t.unclean_leader_election_enable {
-        return yes("unclean.leader.election.enable lets an out-of-sync replica lead (topic config `unclean.leader.election.enable`)");
-    }
-    if !s.kafka_version.truncates_by_leader_epoch() {
-        return yes("before KIP-101 (0.11) a restarted follower truncates to its high watermark and may be elected with acknowledged records cut off");
-    }
-    if kinds.contains(&FaultKind::Wipe) {
-        return yes("Kafka's guarantee assumes a replica keeps its log: a wiped disk can come back as the only eligible replica (design, 'Replicated Logs')");
-    }
-    if kinds.contains(&FaultKind::Power) && s.broker.log_flush_interval_messages != 1 {
-        return yes("Kafka does not fsync by default: a power loss on the replicas holding a record drops it from their page caches (broker config `log.flush.interval.messages`; docs: 'we recommend using replication for durability')");
+    if let Some(why) = an_elected_log_can_lack_records(s, kinds) {
+        return yes(why);
     }
     no(format!(
         "acks=all with min.insync.replicas={} and unclean election off: an acknowledged record is on at least {} in-sync replicas, and only an in-sync (or eligible) replica is elected (docs, 'Guarantees'; topic config `min.insync.replicas`)",
         t.min_insync_replicas, t.min_insync_replicas
     ))
+}
+
+/// Why a leader can be elected whose log lacks records the ISR had, even with acks=all and
+/// min.insync.replicas >= 2; None when Kafka promises it cannot.
+fn an_elected_log_can_lack_records(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Option<&'static str> {
+    if s.topic.unclean_leader_election_enable {
+        return Some("unclean.leader.election.enable lets an out-of-sync replica lead (topic config `unclean.leader.election.enable`)");
+    }
+    if !s.kafka_version.truncates_by_leader_epoch() {
+        return Some("before KIP-101 (0.11) a restarted follower truncates to its high watermark and may be elected with acknowledged records cut off");
+    }
+    if kinds.contains(&FaultKind::Wipe) {
+        return Some("Kafka's guarantee assumes a replica keeps its log: a wiped disk can come back as the only eligible replica (design, 'Replicated Logs')");
+    }
+    if kinds.contains(&FaultKind::Power) && s.broker.log_flush_interval_messages != 1 {
+        return Some("Kafka does not fsync by default: a power loss on the replicas holding a record drops it from their page caches (broker config `log.flush.interval.messages`; docs: 'we recommend using replication for durability')");
+    }
+    None
 }
 
 fn lost_unnoticed(s: &Scenario) -> Prediction {
@@ -100,8 +109,11 @@ fn duplicated(s: &Scenario) -> Prediction {
     yes("without idempotence a retried batch whose first attempt was stored is stored again (producer config `retries`, `enable.idempotence`)")
 }
 
-fn reordered(s: &Scenario) -> Prediction {
+fn reordered(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
     if s.producer.enable_idempotence {
+        if let Some(why) = an_elected_log_can_lack_records(s, kinds) {
+            return yes(format!("a leader whose log lost every record of a producer has no state for its id and accepts any sequence, so a later batch can land before a retried earlier one (ProducerStateManager: no producer epoch, any sequence accepted); here {why}"));
+        }
         return no("idempotence keeps order with up to 5 requests in flight (producer config `max.in.flight.requests.per.connection`, KIP-98)");
     }
     if s.producer.max_in_flight_requests_per_connection == 1 {
@@ -157,6 +169,19 @@ mod tests {
         assert!(predict(&safe, &kinds("power"))[&FindingClass::LostAcked].permitted);
         let fsync = scenario(r#"{"topic": {"min.insync.replicas": 2}, "broker": {"log.flush.interval.messages": 1}}"#);
         assert!(!predict(&fsync, &kinds("power"))[&FindingClass::LostAcked].permitted);
+    }
+
+    #[test]
+    fn idempotence_keeps_order_unless_a_leader_can_lose_the_producers_records() {
+        let default = scenario("{}");
+        let p = &predict(&default, &kinds("crash,pause,cut,isolate"))[&FindingClass::Reordered];
+        assert!(!p.permitted, "{}", p.reason);
+        for faults in ["power", "wipe"] {
+            let p = &predict(&default, &kinds(faults))[&FindingClass::Reordered];
+            assert!(p.permitted && p.reason.contains("no state for its id"), "{faults}: {}", p.reason);
+        }
+        let fsync = scenario(r#"{"broker": {"log.flush.interval.messages": 1}}"#);
+        assert!(!predict(&fsync, &kinds("power"))[&FindingClass::Reordered].permitted);
     }
 
     #[test]
