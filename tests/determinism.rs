@@ -38,4 +38,4 @@ fn the_trace_hash_is_pinned() {
     assert_eq!(run.trace_hash, PINNED_ACKS1_SEED2);
 }
 
-const PINNED_ACKS1_SEED2: &str = "33d6e1c8a0d1f81f";
+const PINNED_ACKS1_SEED2: &str = "49ad59a096e28fc9";

@@ -222,6 +222,7 @@ impl Broker {
             self.replicas.insert(p, replica);
         }
         let now = self.now_us();
+        let hw_before = self.replicas.get(&p).map(|r| r.high_watermark);
         let Some(change) = self.with_log(p, |r, s| r.apply_state(&mut s.log, &state, now)) else { return };
         match change {
             StateChange::Ignored => {}
@@ -236,6 +237,13 @@ impl Broker {
                 self.after_hw_or_isr_change(p);
             }
             StateChange::IsrUpdated => {
+                // A smaller ISR (the controller fenced a follower) can raise the leader's HW.
+                let hw = self.replicas.get(&p).map(|r| r.high_watermark);
+                if let (Some(before), Some(hw)) = (hw_before, hw) {
+                    if hw > before {
+                        self.record(EventKind::HighWatermark { broker: self.id, partition: p, hw });
+                    }
+                }
                 self.alter_in_flight.remove(&p);
                 self.after_hw_or_isr_change(p);
             }

@@ -110,3 +110,40 @@ fn unclean_election_loses_what_only_the_old_leader_had() {
     let clean = format!(r#"{{"workload": {{"messages": 20000}}, {steps}}}"#);
     assert!(none(&counts(&clean, 1..3, FindingClass::LostAcked)));
 }
+
+/// acks=all answers a batch only once the leader's high watermark covers it, and the history must
+/// show that high watermark: every acknowledged batch follows a `HighWatermark` event of its
+/// partition past its last offset. A follower crash makes the controller shrink the ISR, which
+/// raises the leader's high watermark without any fetch (the event was once missing there).
+#[test]
+fn every_acks_all_acknowledgement_follows_a_recorded_high_watermark_that_covers_it() {
+    use losslab_model::history::EventKind;
+    let json = r#"{"topic": {"min.insync.replicas": 2}, "workload": {"messages": 2000, "rate_per_sec": 1000},
+        "faults": [{"at_ms": 500, "action": "crash", "node": "follower"}]}"#;
+    let scenario = Scenario::parse("inline.json", "inline", json).unwrap_or_else(|e| panic!("{e}"));
+    for run in losslab_sim::run_seeds(&scenario, &[1, 2, 3, 4], 2) {
+        let mut hw_max = std::collections::BTreeMap::new();
+        let mut acked = 0;
+        for e in &run.history.events {
+            match &e.kind {
+                EventKind::HighWatermark { partition, hw, .. } => {
+                    let h = hw_max.entry(*partition).or_insert(0);
+                    *h = (*h).max(*hw);
+                }
+                EventKind::Acked { partition, base_offset: Some(base), msgs, .. } => {
+                    let end = base + msgs.len() as u64;
+                    let hw = hw_max.get(partition).copied().unwrap_or(0);
+                    assert!(
+                        hw >= end,
+                        "seed {}: batch ending at {end} acked at {} us, recorded HW {hw}",
+                        run.seed,
+                        e.t_us
+                    );
+                    acked += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(acked > 0, "seed {}: nothing acknowledged", run.seed);
+    }
+}
