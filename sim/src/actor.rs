@@ -75,18 +75,18 @@ pub async fn run<A: Actor>(mut actor: A, net: Arc<Network>, me: NodeIdx) {
         loop {
             let now = actor.now_us();
             let timer_us = actor.timers().next_deadline().filter(|&t| t <= now);
-            let arrival_us = net.next_arrival_us(me).filter(|&t| t <= now);
-            match (timer_us, arrival_us) {
-                (Some(t), a) if a.is_none_or(|a| t <= a) => {
-                    let timer = actor.timers().pop_due(now).expect("a timer is due");
-                    actor.on_timer(timer);
-                }
-                (_, Some(_)) => {
-                    // None if the message was lost to a cut on the way: look again.
-                    let Some((_, envelope)) = net.take_arrived(me, now) else { continue };
-                    actor.on_msg(envelope.from, envelope.msg);
-                }
-                _ => break,
+            // A message goes first only if it arrived before the due timer (one lock per message).
+            let arrived_by = match timer_us {
+                Some(t) => t.checked_sub(1),
+                None => Some(now),
+            };
+            if let Some(envelope) = arrived_by.and_then(|t| net.take_arrived(me, t)) {
+                actor.on_msg(envelope.from, envelope.msg);
+            } else if timer_us.is_some() {
+                let timer = actor.timers().pop_due(now).expect("a timer is due");
+                actor.on_timer(timer);
+            } else {
+                break;
             }
             actor.after_event();
         }

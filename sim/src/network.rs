@@ -198,20 +198,21 @@ impl Network {
     }
 
     /// The next message for `node` that has arrived by `now_us` (messages lost to a cut on the
-    /// way are dropped here), and its arrival time.
-    pub fn take_arrived(&self, node: NodeIdx, now_us: u64) -> Option<(u64, Envelope)> {
+    /// way are dropped here).
+    pub fn take_arrived(&self, node: NodeIdx, now_us: u64) -> Option<Envelope> {
         let mut links = self.links.lock().unwrap();
         let queue = &mut links.inboxes[node].queue;
         while queue.peek().is_some_and(|Reverse(m)| m.arrival_us <= now_us) {
             let Reverse(m) = queue.pop().expect("peeked");
             if !m.cut {
-                return Some((m.arrival_us, m.envelope));
+                return Some(m.envelope);
             }
         }
         None
     }
 
     /// When the next message for `node` arrives, if one is on its way.
+    #[cfg(test)]
     pub fn next_arrival_us(&self, node: NodeIdx) -> Option<u64> {
         self.links.lock().unwrap().inboxes[node].queue.peek().map(|Reverse(m)| m.arrival_us)
     }
@@ -318,7 +319,7 @@ mod tests {
 
     fn arrived(net: &Network, node: NodeIdx) -> Vec<u32> {
         let now = net.now_us();
-        std::iter::from_fn(|| net.take_arrived(node, now)).map(|(_, e)| peer(e)).collect()
+        std::iter::from_fn(|| net.take_arrived(node, now)).map(peer).collect()
     }
 
     #[test]
@@ -366,7 +367,7 @@ mod tests {
                 assert!(arrived(&net, 1).is_empty());
                 let now = net.now_us();
                 let kinds: Vec<String> = std::iter::from_fn(|| net.take_arrived(0, now))
-                    .map(|(_, e)| format!("{:?}", e.msg).split_whitespace().next().unwrap_or("").to_string())
+                    .map(|e| format!("{:?}", e.msg).split_whitespace().next().unwrap_or("").to_string())
                     .collect();
                 // Node 1's OS resets 0's connection, then refuses its next request (one link, FIFO).
                 assert_eq!(kinds, ["PeerDown", "Refused"]);
