@@ -5,7 +5,7 @@
 //! memory of a 1,000,000- and a 100,000-message run (each in a child process, read from the
 //! kernel's high-water mark) to show that memory grows linearly.
 
-use crate::Status;
+use crate::status::Status;
 use clap::Args as ClapArgs;
 use comfy_table::presets::ASCII_FULL_CONDENSED;
 use comfy_table::Table;

@@ -7,7 +7,7 @@
 //! names, looked up as given, then beside the input. Invalid input is reported with the file
 //! and line, and exits with status 2 before anything is written.
 
-use crate::Status;
+use crate::status::Status;
 use losslab_model::{Event, Scenario};
 use losslab_reports::charts::input::{self, ConfigResult, Record, ReplayResult};
 use losslab_reports::charts::summary;

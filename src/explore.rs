@@ -5,7 +5,7 @@
 //! self-contained scenario file and shrunk (fewer steps, a smaller workload) while it still shows
 //! the finding, so that `losslab replay` reproduces it.
 
-use crate::Status;
+use crate::status::Status;
 use clap::Args as ClapArgs;
 use comfy_table::presets::ASCII_FULL_CONDENSED;
 use comfy_table::Table;
@@ -14,7 +14,7 @@ use losslab_model::explore::{self, FaultKind, GridPoint};
 use losslab_model::history::{EventKind, MsgId};
 use losslab_model::predict::{predict, Prediction};
 use losslab_model::{check, FindingClass, Scenario};
-use losslab_sim::mutation::Mutation;
+use losslab_sim::fault::mutation::Mutation;
 use losslab_sim::{RunOptions, RunOutput};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,5 +1,5 @@
 //! The `losslab` command. `main` only parses the command line and hands it to the subcommand's
-//! module, which owns its arguments and returns an [`Status`]; so a new subcommand (`explore`,
+//! module, which owns its arguments and returns a [`status::Status`]; so a new subcommand (`explore`,
 //! `chart`, `bench`) is one more variant of [`Command`] and one more module, and every
 //! subcommand speaks the same exit statuses.
 
@@ -8,6 +8,7 @@ mod chart;
 mod explore;
 mod out;
 mod replay;
+mod status;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,28 +30,6 @@ enum Command {
     Explore(explore::Args),
     /// Measure the lab's speed: the madsim floor, runs per second, memory.
     Bench(bench::Args),
-}
-
-/// The exit statuses of the `losslab replay` contract (scenario-format.md). Usage errors exit
-/// with 2 too: clap's own status for them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Every expectation met.
-    Passed,
-    /// Some expectation not met.
-    NotMet,
-    /// Invalid input: a scenario file, a flag, or an output directory that cannot be written.
-    Invalid,
-}
-
-impl From<Status> for ExitCode {
-    fn from(status: Status) -> ExitCode {
-        ExitCode::from(match status {
-            Status::Passed => 0,
-            Status::NotMet => 1,
-            Status::Invalid => 2,
-        })
-    }
 }
 
 fn main() -> ExitCode {

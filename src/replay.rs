@@ -6,7 +6,7 @@
 //! and the status is 0 when every expectation is met, 1 when one is not, 2 on invalid input.
 
 use crate::out;
-use crate::Status;
+use crate::status::Status;
 use losslab_model::{check, Scenario};
 use losslab_reports::{json, table, verdict, FileResult, SeedRun};
 use std::io::{self, Write};

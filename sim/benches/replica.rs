@@ -4,9 +4,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use losslab_model::config::Acks;
 use losslab_model::{KafkaVersion, MsgId};
-use losslab_sim::log::Log;
+use losslab_sim::broker::log::Log;
+use losslab_sim::broker::replica::{Replica, ReplicaRules};
 use losslab_sim::protocol::{FetchData, PartitionState};
-use losslab_sim::replica::{Replica, ReplicaRules};
 
 fn rules() -> ReplicaRules {
     ReplicaRules { version: KafkaVersion::DEFAULT, min_insync_replicas: 2, replica_lag_time_max_ms: 30_000 }

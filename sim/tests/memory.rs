@@ -23,5 +23,5 @@ fn every_run_frees_its_world() {
     for seed in 1..=4 {
         losslab_sim::run(&scenario, seed);
     }
-    assert_eq!(losslab_sim::world::live_worlds(), 0, "a run kept its world alive after it ended");
+    assert_eq!(losslab_sim::runtime::world::live_worlds(), 0, "a run kept its world alive after it ended");
 }

@@ -18,9 +18,9 @@
 
 use losslab_model::config::Acks;
 use losslab_model::{KafkaVersion, MsgId};
-use losslab_sim::log::{Batch, Log, SequenceCheck, PRODUCER_BATCHES_RETAINED};
-use losslab_sim::protocol::{FetchData, KafkaError, PartitionState, ProducerStamp};
-use losslab_sim::replica::{LeaderAppend, Replica, ReplicaRules, StateChange};
+use losslab_sim::broker::log::{Log, SequenceCheck, PRODUCER_BATCHES_RETAINED};
+use losslab_sim::broker::replica::{LeaderAppend, Replica, ReplicaRules, StateChange};
+use losslab_sim::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp};
 
 const P: u32 = 0;
 const PID: u64 = 7;

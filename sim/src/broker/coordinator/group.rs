@@ -1,0 +1,583 @@
+//! The group coordinator: Kafka's classic consumer-group protocol for the run's one group, as a
+//! pure state machine (no async, no simulator), in the manner of `replica`. The broker that
+//! leads the group's partition of `__consumer_offsets` hosts it; a broker that stops leading
+//! that partition drops it, and the next leader loads the group again from its own copy of the
+//! log. Nothing else survives a move: members reconnect, and their heartbeats keep them in.
+//!
+//! The group goes Empty -> PreparingRebalance -> CompletingRebalance -> Stable, as in Kafka's
+//! `GroupCoordinator`. A join (or a member removed: no heartbeat within its
+//! `session.timeout.ms`, a LeaveGroup, no rejoin within the rebalance timeout, which is its
+//! `max.poll.interval.ms`) starts a rebalance; it completes once every member has rejoined or
+//! the rebalance timeout passed, after `group.initial.rebalance.delay.ms` for a group that was
+//! empty. Completing bumps the generation, assigns partitions with Kafka's range assignor, and
+//! writes the group's metadata to the log; once that write is replicated the group is Stable and
+//! every member gets its assignment. Kafka's client-side leader election and SyncGroup round
+//! trip are folded into the JoinGroup answer: the assignor is deterministic, so only the timing
+//! of one round trip differs.
+//!
+//! Offset commits are validated as Kafka validates them (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
+//! REBALANCE_IN_PROGRESS while completing a rebalance; accepted while preparing one), written
+//! to the log with `acks=all`, and only become the group's committed offsets (and answered)
+//! once replicated: a commit the coordinator loses with its broker is lost, and one that was
+//! replicated but never answered may still come back when the next coordinator loads the log.
+//! The broker turns [`Out`] into messages, log appends and history events.
+
+use crate::protocol::{JoinResult, KafkaError, MemberId, OffsetsRecord, StoredMember};
+use losslab_model::history::EventKind;
+use std::collections::BTreeMap;
+
+/// `offsets.commit.timeout.ms`: how long a commit waits for its replication.
+pub const OFFSETS_COMMIT_TIMEOUT_MS: u64 = 5_000;
+/// `group.initial.rebalance.delay.ms`: an empty group waits this long for more members.
+pub const INITIAL_REBALANCE_DELAY_MS: u64 = 3_000;
+
+/// Where an answer goes: the requesting node and its correlation id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReplyTo {
+    pub node: usize,
+    pub corr: u64,
+}
+
+/// What the coordinator asks its broker to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Out {
+    /// The answer to a JoinGroup, with the member id the coordinator holds for the member (a
+    /// member whose join failed after it got an id rejoins with it, as Kafka's does).
+    JoinAnswer(ReplyTo, Option<MemberId>, Result<JoinResult, KafkaError>),
+    HeartbeatAnswer(ReplyTo, Result<(), KafkaError>),
+    CommitAnswer(ReplyTo, Result<(), KafkaError>),
+    /// Append `records` to `__consumer_offsets` as leader with `acks=all`, then call
+    /// [`Coordinator::on_appended`] with `op` once the high watermark covers them (or it failed).
+    Append {
+        op: u64,
+        records: Vec<OffsetsRecord>,
+    },
+    /// An event for the history.
+    Record(EventKind),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    Empty,
+    PreparingRebalance,
+    /// The new generation's metadata is being written.
+    CompletingRebalance,
+    Stable,
+}
+
+#[derive(Clone, Debug)]
+struct Member {
+    id: MemberId,
+    session_timeout_us: u64,
+    rebalance_timeout_us: u64,
+    last_heartbeat_us: u64,
+    /// A JoinGroup waiting for the rebalance to complete.
+    awaiting_join: Option<ReplyTo>,
+    partitions: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+enum Pending {
+    Commit { reply: ReplyTo, consumer: u32, offsets: Vec<(u32, u64)> },
+    Group { generation: u32 },
+}
+
+/// The join phase of a rebalance.
+#[derive(Clone, Copy, Debug)]
+struct JoinPhase {
+    deadline_us: u64,
+    /// Kafka's InitialDelayedJoin (the group was empty): it completes only at the deadline,
+    /// pushed back while members keep arriving, never past `budget_end_us`.
+    initial: bool,
+    budget_end_us: u64,
+    new_member_added: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Coordinator {
+    broker: u32,
+    topic_partitions: u32,
+    state: GroupState,
+    generation: u32,
+    members: BTreeMap<MemberId, Member>,
+    committed: BTreeMap<u32, u64>,
+    join: Option<JoinPhase>,
+    /// What started the rebalance in progress.
+    cause: String,
+    pending: BTreeMap<u64, Pending>,
+    next_op: u64,
+}
+
+impl Coordinator {
+    /// A broker that became leader of the group's offsets partition loads the group from its
+    /// log (`records` in log order, up to its log end, as Kafka's loader reads).
+    pub fn load(broker: u32, topic_partitions: u32, records: &[OffsetsRecord], now_us: u64) -> (Coordinator, Vec<Out>) {
+        let mut c = Coordinator {
+            broker,
+            topic_partitions,
+            state: GroupState::Empty,
+            generation: 0,
+            members: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            join: None,
+            cause: String::new(),
+            pending: BTreeMap::new(),
+            next_op: 0,
+        };
+        for record in records {
+            match record {
+                OffsetsRecord::Commit { partition, offset, .. } => {
+                    c.committed.insert(*partition, *offset);
+                }
+                OffsetsRecord::Group { generation, members } => {
+                    c.generation = *generation;
+                    c.members = members
+                        .iter()
+                        .map(|m| {
+                            let member = Member {
+                                id: m.id,
+                                session_timeout_us: m.session_timeout_ms.saturating_mul(1000),
+                                rebalance_timeout_us: m.rebalance_timeout_ms.saturating_mul(1000),
+                                // Kafka schedules every loaded member's session from the load.
+                                last_heartbeat_us: now_us,
+                                awaiting_join: None,
+                                partitions: m.partitions.clone(),
+                            };
+                            (m.id, member)
+                        })
+                        .collect();
+                }
+            }
+        }
+        c.state = if c.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
+        let event = EventKind::GroupLoaded {
+            broker,
+            generation: c.generation,
+            committed: c.committed.iter().map(|(&p, &o)| (p, o)).collect(),
+        };
+        (c, vec![Out::Record(event)])
+    }
+
+    pub fn state(&self) -> GroupState {
+        self.state
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// The members and their partitions, in member order.
+    pub fn assignment(&self) -> Vec<(MemberId, Vec<u32>)> {
+        self.members.values().map(|m| (m.id, m.partitions.clone())).collect()
+    }
+
+    /// OffsetFetch: the committed offset of each partition (Kafka answers whatever the group's
+    /// state; commits still being replicated are not visible yet).
+    pub fn committed(&self, partitions: &[u32]) -> Vec<(u32, Option<u64>)> {
+        partitions.iter().map(|&p| (p, self.committed.get(&p).copied())).collect()
+    }
+
+    /// When [`Coordinator::on_tick`] next has something to do: the end of the join phase, or
+    /// the first session to expire.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let sessions = self
+            .members
+            .values()
+            .filter(|m| m.awaiting_join.is_none())
+            .map(|m| m.last_heartbeat_us.saturating_add(m.session_timeout_us));
+        let join = self.join.filter(|_| self.state == GroupState::PreparingRebalance).map(|j| j.deadline_us);
+        sessions.chain(join).min()
+    }
+
+    /// JoinGroup. A new member (`member` is `None`) gets id `serial`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_join(
+        &mut self,
+        now_us: u64,
+        reply: ReplyTo,
+        consumer: u32,
+        member: Option<MemberId>,
+        serial: u64,
+        session_timeout_ms: u64,
+        rebalance_timeout_ms: u64,
+    ) -> Vec<Out> {
+        let mut out = Vec::new();
+        let session_timeout_us = session_timeout_ms.saturating_mul(1000);
+        let rebalance_timeout_us = rebalance_timeout_ms.saturating_mul(1000);
+        match member {
+            None => {
+                let id = MemberId { consumer, serial };
+                let m = Member {
+                    id,
+                    session_timeout_us,
+                    rebalance_timeout_us,
+                    last_heartbeat_us: now_us,
+                    awaiting_join: Some(reply),
+                    partitions: Vec::new(),
+                };
+                self.members.insert(id, m);
+                if let Some(join) = self.join.as_mut().filter(|_| self.state == GroupState::PreparingRebalance) {
+                    join.new_member_added = true;
+                }
+                self.prepare_rebalance(now_us, format!("c{consumer} joined"));
+                self.try_complete_join(now_us, &mut out);
+            }
+            Some(id) => {
+                let state = self.state;
+                let Some(m) = self.members.get_mut(&id) else {
+                    out.push(Out::JoinAnswer(reply, None, Err(KafkaError::UnknownMemberId)));
+                    return out;
+                };
+                m.session_timeout_us = session_timeout_us;
+                m.rebalance_timeout_us = rebalance_timeout_us;
+                m.last_heartbeat_us = now_us;
+                match state {
+                    // Kafka answers a follower that rejoins a stable group with its current
+                    // assignment, without a rebalance.
+                    GroupState::Stable => {
+                        let result =
+                            JoinResult { member: id, generation: self.generation, partitions: m.partitions.clone() };
+                        out.push(Out::JoinAnswer(reply, Some(id), Ok(result)));
+                    }
+                    GroupState::PreparingRebalance | GroupState::CompletingRebalance | GroupState::Empty => {
+                        m.awaiting_join = Some(reply);
+                        self.try_complete_join(now_us, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Heartbeat, answered as Kafka's `handleHeartbeat` does.
+    pub fn on_heartbeat(&mut self, now_us: u64, reply: ReplyTo, member: MemberId, generation: u32) -> Vec<Out> {
+        let result = match self.members.get_mut(&member) {
+            None => Err(KafkaError::UnknownMemberId),
+            Some(_) if generation != self.generation => Err(KafkaError::IllegalGeneration),
+            Some(m) => match self.state {
+                GroupState::Empty => Err(KafkaError::UnknownMemberId),
+                GroupState::CompletingRebalance => Err(KafkaError::RebalanceInProgress),
+                GroupState::PreparingRebalance => {
+                    m.last_heartbeat_us = now_us;
+                    Err(KafkaError::RebalanceInProgress)
+                }
+                GroupState::Stable => {
+                    m.last_heartbeat_us = now_us;
+                    Ok(())
+                }
+            },
+        };
+        vec![Out::HeartbeatAnswer(reply, result)]
+    }
+
+    /// LeaveGroup: the member goes at once (a member the group does not know is ignored).
+    pub fn on_leave(&mut self, now_us: u64, member: MemberId, reason: &str) -> Vec<Out> {
+        let mut out = Vec::new();
+        if self.members.contains_key(&member) {
+            self.remove_member(now_us, member, reason, &mut out);
+        }
+        out
+    }
+
+    /// OffsetCommit, validated as Kafka's `doCommitOffsets` does; accepted commits are written
+    /// to the log and answered once replicated.
+    pub fn on_commit(
+        &mut self,
+        now_us: u64,
+        reply: ReplyTo,
+        consumer: u32,
+        member: Option<MemberId>,
+        generation: Option<u32>,
+        offsets: Vec<(u32, u64)>,
+    ) -> Vec<Out> {
+        let mut out = Vec::new();
+        let verdict = match (member, generation) {
+            // Outside the group protocol: only an empty group takes it.
+            (_, None) if self.state == GroupState::Empty => Ok(()),
+            (None, _) | (_, None) => Err(KafkaError::UnknownMemberId),
+            (Some(id), Some(g)) => match self.members.get_mut(&id) {
+                None => Err(KafkaError::UnknownMemberId),
+                Some(_) if g != self.generation => Err(KafkaError::IllegalGeneration),
+                Some(m) => match self.state {
+                    // Kafka accepts commits while preparing a rebalance: members commit in
+                    // onJoinPrepare before they rejoin.
+                    GroupState::Stable | GroupState::PreparingRebalance => {
+                        m.last_heartbeat_us = now_us;
+                        Ok(())
+                    }
+                    GroupState::CompletingRebalance | GroupState::Empty => Err(KafkaError::RebalanceInProgress),
+                },
+            },
+        };
+        match verdict {
+            Err(e) => out.push(Out::CommitAnswer(reply, Err(e))),
+            Ok(()) if offsets.is_empty() => out.push(Out::CommitAnswer(reply, Ok(()))),
+            Ok(()) => {
+                let records = offsets
+                    .iter()
+                    .map(|&(partition, offset)| OffsetsRecord::Commit { consumer, partition, offset })
+                    .collect();
+                let op = self.op(Pending::Commit { reply, consumer, offsets });
+                out.push(Out::Append { op, records });
+            }
+        }
+        out
+    }
+
+    /// An append the coordinator asked for is replicated (`Ok`) or failed. Storage errors are
+    /// mapped as Kafka's `GroupMetadataManager` maps them.
+    pub fn on_appended(&mut self, now_us: u64, op: u64, result: Result<(), KafkaError>) -> Vec<Out> {
+        let mut out = Vec::new();
+        let result = result.map_err(storage_error);
+        match self.pending.remove(&op) {
+            None => {}
+            Some(Pending::Commit { reply, consumer, offsets }) => {
+                if result.is_ok() {
+                    for &(partition, offset) in &offsets {
+                        self.committed.insert(partition, offset);
+                        out.push(Out::Record(EventKind::Committed { consumer, partition, offset }));
+                    }
+                }
+                out.push(Out::CommitAnswer(reply, result));
+            }
+            Some(Pending::Group { generation }) => {
+                if self.state != GroupState::CompletingRebalance || generation != self.generation {
+                    // A newer rebalance overtook this one (Kafka ignores the stale callback).
+                    return out;
+                }
+                match result {
+                    Ok(()) => {
+                        self.state = GroupState::Stable;
+                        let assignment: Vec<(u32, Vec<u32>)> =
+                            self.members.values().map(|m| (m.id.consumer, m.partitions.clone())).collect();
+                        out.push(Out::Record(EventKind::GroupRebalanced {
+                            broker: self.broker,
+                            generation,
+                            assignment,
+                            cause: std::mem::take(&mut self.cause),
+                        }));
+                        for m in self.members.values_mut() {
+                            m.last_heartbeat_us = now_us;
+                            if let Some(reply) = m.awaiting_join.take() {
+                                let result = JoinResult { member: m.id, generation, partitions: m.partitions.clone() };
+                                out.push(Out::JoinAnswer(reply, Some(m.id), Ok(result)));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        // Kafka's resetAndPropagateAssignmentError, then a new rebalance.
+                        for m in self.members.values_mut() {
+                            m.last_heartbeat_us = now_us;
+                            if let Some(reply) = m.awaiting_join.take() {
+                                out.push(Out::JoinAnswer(reply, Some(m.id), Err(e)));
+                            }
+                        }
+                        self.state = GroupState::Stable;
+                        self.prepare_rebalance(
+                            now_us,
+                            format!("writing generation {generation} failed ({})", e.name()),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Expires sessions and ends a join phase whose time is up.
+    pub fn on_tick(&mut self, now_us: u64) -> Vec<Out> {
+        let mut out = Vec::new();
+        let expired: Vec<MemberId> = self
+            .members
+            .values()
+            .filter(|m| m.awaiting_join.is_none() && now_us >= m.last_heartbeat_us.saturating_add(m.session_timeout_us))
+            .map(|m| m.id)
+            .collect();
+        for id in expired {
+            let ms = self.members[&id].session_timeout_us / 1000;
+            let reason = format!("sent no heartbeat within session.timeout.ms ({ms} ms)");
+            self.remove_member(now_us, id, &reason, &mut out);
+        }
+        self.try_complete_join(now_us, &mut out);
+        out
+    }
+
+    /// The broker stops leading the offsets partition: every waiting request is answered
+    /// NOT_COORDINATOR, and the members will find the next coordinator.
+    pub fn unload(self) -> Vec<Out> {
+        let mut out = Vec::new();
+        for m in self.members.values() {
+            if let Some(reply) = m.awaiting_join {
+                out.push(Out::JoinAnswer(reply, Some(m.id), Err(KafkaError::NotCoordinator)));
+            }
+        }
+        for pending in self.pending.values() {
+            if let Pending::Commit { reply, .. } = pending {
+                out.push(Out::CommitAnswer(*reply, Err(KafkaError::NotCoordinator)));
+            }
+        }
+        out
+    }
+
+    // ---- internals ----
+
+    fn op(&mut self, pending: Pending) -> u64 {
+        self.next_op += 1;
+        self.pending.insert(self.next_op, pending);
+        self.next_op
+    }
+
+    fn remove_member(&mut self, now_us: u64, id: MemberId, reason: &str, out: &mut Vec<Out>) {
+        let Some(m) = self.members.remove(&id) else { return };
+        if let Some(reply) = m.awaiting_join {
+            out.push(Out::JoinAnswer(reply, None, Err(KafkaError::UnknownMemberId)));
+        }
+        out.push(Out::Record(EventKind::MemberRemoved {
+            broker: self.broker,
+            consumer: id.consumer,
+            generation: self.generation,
+            reason: reason.to_string(),
+        }));
+        match self.state {
+            GroupState::Empty => {}
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                self.prepare_rebalance(now_us, format!("c{} {reason}", id.consumer));
+                // Kafka's join purgatory completes at once when everyone left has rejoined
+                // (or no one is left).
+                self.try_complete_join(now_us, out);
+            }
+            GroupState::PreparingRebalance => self.try_complete_join(now_us, out),
+        }
+    }
+
+    /// Kafka's `prepareRebalance`: from Empty with the initial delay, else waiting up to the
+    /// longest rebalance timeout of the members for all of them to rejoin.
+    fn prepare_rebalance(&mut self, now_us: u64, cause: String) {
+        if self.state == GroupState::PreparingRebalance {
+            return;
+        }
+        let rebalance_timeout_us = self.members.values().map(|m| m.rebalance_timeout_us).max().unwrap_or(0);
+        let phase = if self.state == GroupState::Empty {
+            let delay_us = INITIAL_REBALANCE_DELAY_MS * 1000;
+            JoinPhase {
+                deadline_us: now_us.saturating_add(delay_us.min(rebalance_timeout_us.max(1))),
+                initial: true,
+                budget_end_us: now_us.saturating_add(rebalance_timeout_us.max(delay_us)),
+                new_member_added: false,
+            }
+        } else {
+            JoinPhase {
+                deadline_us: now_us.saturating_add(rebalance_timeout_us),
+                initial: false,
+                budget_end_us: 0,
+                new_member_added: false,
+            }
+        };
+        self.join = Some(phase);
+        self.cause = cause;
+        self.state = GroupState::PreparingRebalance;
+    }
+
+    fn try_complete_join(&mut self, now_us: u64, out: &mut Vec<Out>) {
+        if self.state != GroupState::PreparingRebalance {
+            return;
+        }
+        let Some(mut join) = self.join else { return };
+        let due = now_us >= join.deadline_us;
+        if join.initial {
+            if !due {
+                return;
+            }
+            if join.new_member_added && now_us < join.budget_end_us {
+                // InitialDelayedJoin: another member came; wait another delay (within budget).
+                let delay_us = INITIAL_REBALANCE_DELAY_MS * 1000;
+                join.deadline_us = now_us.saturating_add(delay_us).min(join.budget_end_us);
+                join.new_member_added = false;
+                self.join = Some(join);
+                return;
+            }
+        } else if !due && !self.members.values().all(|m| m.awaiting_join.is_some()) {
+            return;
+        }
+        self.complete_join(now_us, out);
+    }
+
+    /// Kafka's `onCompleteJoin`: members that did not rejoin go, the generation moves on, and
+    /// the new generation's metadata is written.
+    fn complete_join(&mut self, now_us: u64, out: &mut Vec<Out>) {
+        let gone: Vec<MemberId> = self.members.values().filter(|m| m.awaiting_join.is_none()).map(|m| m.id).collect();
+        for id in gone {
+            let ms = self.members[&id].rebalance_timeout_us / 1000;
+            self.members.remove(&id);
+            out.push(Out::Record(EventKind::MemberRemoved {
+                broker: self.broker,
+                consumer: id.consumer,
+                generation: self.generation,
+                reason: format!(
+                    "did not rejoin the rebalance within its rebalance timeout (max.poll.interval.ms, {ms} ms)"
+                ),
+            }));
+        }
+        self.join = None;
+        self.generation += 1;
+        let generation = self.generation;
+        let ids: Vec<MemberId> = self.members.keys().copied().collect();
+        for (id, partitions) in ids.iter().zip(range_assign(self.topic_partitions, ids.len())) {
+            let m = self.members.get_mut(id).unwrap();
+            m.partitions = partitions;
+            m.last_heartbeat_us = now_us;
+        }
+        let stored = self
+            .members
+            .values()
+            .map(|m| StoredMember {
+                id: m.id,
+                session_timeout_ms: m.session_timeout_us / 1000,
+                rebalance_timeout_ms: m.rebalance_timeout_us / 1000,
+                partitions: m.partitions.clone(),
+            })
+            .collect();
+        if self.members.is_empty() {
+            self.state = GroupState::Empty;
+            out.push(Out::Record(EventKind::GroupRebalanced {
+                broker: self.broker,
+                generation,
+                assignment: Vec::new(),
+                cause: std::mem::take(&mut self.cause),
+            }));
+            // Kafka writes the empty group and only warns if that fails.
+            let op = self.op(Pending::Group { generation });
+            out.push(Out::Append { op, records: vec![OffsetsRecord::Group { generation, members: stored }] });
+        } else {
+            self.state = GroupState::CompletingRebalance;
+            let op = self.op(Pending::Group { generation });
+            out.push(Out::Append { op, records: vec![OffsetsRecord::Group { generation, members: stored }] });
+        }
+    }
+}
+
+/// Kafka's RangeAssignor for one topic: members in member-id order, each a contiguous range of
+/// partitions, the first `partitions % members` one partition more.
+pub fn range_assign(partitions: u32, members: usize) -> Vec<Vec<u32>> {
+    let n = members as u32;
+    if n == 0 {
+        return Vec::new();
+    }
+    let (per, extra) = (partitions / n, partitions % n);
+    (0..n)
+        .map(|i| {
+            let start = i * per + i.min(extra);
+            let len = per + u32::from(i < extra);
+            (start..start + len).collect()
+        })
+        .collect()
+}
+
+/// How Kafka's `GroupMetadataManager` reports a failed write of the offsets log.
+fn storage_error(e: KafkaError) -> KafkaError {
+    match e {
+        KafkaError::NotEnoughReplicas | KafkaError::NotEnoughReplicasAfterAppend => KafkaError::CoordinatorNotAvailable,
+        KafkaError::NotLeaderOrFollower | KafkaError::FencedLeaderEpoch => KafkaError::NotCoordinator,
+        other => other,
+    }
+}

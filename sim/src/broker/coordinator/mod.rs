@@ -1,0 +1,8 @@
+//! The coordinators a broker hosts while it leads their internal partition: the group
+//! coordinator (`group`, on `__consumer_offsets`). Each is a pure state machine, in the manner of
+//! the replica: it gets requests and the outcome of its log writes, and answers with what its
+//! broker should do ([`group::Out`]), so its rules can be tested without a simulator.
+
+pub mod group;
+
+pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};

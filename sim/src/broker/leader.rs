@@ -1,0 +1,221 @@
+//! The broker as a partition's leader: it appends producers' batches, holds `acks=all` requests
+//! in the produce purgatory until the high watermark covers them (or the ISR shrinks below
+//! `min.insync.replicas`: NOT_ENOUGH_REPLICAS_AFTER_APPEND), answers followers' and consumers'
+//! fetches, parking fetches with nothing to return in the fetch purgatory for their
+//! `max_wait_ms`, and proposes the ISR changes its replica asks for (Kafka's `ReplicaManager`
+//! `appendRecords` / `fetchMessages` with `DelayedProduce` and `DelayedFetch`).
+
+use super::node::{Broker, PendingFetch, PendingProduce, Timer};
+use crate::protocol::{FetchData, KafkaError, Msg, OFFSETS_PARTITION};
+use crate::runtime::actor::Actor;
+use crate::runtime::network::NodeIdx;
+use losslab_model::config::Acks;
+use losslab_model::history::EventKind;
+
+impl Broker {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_produce(
+        &mut self,
+        from: NodeIdx,
+        corr: u64,
+        partition: u32,
+        acks: Acks,
+        timeout_ms: u64,
+        msgs: Vec<losslab_model::MsgId>,
+        stamp: Option<crate::protocol::ProducerStamp>,
+    ) {
+        let flush_every = self.world.scenario.broker.log_flush_interval_messages;
+        let now = self.now_us();
+        let result = self.with_log(partition, |r, s| {
+            let result = r.append_as_leader(&mut s.log, &msgs, stamp, acks);
+            if let Ok(a) = &result {
+                if !a.duplicate {
+                    s.note_append(msgs.len() as u64, now);
+                }
+            }
+            let isr = r.isr().to_vec();
+            let epoch = r.leader_epoch;
+            let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
+            (result, isr, epoch, flushed)
+        });
+        let Some((result, isr, epoch, flushed)) = result else {
+            if acks != Acks::None {
+                self.send(from, Msg::ProduceResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
+            }
+            return;
+        };
+        match result {
+            Err(error) => {
+                if error == KafkaError::NotEnoughReplicas {
+                    self.record(EventKind::NotEnoughReplicas { broker: self.id, partition, isr, after_append: false });
+                }
+                if acks != Acks::None {
+                    self.send(from, Msg::ProduceResponse { corr, partition, result: Err(error) });
+                }
+            }
+            Ok(append) => {
+                if !append.duplicate {
+                    self.record(EventKind::Append {
+                        broker: self.id,
+                        partition,
+                        base_offset: append.base_offset,
+                        leader_epoch: epoch,
+                        msgs,
+                        as_leader: true,
+                    });
+                }
+                self.record_flush(partition, flushed, "log.flush.interval.messages");
+                if let Some(hw) = append.hw_moved {
+                    self.record(EventKind::HighWatermark { broker: self.id, partition, hw });
+                }
+                match acks {
+                    Acks::None => {}
+                    Acks::Leader => {
+                        self.send(from, Msg::ProduceResponse { corr, partition, result: Ok(append.base_offset) })
+                    }
+                    Acks::All => {
+                        self.produce_purgatory.entry(partition).or_default().push(PendingProduce {
+                            from,
+                            corr,
+                            base_offset: append.base_offset,
+                            end_offset: append.end_offset,
+                        });
+                        self.timers.at(
+                            now.saturating_add(timeout_ms.saturating_mul(1000)),
+                            Timer::ProduceExpire { partition, corr, from },
+                        );
+                    }
+                }
+                self.after_hw_or_isr_change(partition);
+                self.wake_fetches(partition);
+            }
+        }
+    }
+
+    /// Completes the `acks=all` requests the high watermark now covers.
+    pub(super) fn after_hw_or_isr_change(&mut self, partition: u32) {
+        if partition == OFFSETS_PARTITION {
+            self.group_appends_progressed();
+        }
+        let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
+        let Some(replica) = self.replicas.get(&partition) else { return };
+        let mut answers = Vec::new();
+        pending.retain(|p| match replica.acks_all_done(p.end_offset) {
+            None => true,
+            Some(result) => {
+                answers.push((p.from, p.corr, result.map(|_| p.base_offset)));
+                false
+            }
+        });
+        let isr = replica.isr().to_vec();
+        for (from, corr, result) in answers {
+            if result == Err(KafkaError::NotEnoughReplicasAfterAppend) {
+                self.record(EventKind::NotEnoughReplicas {
+                    broker: self.id,
+                    partition,
+                    isr: isr.clone(),
+                    after_append: true,
+                });
+            }
+            self.send(from, Msg::ProduceResponse { corr, partition, result });
+        }
+    }
+
+    /// A leader that lost leadership answers everything waiting with NOT_LEADER_OR_FOLLOWER.
+    pub(super) fn fail_purgatories(&mut self, partition: u32) {
+        for p in self.produce_purgatory.remove(&partition).unwrap_or_default() {
+            self.send(
+                p.from,
+                Msg::ProduceResponse { corr: p.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) },
+            );
+        }
+        for ((from, corr), _) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {
+            self.send(from, Msg::FetchResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
+        }
+    }
+
+    pub(super) fn on_fetch(&mut self, from: NodeIdx, fetch: PendingFetch, partition: u32, max_wait_ms: u64) {
+        let corr = fetch.corr;
+        match self.answer_fetch(partition, &fetch, false) {
+            Some(result) => self.send(from, Msg::FetchResponse { corr, partition, result }),
+            None => {
+                let now = self.now_us();
+                self.timers.at(
+                    now.saturating_add(max_wait_ms.saturating_mul(1000)),
+                    Timer::FetchExpire { partition, corr, from },
+                );
+                self.fetch_purgatory.entry(partition).or_default().insert((from, corr), fetch);
+            }
+        }
+    }
+
+    /// Answers a fetch, or `None` when it has no data and may wait (unless `expired`).
+    pub(super) fn answer_fetch(
+        &mut self,
+        partition: u32,
+        f: &PendingFetch,
+        expired: bool,
+    ) -> Option<Result<FetchData, KafkaError>> {
+        let now = self.now_us();
+        let max_poll = self.world.scenario.consumer.max_poll_records as usize;
+        let answer = self.with_log(partition, |r, s| match f.replica {
+            Some(follower) => r
+                .fetch_as_leader(&s.log, follower, f.fetch_offset, f.last_fetched_epoch, f.current_leader_epoch, now)
+                .map(|ff| (ff.data, ff.hw_moved, ff.isr_proposal)),
+            None => r.fetch_for_consumer(&s.log, f.fetch_offset, max_poll).map(|d| (d, None, None)),
+        });
+        let Some(answer) = answer else { return Some(Err(KafkaError::NotLeaderOrFollower)) };
+        let (data, hw_moved, isr_proposal) = match answer {
+            Ok(a) => a,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(hw) = hw_moved {
+            self.record(EventKind::HighWatermark { broker: self.id, partition, hw });
+            self.after_hw_or_isr_change(partition);
+            self.wake_consumer_fetches(partition);
+        }
+        if let Some(isr) = isr_proposal {
+            self.send_alter_partition(partition, isr);
+        }
+        let empty = matches!(&data, FetchData::Records { batches, .. } if batches.iter().all(|b| b.msgs.is_empty()));
+        if empty && !expired {
+            return None;
+        }
+        Some(Ok(data))
+    }
+
+    pub(super) fn wake_fetches(&mut self, partition: u32) {
+        self.complete_waiting_fetches(partition, |_| true);
+    }
+
+    pub(super) fn wake_consumer_fetches(&mut self, partition: u32) {
+        self.complete_waiting_fetches(partition, |f| f.replica.is_none());
+    }
+
+    pub(super) fn complete_waiting_fetches(&mut self, partition: u32, which: impl Fn(&PendingFetch) -> bool) {
+        let Some(waiting) = self.fetch_purgatory.get_mut(&partition) else { return };
+        let keys: Vec<(NodeIdx, u64)> = waiting.iter().filter(|(_, f)| which(f)).map(|(&k, _)| k).collect();
+        for key in keys {
+            let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&key)) else { continue };
+            let (from, corr) = key;
+            match self.answer_fetch(partition, &fetch, false) {
+                Some(result) => self.send(from, Msg::FetchResponse { corr, partition, result }),
+                None => {
+                    self.fetch_purgatory.entry(partition).or_default().insert(key, fetch);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_isr_check(&mut self) {
+        let now = self.now_us();
+        let partitions: Vec<u32> = self.replicas.iter().filter(|(_, r)| r.is_leader()).map(|(&p, _)| p).collect();
+        for p in partitions {
+            if let Some(Some(proposal)) = self.with_log(p, |r, s| r.maybe_shrink_isr(&s.log, now)) {
+                self.send_alter_partition(p, proposal);
+            }
+        }
+        let period = self.world.scenario.broker.replica_lag_time_max_ms.saturating_mul(500);
+        self.timers.at(now.saturating_add(period.max(1000)), Timer::IsrCheck);
+    }
+}

@@ -1,0 +1,273 @@
+//! A partition's log: record batches stamped with the leader epoch they were written in, the
+//! leader-epoch cache (KIP-101: which epoch started at which offset) and the idempotent
+//! producers' state (rebuilt from the batches, so a new leader deduplicates as the old one
+//! did). Offsets are dense from 0; nothing is ever deleted except by truncation.
+//!
+//! The log lives on a broker's `disk` (page cache plus platter), not in the broker process:
+//! a process crash keeps it. This module knows nothing about durability.
+
+use crate::protocol::{sequence_add, Batch, ProducerStamp};
+use losslab_model::MsgId;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Kafka keeps the metadata of the last five batches per producer for deduplication.
+pub const PRODUCER_BATCHES_RETAINED: usize = 5;
+
+/// What the producer state says about an incoming idempotent batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceCheck {
+    /// The next batch in sequence (or a producer the log does not know): append it.
+    Append,
+    /// Already in the log at this base offset: answer success without appending.
+    Duplicate(u64),
+    /// A gap or an older sequence not among the retained batches.
+    OutOfOrder,
+    /// The batch is stamped with an older producer epoch than the log has seen
+    /// (INVALID_PRODUCER_EPOCH): a zombie of a producer session that has moved on.
+    FencedEpoch,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ProducerEntry {
+    producer_epoch: u32,
+    /// (first sequence, last sequence, base offset) of the last batches, oldest first.
+    recent: VecDeque<(u32, u32, u64)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Log {
+    batches: Vec<Batch>,
+    log_end_offset: u64,
+    /// (epoch, start offset), both strictly increasing.
+    epochs: Vec<(u32, u64)>,
+    producers: BTreeMap<u64, ProducerEntry>,
+}
+
+impl Log {
+    pub fn log_end_offset(&self) -> u64 {
+        self.log_end_offset
+    }
+
+    pub fn batches(&self) -> &[Batch] {
+        &self.batches
+    }
+
+    /// The epoch of the last record (what a follower sends as `lastFetchedEpoch`).
+    pub fn last_batch_epoch(&self) -> Option<u32> {
+        self.batches.last().map(|b| b.leader_epoch)
+    }
+
+    /// The newest epoch in the epoch cache.
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|e| e.0)
+    }
+
+    pub fn epoch_cache(&self) -> &[(u32, u64)] {
+        &self.epochs
+    }
+
+    /// Appends a batch at the log end. Epochs never go back.
+    pub fn append(&mut self, batch: Batch) {
+        assert_eq!(batch.base_offset, self.log_end_offset, "offsets are dense");
+        assert!(!batch.msgs.is_empty(), "no empty batches");
+        self.assign_epoch(batch.leader_epoch, batch.base_offset);
+        if let Some(stamp) = batch.stamp {
+            self.remember_producer_batch(stamp, batch.msgs.len(), batch.base_offset);
+        }
+        self.log_end_offset = batch.end_offset();
+        self.batches.push(batch);
+    }
+
+    /// Records that `epoch` starts at `start_offset` (a new leader does this at its log end; a
+    /// follower when it appends a batch of a new epoch). As Kafka's `LeaderEpochFileCache.assign`
+    /// does, entries that would make the cache non-monotonic (an epoch this broker led without
+    /// writing, now overwritten by an older epoch's batch) are dropped first.
+    pub fn assign_epoch(&mut self, epoch: u32, start_offset: u64) {
+        let needed = self.epochs.last().is_none_or(|&(last, last_start)| epoch != last || start_offset < last_start);
+        if !needed {
+            return;
+        }
+        self.epochs.retain(|&(e, start)| e < epoch && start < start_offset);
+        self.epochs.push((epoch, start_offset));
+        debug_assert!(self.epochs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+    }
+
+    /// Kafka's `endOffsetFor(epoch)`: the largest epoch <= `epoch` this log knows and the offset
+    /// where the epoch after it starts (the log end for the latest epoch). `None` when the log
+    /// knows no epoch <= `epoch`.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let idx = self.epochs.partition_point(|&(e, _)| e <= epoch);
+        if idx == 0 {
+            return None;
+        }
+        let floor = self.epochs[idx - 1].0;
+        let end = self.epochs.get(idx).map_or(self.log_end_offset, |&(_, start)| start);
+        Some((floor, end))
+    }
+
+    /// Removes every batch at or after `offset`; a batch that straddles `offset` goes whole, as
+    /// Kafka truncates at batch boundaries. Returns the removed records with their offsets.
+    pub fn truncate_to(&mut self, offset: u64) -> Vec<(u64, MsgId)> {
+        if offset >= self.log_end_offset {
+            // Kafka always cuts the epoch cache at the log end, even when no record goes: a
+            // broker that led an epoch without writing must not keep announcing it.
+            let leo = self.log_end_offset;
+            self.epochs.retain(|&(_, start)| start < leo);
+            return Vec::new();
+        }
+        let keep = self.batches.partition_point(|b| b.end_offset() <= offset);
+        let mut removed = Vec::new();
+        for batch in self.batches.drain(keep..) {
+            removed.extend(batch.msgs.iter().enumerate().map(|(i, &m)| (batch.base_offset + i as u64, m)));
+        }
+        self.log_end_offset = self.batches.last().map_or(0, Batch::end_offset);
+        let leo = self.log_end_offset;
+        // Kafka's `truncateFromEnd`: epochs that start at or past the new end are gone.
+        self.epochs.retain(|&(_, start)| start < leo);
+        self.rebuild_producers();
+        removed
+    }
+
+    /// Batches from the one holding `from`, up to about `max_msgs` records.
+    pub fn read(&self, from: u64, max_msgs: usize) -> Vec<Batch> {
+        let start = self.batches.partition_point(|b| b.end_offset() <= from);
+        let mut out = Vec::new();
+        let mut count = 0;
+        for batch in &self.batches[start..] {
+            if count >= max_msgs && !out.is_empty() {
+                break;
+            }
+            count += batch.msgs.len();
+            out.push(batch.clone());
+        }
+        out
+    }
+
+    /// The records at offsets `from..to`.
+    pub fn records(&self, from: u64, to: u64) -> Vec<(u64, MsgId)> {
+        let start = self.batches.partition_point(|b| b.end_offset() <= from);
+        let mut out = Vec::new();
+        for batch in &self.batches[start..] {
+            if batch.base_offset >= to {
+                break;
+            }
+            for (i, &m) in batch.msgs.iter().enumerate() {
+                let off = batch.base_offset + i as u64;
+                if off >= from && off < to {
+                    out.push((off, m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every record, offset order.
+    pub fn all_records(&self) -> Vec<MsgId> {
+        self.batches.iter().flat_map(|b| b.msgs.iter().copied()).collect()
+    }
+
+    /// Checks an idempotent batch against the producer state (Kafka's `ProducerStateManager`).
+    pub fn check_sequence(&self, stamp: ProducerStamp, count: usize) -> SequenceCheck {
+        let Some(entry) = self.producers.get(&stamp.producer_id) else {
+            return SequenceCheck::Append;
+        };
+        if stamp.producer_epoch > entry.producer_epoch {
+            // A bumped epoch starts its sequences again, at 0 (Kafka's "Invalid sequence number
+            // for new epoch" otherwise).
+            return if stamp.base_sequence == 0 { SequenceCheck::Append } else { SequenceCheck::OutOfOrder };
+        }
+        if stamp.producer_epoch < entry.producer_epoch {
+            return SequenceCheck::FencedEpoch;
+        }
+        let last_seq = sequence_add(stamp.base_sequence, count as u32 - 1);
+        if let Some(&(_, _, offset)) =
+            entry.recent.iter().find(|&&(first, last, _)| first == stamp.base_sequence && last == last_seq)
+        {
+            return SequenceCheck::Duplicate(offset);
+        }
+        match entry.recent.back() {
+            Some(&(_, last, _)) if stamp.base_sequence == sequence_add(last, 1) => SequenceCheck::Append,
+            None => SequenceCheck::Append,
+            _ => SequenceCheck::OutOfOrder,
+        }
+    }
+
+    fn remember_producer_batch(&mut self, stamp: ProducerStamp, count: usize, base_offset: u64) {
+        let entry = self.producers.entry(stamp.producer_id).or_default();
+        if stamp.producer_epoch > entry.producer_epoch {
+            entry.recent.clear();
+            entry.producer_epoch = stamp.producer_epoch;
+        }
+        entry.recent.push_back((stamp.base_sequence, sequence_add(stamp.base_sequence, count as u32 - 1), base_offset));
+        if entry.recent.len() > PRODUCER_BATCHES_RETAINED {
+            entry.recent.pop_front();
+        }
+    }
+
+    /// Drops the idempotent producers' state (only the producer-state-not-rebuilt mutation).
+    pub fn forget_producers(&mut self) {
+        self.producers.clear();
+    }
+
+    fn rebuild_producers(&mut self) {
+        self.producers.clear();
+        let stamped: Vec<(ProducerStamp, usize, u64)> =
+            self.batches.iter().filter_map(|b| b.stamp.map(|s| (s, b.msgs.len(), b.base_offset))).collect();
+        for (stamp, count, base) in stamped {
+            self.remember_producer_batch(stamp, count, base);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(seq: u64) -> MsgId {
+        MsgId { producer: 1, seq }
+    }
+
+    fn batch(base: u64, epoch: u32, n: u64) -> Batch {
+        Batch { base_offset: base, leader_epoch: epoch, msgs: (base..base + n).map(m).collect(), stamp: None }
+    }
+
+    #[test]
+    fn epoch_cache_answers_end_offsets() {
+        let mut log = Log::default();
+        log.append(batch(0, 1, 3));
+        log.append(batch(3, 1, 2));
+        log.append(batch(5, 3, 4));
+        assert_eq!(log.end_offset_for_epoch(1), Some((1, 5)));
+        assert_eq!(log.end_offset_for_epoch(2), Some((1, 5)));
+        assert_eq!(log.end_offset_for_epoch(3), Some((3, 9)));
+        assert_eq!(log.end_offset_for_epoch(7), Some((3, 9)));
+        assert_eq!(log.end_offset_for_epoch(0), None);
+    }
+
+    #[test]
+    fn truncation_removes_whole_batches() {
+        let mut log = Log::default();
+        log.append(batch(0, 1, 3));
+        log.append(batch(3, 2, 3));
+        let removed = log.truncate_to(4);
+        assert_eq!(removed.len(), 3);
+        assert_eq!(removed[0], (3, m(3)));
+        assert_eq!(log.log_end_offset(), 3);
+        assert_eq!(log.epoch_cache(), &[(1, 0)]);
+    }
+
+    #[test]
+    fn duplicates_are_recognised_after_rebuild() {
+        let mut log = Log::default();
+        let stamp = ProducerStamp { producer_id: 7, producer_epoch: 0, base_sequence: 0 };
+        log.append(Batch { stamp: Some(stamp), ..batch(0, 1, 2) });
+        assert_eq!(log.check_sequence(stamp, 2), SequenceCheck::Duplicate(0));
+        let next = ProducerStamp { base_sequence: 2, ..stamp };
+        assert_eq!(log.check_sequence(next, 1), SequenceCheck::Append);
+        let gap = ProducerStamp { base_sequence: 5, ..stamp };
+        assert_eq!(log.check_sequence(gap, 1), SequenceCheck::OutOfOrder);
+        log.append(batch(2, 1, 1));
+        log.truncate_to(2);
+        assert_eq!(log.check_sequence(stamp, 2), SequenceCheck::Duplicate(0));
+    }
+}

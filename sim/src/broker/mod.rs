@@ -1,0 +1,23 @@
+//! A broker: one Kafka server process and the machine it runs on. The process (`node`) is a
+//! thin async shell; the protocol lives in pure state machines it calls: each partition's
+//! `replica` (ISR, high watermark, epochs, truncation) over its `log` (batches, epoch cache,
+//! idempotent producers' state) on the machine's `disk` (page cache, fsync, writeback), and the
+//! `coordinator`s it hosts while it leads their internal partition. The shell's work is split by
+//! role: `control` (registration and the controller's pushes), `leader` (produce and fetch
+//! answers, purgatories, ISR shrink), `follower` (the replica fetcher), `storage` (recovery,
+//! flush policy, high-watermark checkpoints) and `group_host` (hosting the group coordinator).
+//! The disk outlives the process: it is kept in the run's `World`, so a crash keeps it.
+
+pub mod coordinator;
+pub mod disk;
+pub mod log;
+pub mod replica;
+
+mod control;
+mod follower;
+mod group_host;
+mod leader;
+mod node;
+mod storage;
+
+pub use node::Broker;

@@ -1,0 +1,319 @@
+//! A broker process: the thin async shell around its partition replicas. It decodes requests,
+//! calls the `replica` state machines, keeps the purgatories (produce requests waiting for
+//! `acks=all`, fetches long-polling for data), runs the replica fetchers of the partitions it
+//! follows, heartbeats to the controller, checkpoints high watermarks and applies the flush
+//! policy. Everything it holds is lost when it crashes, except the disk, which lives in the
+//! `World`; on start it recovers its logs from that disk and registers anew.
+
+use super::coordinator::Coordinator;
+use super::disk::StoredLog;
+use super::replica::{Replica, ReplicaRules};
+use crate::protocol::{KafkaError, Msg, PartitionState};
+use crate::runtime::actor::{Actor, Timers};
+use crate::runtime::network::NodeIdx;
+use crate::runtime::world::{ReplicaObs, World};
+use losslab_model::history::{EventKind, NodeName};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Kafka's `replica.fetch.backoff.ms` default.
+pub(super) const FETCH_BACKOFF_MS: u64 = 1000;
+/// Kafka's `replica.socket.timeout.ms` default: how long a follower waits for a fetch answer.
+pub(super) const FETCH_SOCKET_TIMEOUT_MS: u64 = 30_000;
+/// How often an unanswered AlterPartition is sent again.
+pub(super) const ALTER_PARTITION_RETRY_MS: u64 = 2_000;
+/// When every broker has loaded the initial metadata (see `start_fetcher`).
+pub(super) const CLUSTER_START_US: u64 = 10_000;
+/// How often the `log.flush.interval.ms` policy is checked.
+pub(super) const FLUSH_CHECK_MS: u64 = 100;
+
+#[derive(Debug)]
+pub enum Timer {
+    Heartbeat,
+    IsrCheck,
+    HwCheckpoint,
+    FlushCheck,
+    ProduceExpire {
+        partition: u32,
+        corr: u64,
+        from: NodeIdx,
+    },
+    FetchExpire {
+        partition: u32,
+        corr: u64,
+        from: NodeIdx,
+    },
+    FollowerFetch {
+        partition: u32,
+        generation: u64,
+    },
+    FollowerFetchTimeout {
+        partition: u32,
+        corr: u64,
+    },
+    AlterPartitionRetry {
+        partition: u32,
+    },
+    /// The hosted group coordinator's next deadline (sessions, the join phase).
+    GroupTick {
+        load: u64,
+    },
+    /// `offsets.commit.timeout.ms` of a coordinator write.
+    GroupAppendExpire {
+        load: u64,
+        op: u64,
+    },
+}
+
+/// An `acks=all` produce request waiting for the high watermark.
+pub(super) struct PendingProduce {
+    pub(super) from: NodeIdx,
+    pub(super) corr: u64,
+    pub(super) base_offset: u64,
+    pub(super) end_offset: u64,
+}
+
+/// A fetch with nothing to return yet, waiting for data or its `max_wait_ms`.
+pub(super) struct PendingFetch {
+    pub(super) corr: u64,
+    pub(super) replica: Option<u32>,
+    pub(super) fetch_offset: u64,
+    pub(super) last_fetched_epoch: Option<u32>,
+    pub(super) current_leader_epoch: u32,
+}
+
+/// The replica fetcher of one followed partition.
+#[derive(Default)]
+pub(super) struct Fetcher {
+    pub(super) leader: Option<u32>,
+    /// Bumped whenever the fetcher restarts, so stale timers and answers are ignored.
+    pub(super) generation: u64,
+    pub(super) in_flight: Option<u64>,
+}
+
+/// The coordinator this broker hosts, if any, and its writes waiting for replication.
+#[derive(Default)]
+pub(super) struct GroupHost {
+    pub(super) coordinator: Option<Coordinator>,
+    /// Bumped on every load, so that timers of an earlier coordinator are ignored.
+    pub(super) load: u64,
+    /// The coordinator's appends waiting for the high watermark: op -> end offset.
+    pub(super) appends: BTreeMap<u64, u64>,
+    /// The earliest coordinator tick scheduled and not yet fired.
+    pub(super) tick_at: Option<u64>,
+}
+
+pub struct Broker {
+    pub(super) world: Arc<World>,
+    pub(super) id: u32,
+    pub(super) me: NodeIdx,
+    pub(super) incarnation: u64,
+    pub(super) rules: ReplicaRules,
+    pub(super) replicas: BTreeMap<u32, Replica>,
+    /// The metadata cache: leader and leader epoch per partition, from the controller's pushes.
+    pub(super) metadata: BTreeMap<u32, (Option<u32>, u32)>,
+    pub(super) produce_purgatory: BTreeMap<u32, Vec<PendingProduce>>,
+    /// Waiting fetches per partition, keyed by (requester, correlation id).
+    pub(super) fetch_purgatory: BTreeMap<u32, BTreeMap<(NodeIdx, u64), PendingFetch>>,
+    pub(super) fetchers: BTreeMap<u32, Fetcher>,
+    /// The last AlterPartition sent per partition, resent until answered.
+    pub(super) alter_in_flight: BTreeMap<u32, Msg>,
+    pub(super) registered: bool,
+    pub(super) next_corr: u64,
+    pub(super) timers: Timers<Timer>,
+    /// The consumer group's coordinator, while this broker leads `__consumer_offsets`.
+    pub(super) group: GroupHost,
+}
+
+impl Broker {
+    /// Starts a broker process: log recovery from disk, then registration with the controller.
+    pub fn start(world: Arc<World>, id: u32) -> Broker {
+        let s = &world.scenario;
+        let rules = ReplicaRules {
+            version: s.kafka_version,
+            min_insync_replicas: s.topic.min_insync_replicas,
+            replica_lag_time_max_ms: s.broker.replica_lag_time_max_ms,
+        };
+        let mut broker = Broker {
+            me: world.broker_idx(id),
+            incarnation: world.new_incarnation(),
+            id,
+            rules,
+            replicas: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            produce_purgatory: BTreeMap::new(),
+            fetch_purgatory: BTreeMap::new(),
+            fetchers: BTreeMap::new(),
+            alter_in_flight: BTreeMap::new(),
+            registered: false,
+            next_corr: 0,
+            timers: Timers::default(),
+            group: GroupHost::default(),
+            world,
+        };
+        broker.recover_logs();
+        let now = broker.now_us();
+        if broker.world.first_start(broker.me) {
+            // The topic exists before the workload starts: at time zero every broker already
+            // knows the partitions as created, as if it had replayed the metadata log.
+            let states: Vec<PartitionState> =
+                broker.world.controller.lock().unwrap().partitions.values().cloned().collect();
+            for state in states {
+                broker.on_partition_update(state);
+            }
+        }
+        let b = &broker.world.scenario.broker;
+        broker.timers.at(now, Timer::Heartbeat);
+        broker.timers.at(now.saturating_add(b.replica_lag_time_max_ms.saturating_mul(500)), Timer::IsrCheck);
+        broker.timers.at(
+            now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)),
+            Timer::HwCheckpoint,
+        );
+        if b.log_flush_interval_ms.is_some() {
+            broker.timers.at(now.saturating_add(FLUSH_CHECK_MS.saturating_mul(1000)), Timer::FlushCheck);
+        }
+        broker
+    }
+
+    pub(super) fn name(&self) -> NodeName {
+        NodeName::Broker(self.id)
+    }
+
+    pub(super) fn record(&self, kind: EventKind) {
+        self.world.record(self.name(), kind);
+    }
+
+    pub(super) fn send(&self, to: NodeIdx, msg: Msg) {
+        self.world.net.send(self.me, to, msg);
+    }
+
+    /// Runs `f` on a partition's replica and its stored log.
+    pub(super) fn with_log<R>(
+        &mut self,
+        partition: u32,
+        f: impl FnOnce(&mut Replica, &mut StoredLog) -> R,
+    ) -> Option<R> {
+        let replica = self.replicas.get_mut(&partition)?;
+        let mut disk = self.world.disks[self.id as usize - 1].lock().unwrap();
+        Some(f(replica, disk.log_mut(partition)))
+    }
+}
+
+impl Actor for Broker {
+    type Timer = Timer;
+
+    fn now_us(&self) -> u64 {
+        self.world.now_us()
+    }
+
+    fn timers(&mut self) -> &mut Timers<Timer> {
+        &mut self.timers
+    }
+
+    fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
+        match msg {
+            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, .. } => {
+                self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp)
+            }
+            Msg::Fetch {
+                corr,
+                partition,
+                replica,
+                fetch_offset,
+                last_fetched_epoch,
+                current_leader_epoch,
+                max_wait_ms,
+            } => {
+                let fetch = PendingFetch { corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
+                self.on_fetch(from, fetch, partition, max_wait_ms)
+            }
+            Msg::FetchResponse { corr, partition, result } => self.on_follower_fetch_response(corr, partition, result),
+            Msg::Metadata { corr } => {
+                let partitions = self.metadata.iter().map(|(&p, &(l, e))| (p, l, e)).collect();
+                self.send(from, Msg::MetadataResponse { corr, partitions });
+            }
+            Msg::PartitionUpdate(state) => self.on_partition_update(state),
+            Msg::AlterPartitionResponse { partition, requested_isr, requested_partition_epoch, result } => {
+                self.on_alter_partition_response(partition, requested_isr, requested_partition_epoch, result)
+            }
+            Msg::HeartbeatResponse { .. } => self.registered = true,
+            msg @ (Msg::JoinGroup { .. }
+            | Msg::GroupHeartbeat { .. }
+            | Msg::LeaveGroup { .. }
+            | Msg::OffsetCommit { .. }
+            | Msg::OffsetFetch { .. }) => self.on_group_request(from, msg),
+            Msg::Refused { msg, .. } => {
+                if let Msg::Fetch { corr, partition, .. } = *msg {
+                    self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
+                }
+            }
+            Msg::PeerDown { peer } => {
+                // The leader we fetch from died: the fetch in flight is lost.
+                let lost: Vec<(u32, u64)> = self
+                    .fetchers
+                    .iter()
+                    .filter(|(_, f)| f.leader.is_some_and(|l| self.world.broker_idx(l) == peer))
+                    .filter_map(|(&p, f)| f.in_flight.map(|c| (p, c)))
+                    .collect();
+                for (partition, corr) in lost {
+                    self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn after_event(&mut self) {
+        let mut observed = self.world.observed.lock().unwrap();
+        for (&p, r) in &self.replicas {
+            let obs =
+                ReplicaObs { high_watermark: r.high_watermark, leader_epoch: r.leader_epoch, is_leader: r.is_leader() };
+            observed.insert((self.id, p), obs);
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::Heartbeat => self.on_heartbeat(),
+            Timer::IsrCheck => self.on_isr_check(),
+            Timer::HwCheckpoint => self.on_hw_checkpoint(),
+            Timer::FlushCheck => self.on_flush_check(),
+            Timer::ProduceExpire { partition, corr, from } => {
+                let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
+                if let Some(i) = pending.iter().position(|p| p.corr == corr && p.from == from) {
+                    pending.remove(i);
+                    self.send(from, Msg::ProduceResponse { corr, partition, result: Err(KafkaError::RequestTimedOut) });
+                }
+            }
+            Timer::FetchExpire { partition, corr, from } => {
+                let Some(fetch) = self.fetch_purgatory.get_mut(&partition).and_then(|w| w.remove(&(from, corr))) else {
+                    return;
+                };
+                let result = self.answer_fetch(partition, &fetch, true).unwrap_or(Err(KafkaError::NotLeaderOrFollower));
+                self.send(from, Msg::FetchResponse { corr, partition, result });
+            }
+            Timer::FollowerFetch { partition, generation } => self.send_follower_fetch(partition, generation),
+            Timer::FollowerFetchTimeout { partition, corr } => {
+                let Some(f) = self.fetchers.get_mut(&partition) else { return };
+                if f.in_flight == Some(corr) {
+                    f.in_flight = None;
+                    let generation = f.generation;
+                    let now = self.now_us();
+                    self.timers.at(now, Timer::FollowerFetch { partition, generation });
+                }
+            }
+            Timer::GroupTick { load } => self.on_group_tick(load),
+            Timer::GroupAppendExpire { load, op } => self.on_group_append_expired(load, op),
+            Timer::AlterPartitionRetry { partition } => {
+                if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
+                    self.send(self.world.controller_idx(), msg);
+                    let now = self.now_us();
+                    self.timers.at(
+                        now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)),
+                        Timer::AlterPartitionRetry { partition },
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,519 @@
+//! One broker's replica of one partition: a synchronous state machine, no async and no
+//! simulator, so that the replication protocol can be unit- and property-tested on its own.
+//! It owns the process-memory state (role, leader epoch, high watermark, the leader's view of
+//! its followers and of the ISR); the log itself lives on the disk and is passed in.
+//!
+//! The rules follow Kafka's `Partition` and `ReplicaManager`: the leader appends, answers
+//! follower fetches (detecting a diverging log by leader epoch, KIP-101/KIP-279/KIP-595),
+//! tracks when each follower was last caught up (`replica.lag.time.max.ms`), proposes ISR
+//! changes that only take effect once the controller accepts them (AlterPartition, KIP-497),
+//! and moves the high watermark to the smallest log end offset of the (maximal) ISR. Every
+//! mutation re-checks the invariants: HW <= LEO, epochs never go back, a leader is in its ISR.
+
+use super::log::{Log, SequenceCheck};
+use crate::fault::mutation::{self, Mutation};
+use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp};
+use losslab_model::config::Acks;
+use losslab_model::{KafkaVersion, MsgId};
+use std::collections::BTreeMap;
+
+/// The most records one fetch returns (stands in for `replica.fetch.max.bytes`).
+pub const FETCH_MAX_RECORDS: usize = 10_000;
+
+#[derive(Clone, Debug)]
+pub struct ReplicaRules {
+    pub version: KafkaVersion,
+    pub min_insync_replicas: u32,
+    pub replica_lag_time_max_ms: u64,
+}
+
+/// The leader's view of one follower (Kafka's `ReplicaState`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowerView {
+    /// `None` until the follower fetches from this leader.
+    pub log_end_offset: Option<u64>,
+    pub last_caught_up_us: u64,
+    last_fetch_us: u64,
+    last_fetch_leader_leo: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Role {
+    Leader {
+        isr: Vec<u32>,
+        /// An AlterPartition in flight: the ISR the leader asked for.
+        pending_isr: Option<Vec<u32>>,
+        followers: BTreeMap<u32, FollowerView>,
+    },
+    /// Following `leader` (`None`: the partition has no leader, or none known yet).
+    Follower { leader: Option<u32> },
+}
+
+/// What a leader's append did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeaderAppend {
+    pub base_offset: u64,
+    pub end_offset: u64,
+    /// The batch was already in the log (idempotent retry): nothing was appended.
+    pub duplicate: bool,
+    pub hw_moved: Option<u64>,
+}
+
+/// What a leader's answer to a follower fetch did besides the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowerFetch {
+    pub data: FetchData,
+    pub hw_moved: Option<u64>,
+    /// An ISR expansion to ask the controller for.
+    pub isr_proposal: Option<Vec<u32>>,
+}
+
+/// How a follower should cut its log after a diverging-epoch answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    pub to_offset: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub broker: u32,
+    pub partition: u32,
+    pub replicas: Vec<u32>,
+    pub high_watermark: u64,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub role: Role,
+    /// Whether the controller has told this replica anything yet.
+    has_state: bool,
+    rules: ReplicaRules,
+}
+
+impl Replica {
+    /// A replica as log recovery leaves it: its log from disk, its high watermark from the
+    /// checkpoint, no role until the controller says.
+    pub fn recover(broker: u32, partition: u32, log: &Log, hw_checkpoint: u64, rules: ReplicaRules) -> Replica {
+        let replica = Replica {
+            broker,
+            partition,
+            replicas: Vec::new(),
+            high_watermark: hw_checkpoint.min(log.log_end_offset()),
+            leader_epoch: 0,
+            partition_epoch: 0,
+            role: Role::Follower { leader: None },
+            has_state: false,
+            rules,
+        };
+        replica.check(log);
+        replica
+    }
+
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader { .. })
+    }
+
+    pub fn leader(&self) -> Option<u32> {
+        match &self.role {
+            Role::Leader { .. } => Some(self.broker),
+            Role::Follower { leader } => *leader,
+        }
+    }
+
+    /// The ISR as this leader knows it (empty for a follower).
+    pub fn isr(&self) -> &[u32] {
+        match &self.role {
+            Role::Leader { isr, .. } => isr,
+            Role::Follower { .. } => &[],
+        }
+    }
+
+    /// Applies a newer partition state from the controller. Returns what the broker must do:
+    /// `Some(truncation)` when this release truncates a new follower to its high watermark
+    /// (before KIP-101). Stale states (older epochs) are ignored.
+    pub fn apply_state(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) -> StateChange {
+        let newer_leader = state.leader_epoch > self.leader_epoch;
+        let same_leader_newer_isr =
+            state.leader_epoch == self.leader_epoch && state.partition_epoch > self.partition_epoch;
+        let first = !self.has_state;
+        if !(newer_leader || same_leader_newer_isr || first) {
+            return StateChange::Ignored;
+        }
+        self.has_state = true;
+        assert!(state.leader_epoch >= self.leader_epoch, "leader epochs never go back");
+        self.replicas = state.replicas.clone();
+        self.partition_epoch = state.partition_epoch;
+        let was_leader_of_this_epoch = self.is_leader() && !newer_leader && !first;
+        let change = if state.leader == Some(self.broker) {
+            if was_leader_of_this_epoch {
+                self.update_isr(log, state.isr.clone());
+                StateChange::IsrUpdated
+            } else {
+                self.become_leader(log, state, now_us);
+                StateChange::BecameLeader
+            }
+        } else if !newer_leader && !first && self.leader() == state.leader {
+            // Only the ISR changed: a follower has nothing to do (0.10 truncated to its HW on a
+            // leader change, not on every ISR update).
+            StateChange::IsrUpdated
+        } else {
+            self.leader_epoch = state.leader_epoch;
+            self.role = Role::Follower { leader: state.leader };
+            if !self.rules.version.truncates_by_leader_epoch() && state.leader.is_some() {
+                // Before KIP-101 a new follower cuts its log to its own high watermark.
+                StateChange::BecameFollower { truncate_to_hw: Some(self.high_watermark) }
+            } else {
+                StateChange::BecameFollower { truncate_to_hw: None }
+            }
+        };
+        self.check(log);
+        change
+    }
+
+    fn become_leader(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) {
+        self.leader_epoch = state.leader_epoch;
+        log.assign_epoch(state.leader_epoch, log.log_end_offset());
+        if mutation::on(Mutation::ProducerStateNotRebuilt) {
+            log.forget_producers();
+        }
+        let followers = state
+            .replicas
+            .iter()
+            .filter(|&&r| r != self.broker)
+            .map(|&r| {
+                // Kafka resets every follower's state on a leader change; ISR members count as
+                // caught up now, so they are not dropped before they had a chance to fetch.
+                let view = FollowerView {
+                    log_end_offset: None,
+                    last_caught_up_us: now_us,
+                    last_fetch_us: now_us,
+                    last_fetch_leader_leo: 0,
+                };
+                (r, view)
+            })
+            .collect();
+        self.role = Role::Leader { isr: state.isr.clone(), pending_isr: None, followers };
+    }
+
+    fn update_isr(&mut self, log: &Log, new_isr: Vec<u32>) {
+        if let Role::Leader { isr, pending_isr, .. } = &mut self.role {
+            *isr = new_isr;
+            *pending_isr = None;
+        }
+        self.maybe_increment_hw(log);
+    }
+
+    /// The controller answered the AlterPartition that proposed `requested_isr` at
+    /// `requested_partition_epoch`. As in Kafka's `Partition`, an answer to a request that is no
+    /// longer the pending one ("this response is out of date") changes nothing: a newer push
+    /// or proposal has overtaken it.
+    pub fn on_alter_partition(
+        &mut self,
+        log: &Log,
+        requested_isr: &[u32],
+        requested_partition_epoch: u32,
+        result: Result<&PartitionState, KafkaError>,
+    ) -> Option<u64> {
+        let Role::Leader { pending_isr, .. } = &mut self.role else { return None };
+        if pending_isr.as_deref() != Some(requested_isr) || requested_partition_epoch != self.partition_epoch {
+            return None;
+        }
+        let before = self.high_watermark;
+        match result {
+            Ok(state) if state.leader_epoch == self.leader_epoch => {
+                self.partition_epoch = self.partition_epoch.max(state.partition_epoch);
+                self.update_isr(log, state.isr.clone());
+            }
+            _ => *pending_isr = None,
+        }
+        self.check(log);
+        (self.high_watermark > before).then_some(self.high_watermark)
+    }
+
+    /// The leader appends a producer's batch.
+    pub fn append_as_leader(
+        &mut self,
+        log: &mut Log,
+        msgs: &[MsgId],
+        stamp: Option<ProducerStamp>,
+        acks: Acks,
+    ) -> Result<LeaderAppend, KafkaError> {
+        let Role::Leader { isr, .. } = &self.role else {
+            return Err(KafkaError::NotLeaderOrFollower);
+        };
+        if acks == Acks::All && (isr.len() as u32) < self.rules.min_insync_replicas {
+            return Err(KafkaError::NotEnoughReplicas);
+        }
+        if let Some(stamp) = stamp.filter(|_| !mutation::on(Mutation::NoDeduplication)) {
+            match log.check_sequence(stamp, msgs.len()) {
+                SequenceCheck::Append => {}
+                SequenceCheck::Duplicate(base_offset) => {
+                    let end_offset = base_offset + msgs.len() as u64;
+                    return Ok(LeaderAppend { base_offset, end_offset, duplicate: true, hw_moved: None });
+                }
+                SequenceCheck::OutOfOrder => return Err(KafkaError::OutOfOrderSequenceNumber),
+                SequenceCheck::FencedEpoch => return Err(KafkaError::InvalidProducerEpoch),
+            }
+        }
+        let base_offset = log.log_end_offset();
+        log.append(Batch { base_offset, leader_epoch: self.leader_epoch, msgs: msgs.to_vec(), stamp });
+        let hw_moved = self.maybe_increment_hw(log);
+        self.check(log);
+        Ok(LeaderAppend { base_offset, end_offset: log.log_end_offset(), duplicate: false, hw_moved })
+    }
+
+    /// Whether an `acks=all` write ending at `end_offset` is complete: `Some(Ok)` once the high
+    /// watermark covers it with enough replicas, `Some(Err)` when it is covered but the ISR
+    /// shrank below `min.insync.replicas`, `None` while it waits.
+    pub fn acks_all_done(&self, end_offset: u64) -> Option<Result<(), KafkaError>> {
+        let Role::Leader { isr, pending_isr, .. } = &self.role else {
+            return Some(Err(KafkaError::NotLeaderOrFollower));
+        };
+        if self.high_watermark < end_offset && !mutation::on(Mutation::AcksAllAnsweredAtAppend) {
+            return None;
+        }
+        let maximal = pending_isr.as_ref().map_or(isr.len(), |p| p.len().max(isr.len()));
+        if (maximal as u32) < self.rules.min_insync_replicas {
+            Some(Err(KafkaError::NotEnoughReplicasAfterAppend))
+        } else {
+            Some(Ok(()))
+        }
+    }
+
+    /// The leader answers a follower's fetch.
+    pub fn fetch_as_leader(
+        &mut self,
+        log: &Log,
+        follower: u32,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
+        current_leader_epoch: u32,
+        now_us: u64,
+    ) -> Result<FollowerFetch, KafkaError> {
+        if !self.is_leader() {
+            return Err(KafkaError::NotLeaderOrFollower);
+        }
+        if current_leader_epoch < self.leader_epoch {
+            return Err(KafkaError::FencedLeaderEpoch);
+        }
+        if current_leader_epoch > self.leader_epoch {
+            return Err(KafkaError::UnknownLeaderEpoch);
+        }
+        let leo = log.log_end_offset();
+        if let (Some(epoch), true) = (last_fetched_epoch, self.rules.version.truncates_by_leader_epoch()) {
+            let diverging = match log.end_offset_for_epoch(epoch) {
+                Some((floor, end)) if floor != epoch || end < fetch_offset => Some((floor, end)),
+                Some(_) => None,
+                None => Some((epoch, log.epoch_cache().first().map_or(0, |e| e.1))),
+            };
+            if let Some((epoch, end_offset)) = diverging {
+                return Ok(FollowerFetch {
+                    data: FetchData::Diverging { epoch, end_offset },
+                    hw_moved: None,
+                    isr_proposal: None,
+                });
+            }
+        }
+        if fetch_offset > leo {
+            return Ok(FollowerFetch {
+                data: FetchData::OutOfRange { log_end_offset: leo },
+                hw_moved: None,
+                isr_proposal: None,
+            });
+        }
+        let epoch_start = log.epoch_cache().iter().find(|e| e.0 == self.leader_epoch).map_or(0, |e| e.1);
+        // Kafka reads the records and the high watermark before it updates the follower's
+        // state, so the answer carries the HW from before this fetch moved it: followers learn
+        // the HW one round trip late (KIP-101's first loss window).
+        let hw = self.high_watermark;
+        let Role::Leader { isr, pending_isr, followers } = &mut self.role else { unreachable!() };
+        let Some(view) = followers.get_mut(&follower) else {
+            return Err(KafkaError::NotLeaderOrFollower);
+        };
+        // Kafka's updateFetchState: caught up if it reached our end now, or reached the end we
+        // had at its previous fetch.
+        if fetch_offset >= leo {
+            view.last_caught_up_us = now_us;
+        } else if fetch_offset >= view.last_fetch_leader_leo {
+            view.last_caught_up_us = view.last_caught_up_us.max(view.last_fetch_us);
+        }
+        view.last_fetch_us = now_us;
+        view.last_fetch_leader_leo = leo;
+        view.log_end_offset = Some(fetch_offset);
+        // ISR expansion: caught up to the high watermark and into the current epoch.
+        let isr_proposal =
+            if !isr.contains(&follower) && pending_isr.is_none() && fetch_offset >= hw && fetch_offset >= epoch_start {
+                let mut proposal = isr.clone();
+                proposal.push(follower);
+                proposal.sort_unstable();
+                *pending_isr = Some(proposal.clone());
+                Some(proposal)
+            } else {
+                None
+            };
+        let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
+        if mutation::on(Mutation::FollowerAcksBeforeAppend) {
+            // The bug: what was sent counts as appended.
+            if let (Some(last), Some(view)) = (batches.last(), followers.get_mut(&follower)) {
+                view.log_end_offset = Some(last.end_offset());
+            }
+        }
+        let hw_moved = self.maybe_increment_hw(log);
+        self.check(log);
+        Ok(FollowerFetch { data: FetchData::Records { batches, high_watermark: hw }, hw_moved, isr_proposal })
+    }
+
+    /// The leader answers a consumer's fetch: only records below the high watermark.
+    pub fn fetch_for_consumer(
+        &self,
+        log: &Log,
+        fetch_offset: u64,
+        max_records: usize,
+    ) -> Result<FetchData, KafkaError> {
+        if !self.is_leader() {
+            return Err(KafkaError::NotLeaderOrFollower);
+        }
+        // Past the log end is out of range (the answer carries the high watermark, where
+        // `latest` resets to); between the high watermark and the log end there is simply
+        // nothing to read yet, as on a new leader whose high watermark still lags.
+        if fetch_offset > log.log_end_offset() {
+            return Ok(FetchData::OutOfRange { log_end_offset: self.high_watermark });
+        }
+        let mut batches = log.read(fetch_offset, max_records);
+        batches.retain(|b| b.base_offset < self.high_watermark);
+        for b in batches.iter_mut() {
+            let keep = (self.high_watermark - b.base_offset).min(b.msgs.len() as u64) as usize;
+            b.msgs.truncate(keep);
+        }
+        Ok(FetchData::Records { batches, high_watermark: self.high_watermark })
+    }
+
+    /// A follower appends what its leader sent and takes the leader's high watermark.
+    /// Returns the batches actually appended and the new high watermark if it moved.
+    pub fn append_as_follower(
+        &mut self,
+        log: &mut Log,
+        batches: Vec<Batch>,
+        leader_hw: u64,
+    ) -> (Vec<Batch>, Option<u64>) {
+        let mut appended = Vec::new();
+        for batch in batches {
+            if batch.base_offset != log.log_end_offset() {
+                // Not contiguous with our log (a stale response): take nothing more.
+                if batch.end_offset() <= log.log_end_offset() {
+                    continue;
+                }
+                break;
+            }
+            log.append(batch.clone());
+            appended.push(batch);
+        }
+        let new_hw = leader_hw.min(log.log_end_offset());
+        let moved = (new_hw > self.high_watermark).then(|| {
+            self.high_watermark = new_hw;
+            new_hw
+        });
+        self.check(log);
+        (appended, moved)
+    }
+
+    /// Where a follower cuts its log after the leader said its log diverges at
+    /// (`epoch`, `end_offset`) (Kafka's `getOffsetTruncationState`): to the leader's end of that
+    /// epoch if the follower has the same epoch, else to the follower's own end of the largest
+    /// epoch it has below it (and the next fetch asks again).
+    pub fn truncation_for(&self, log: &Log, epoch: u32, end_offset: u64) -> Truncation {
+        let to_offset = match log.end_offset_for_epoch(epoch) {
+            Some((mine, my_end)) if mine == epoch => my_end.min(end_offset),
+            Some((_, my_end)) => my_end.min(end_offset),
+            None => 0,
+        };
+        let to_offset = if mutation::on(Mutation::TruncationOffByOne) { to_offset + 1 } else { to_offset };
+        Truncation { to_offset: to_offset.min(log.log_end_offset()) }
+    }
+
+    /// Cuts the log to `to_offset`; the high watermark follows it down.
+    pub fn truncate(&mut self, log: &mut Log, to_offset: u64) -> Vec<(u64, MsgId)> {
+        let removed = log.truncate_to(to_offset);
+        self.high_watermark = self.high_watermark.min(log.log_end_offset());
+        self.check(log);
+        removed
+    }
+
+    /// ISR shrink (Kafka's `maybeShrinkIsr`, run every `replica.lag.time.max.ms / 2`): followers
+    /// not caught up for longer than `replica.lag.time.max.ms` leave. Returns the ISR to ask the
+    /// controller for; nothing changes until it accepts.
+    pub fn maybe_shrink_isr(&mut self, log: &Log, now_us: u64) -> Option<Vec<u32>> {
+        let lag_us = self.rules.replica_lag_time_max_ms.saturating_mul(1000);
+        let leo = log.log_end_offset();
+        let me = self.broker;
+        let Role::Leader { isr, pending_isr, followers } = &mut self.role else { return None };
+        if pending_isr.is_some() {
+            return None;
+        }
+        let out_of_sync = |r: &u32| {
+            *r != me
+                && followers.get(r).is_some_and(|v| {
+                    v.log_end_offset != Some(leo) && now_us.saturating_sub(v.last_caught_up_us) > lag_us
+                })
+        };
+        if !isr.iter().any(out_of_sync) {
+            return None;
+        }
+        let proposal: Vec<u32> = isr.iter().copied().filter(|r| !out_of_sync(r)).collect();
+        *pending_isr = Some(proposal.clone());
+        Some(proposal)
+    }
+
+    /// The leader's high watermark: the smallest log end offset over the maximal ISR (the ISR
+    /// plus members being added), never backwards; frozen below `min.insync.replicas` from 3.7
+    /// (KAFKA-15583).
+    pub fn maybe_increment_hw(&mut self, log: &Log) -> Option<u64> {
+        let Role::Leader { isr, pending_isr, followers } = &self.role else { return None };
+        if self.rules.version.freezes_hw_below_min_isr() && (isr.len() as u32) < self.rules.min_insync_replicas {
+            return None;
+        }
+        let mut new_hw = log.log_end_offset();
+        let members = isr.iter().chain(pending_isr.iter().flatten());
+        let ignore_isr = mutation::on(Mutation::HwIgnoresIsr);
+        for r in members.filter(|&&r| r != self.broker && !ignore_isr) {
+            let leo = followers.get(r).and_then(|v| v.log_end_offset).unwrap_or(0);
+            new_hw = new_hw.min(leo);
+        }
+        (new_hw > self.high_watermark).then(|| {
+            self.high_watermark = new_hw;
+            new_hw
+        })
+    }
+
+    /// The invariants every mutation must keep.
+    fn check(&self, log: &Log) {
+        assert!(
+            self.high_watermark <= log.log_end_offset(),
+            "HW {} > LEO {} on b{} p{}",
+            self.high_watermark,
+            log.log_end_offset(),
+            self.broker,
+            self.partition
+        );
+        if let Role::Leader { isr, .. } = &self.role {
+            assert!(isr.contains(&self.broker), "leader b{} not in its ISR {isr:?}", self.broker);
+        }
+        if let Some(epoch) = log.latest_epoch() {
+            assert!(
+                !self.is_leader() || epoch <= self.leader_epoch,
+                "log epoch {epoch} ahead of leader epoch {}",
+                self.leader_epoch
+            );
+        }
+    }
+}
+
+/// What applying a partition state did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateChange {
+    Ignored,
+    BecameLeader,
+    IsrUpdated,
+    /// Before KIP-101, `truncate_to_hw` is where the new follower must cut its log.
+    BecameFollower {
+        truncate_to_hw: Option<u64>,
+    },
+}

@@ -1,0 +1,204 @@
+//! The consumer client's group membership (Kafka's `AbstractCoordinator` and
+//! `ConsumerCoordinator`, classic protocol with eager rebalancing): it finds the coordinator
+//! (the leader of `__consumer_offsets`, learned from metadata), joins and rejoins, heartbeats
+//! from its heartbeat thread every `heartbeat.interval.ms`, reacts to the coordinator's errors,
+//! and leaves the group when the app has not called `poll()` for `max.poll.interval.ms`.
+
+use super::node::{Assigned, CommitKind, Consumer, Membership, Request, Timer, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
+use crate::client::metadata::METADATA_TIMEOUT_MS;
+use crate::protocol::{JoinResult, KafkaError, Msg, OFFSETS_PARTITION};
+use crate::runtime::actor::Actor;
+use crate::runtime::network::NodeIdx;
+use losslab_model::history::EventKind;
+
+impl Consumer {
+    pub(super) fn request_metadata(&mut self) {
+        let corr = self.corr();
+        if self.metadata.request(&self.world, self.me, corr) {
+            let at = self.after_us(METADATA_TIMEOUT_MS);
+            self.timers.at(at, Timer::MetadataTimeout { corr });
+        }
+    }
+
+    pub(super) fn on_metadata(&mut self, corr: u64, partitions: Vec<(u32, Option<u32>, u32)>) {
+        let missing = self.metadata.on_response(&self.world, corr, partitions);
+        if self.coordinator.is_none() {
+            // FindCoordinator: the leader of the group's partition of __consumer_offsets.
+            self.coordinator = self.metadata.leader(OFFSETS_PARTITION);
+        }
+        if missing || self.coordinator.is_none() {
+            let at = self.after_us(RETRY_BACKOFF_MS);
+            self.timers.at(at, Timer::MetadataTimeout { corr: 0 });
+        }
+        self.wake_app();
+    }
+
+    /// Kafka's `markCoordinatorUnknown`: the connection to it goes, and every request in flight
+    /// on it fails; the next lookup finds the new one.
+    pub(super) fn coordinator_lost(&mut self) {
+        if self.coordinator.take().is_none() {
+            return;
+        }
+        let lost: Vec<u64> = self.requests.iter().filter(|(_, r)| r.to_coordinator()).map(|(&c, _)| c).collect();
+        for corr in lost {
+            self.fail_request(corr, KafkaError::NetworkException);
+        }
+        self.request_metadata();
+    }
+
+    pub(super) fn coordinator_idx(&self) -> Option<NodeIdx> {
+        self.coordinator.map(|b| self.world.broker_idx(b))
+    }
+
+    /// Kafka's `onJoinPrepare` then JoinGroup: auto-commit what was consumed (only a stable
+    /// member can), give up every partition (eager), and ask to join.
+    pub(super) fn start_join(&mut self) {
+        let Some(to) = self.coordinator_idx() else {
+            self.request_metadata();
+            return;
+        };
+        if self.membership == Membership::Stable && self.cfg().enable_auto_commit {
+            let offsets = self.positions();
+            self.send_commit(CommitKind::Auto, offsets);
+        }
+        self.revoke_all();
+        self.membership = Membership::Joining;
+        self.rejoin_needed = false;
+        let corr = self.corr();
+        let cfg = self.cfg();
+        let (session_timeout_ms, rebalance_timeout_ms) = (cfg.session_timeout_ms, cfg.max_poll_interval_ms);
+        let msg =
+            Msg::JoinGroup { corr, consumer: self.id, member: self.member, session_timeout_ms, rebalance_timeout_ms };
+        // Kafka's client waits max.poll.interval.ms + 5 s for this answer; the simulation waits
+        // request.timeout.ms and asks again (the member keeps its place in the rebalance), so
+        // that a coordinator dying silently mid-rebalance does not hold the group for minutes.
+        self.request(to, corr, Request::Join, msg, REQUEST_TIMEOUT_MS);
+        self.publish_progress();
+    }
+
+    pub(super) fn revoke_all(&mut self) {
+        let fetches: Vec<u64> = self.assigned.values().filter_map(|a| a.fetch_in_flight).collect();
+        for corr in fetches {
+            self.requests.remove(&corr);
+        }
+        self.assigned.clear();
+        self.ready.clear();
+    }
+
+    pub(super) fn on_join_response(&mut self, result: Result<JoinResult, KafkaError>) {
+        if self.membership != Membership::Joining {
+            return;
+        }
+        match result {
+            Ok(JoinResult { member, generation, partitions }) => {
+                self.member = Some(member);
+                self.generation = Some(generation);
+                self.membership = Membership::Stable;
+                self.record(EventKind::Assigned { consumer: self.id, generation, partitions: partitions.clone() });
+                self.assigned = partitions.iter().map(|&p| (p, Assigned::default())).collect();
+                self.heartbeat_in_flight = false;
+                self.fetch_committed();
+                self.publish_progress();
+                self.wake_app();
+            }
+            Err(e) => {
+                self.membership = Membership::Unjoined;
+                self.on_group_error(e);
+                let at = self.after_us(RETRY_BACKOFF_MS);
+                self.wake_app_at(at);
+            }
+        }
+    }
+
+    /// What an error from the coordinator means for membership (Kafka's
+    /// `AbstractCoordinator` handlers).
+    pub(super) fn on_group_error(&mut self, e: KafkaError) {
+        match e {
+            KafkaError::UnknownMemberId => {
+                self.member = None;
+                self.generation = None;
+                self.leave_stable();
+            }
+            KafkaError::IllegalGeneration => {
+                self.generation = None;
+                self.leave_stable();
+            }
+            KafkaError::RebalanceInProgress => self.rejoin_needed = true,
+            KafkaError::NotCoordinator
+            | KafkaError::CoordinatorNotAvailable
+            | KafkaError::NetworkException
+            | KafkaError::ClientRequestTimeout
+            | KafkaError::RequestTimedOut => self.coordinator_lost(),
+            _ => {}
+        }
+    }
+
+    /// The member's generation is gone: its partitions are lost (no commit before rejoining).
+    /// As in Kafka, the client keeps its assignment until the app's next poll rejoins: a
+    /// `commitSync()` before that fails with CommitFailedException.
+    pub(super) fn leave_stable(&mut self) {
+        if self.membership == Membership::Stable {
+            self.membership = Membership::Unjoined;
+            self.publish_progress();
+        }
+        self.rejoin_needed = true;
+        self.wake_app();
+    }
+
+    pub(super) fn on_heartbeat_timer(&mut self) {
+        let at = self.now_us().saturating_add(self.heartbeat_interval_us());
+        self.timers.at(at, Timer::Heartbeat);
+        if self.membership != Membership::Stable || self.heartbeat_in_flight {
+            return;
+        }
+        let (Some(member), Some(generation), Some(to)) = (self.member, self.generation, self.coordinator_idx()) else {
+            if self.coordinator.is_none() {
+                self.request_metadata();
+            }
+            return;
+        };
+        let corr = self.corr();
+        self.heartbeat_in_flight = true;
+        self.request(
+            to,
+            corr,
+            Request::Heartbeat,
+            Msg::GroupHeartbeat { corr, member, generation },
+            REQUEST_TIMEOUT_MS,
+        );
+    }
+
+    pub(super) fn on_heartbeat_response(&mut self, result: Result<(), KafkaError>) {
+        self.heartbeat_in_flight = false;
+        if let Err(e) = result {
+            if self.membership == Membership::Stable {
+                self.on_group_error(e);
+                self.wake_app();
+            }
+        }
+    }
+
+    /// The heartbeat thread's poll timer: the app has not called `poll()` for
+    /// `max.poll.interval.ms`, so the member leaves the group (Kafka's `maybeLeaveGroup`).
+    pub(super) fn on_poll_timeout(&mut self) {
+        self.poll_timer_armed = false;
+        let deadline = self.last_poll_us.saturating_add(self.cfg().max_poll_interval_ms.saturating_mul(1000));
+        if self.now_us() < deadline {
+            self.arm_poll_timer();
+            return;
+        }
+        if self.membership != Membership::Stable {
+            return;
+        }
+        let generation = self.generation.unwrap_or(0);
+        let ms = self.cfg().max_poll_interval_ms;
+        let reason = format!("its app had not called poll() for max.poll.interval.ms ({ms} ms)");
+        self.record(EventKind::LeftGroup { consumer: self.id, generation, reason: reason.clone() });
+        if let (Some(member), Some(to)) = (self.member, self.coordinator_idx()) {
+            self.world.net.send(self.me, to, Msg::LeaveGroup { member, reason });
+        }
+        self.member = None;
+        self.generation = None;
+        self.leave_stable();
+    }
+}

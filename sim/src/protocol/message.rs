@@ -1,0 +1,169 @@
+//! The messages simulated nodes exchange: the subset of Kafka's requests that decides
+//! durability (Produce, Fetch, Metadata, AlterPartition, broker registration and heartbeats,
+//! the controller's partition-state pushes, the consumer-group protocol and offset commits),
+//! and what the operating system tells a process about its connections. Messages travel as
+//! values through the runtime's network; nothing is serialized.
+
+use super::error::KafkaError;
+use super::group::{JoinResult, MemberId};
+use super::partition::PartitionState;
+use super::record::{Batch, ProducerStamp};
+use losslab_model::config::Acks;
+use losslab_model::MsgId;
+
+/// What a fetch answers when it has no error.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchData {
+    /// Records from the fetch offset (possibly none) and the leader's high watermark.
+    Records { batches: Vec<Batch>, high_watermark: u64 },
+    /// The fetcher's log diverges from the leader's: its last fetched epoch ends at
+    /// `end_offset` on the leader (KIP-101/KIP-279, truncate-on-fetch of KIP-595).
+    Diverging { epoch: u32, end_offset: u64 },
+    /// The fetch offset is past the leader's log end (`OFFSET_OUT_OF_RANGE`).
+    OutOfRange { log_end_offset: u64 },
+}
+
+/// Every message a node can receive.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    // ---- clients <-> brokers ----
+    Produce {
+        corr: u64,
+        partition: u32,
+        acks: Acks,
+        timeout_ms: u64,
+        /// The client's batch number (for the history; brokers never use it).
+        batch: u64,
+        msgs: Vec<MsgId>,
+        stamp: Option<ProducerStamp>,
+    },
+    ProduceResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<u64, KafkaError>,
+    },
+    Metadata {
+        corr: u64,
+    },
+    MetadataResponse {
+        corr: u64,
+        partitions: Vec<(u32, Option<u32>, u32)>,
+    },
+    /// A fetch from a follower (`replica` is set) or a consumer (reads below the HW only).
+    Fetch {
+        corr: u64,
+        partition: u32,
+        replica: Option<u32>,
+        fetch_offset: u64,
+        /// The epoch of the fetcher's last record (None before KIP-101, or an empty log).
+        last_fetched_epoch: Option<u32>,
+        current_leader_epoch: u32,
+        max_wait_ms: u64,
+    },
+    FetchResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<FetchData, KafkaError>,
+    },
+
+    // ---- brokers <-> controller ----
+    Register {
+        broker: u32,
+        incarnation: u64,
+    },
+    Heartbeat {
+        broker: u32,
+        incarnation: u64,
+    },
+    HeartbeatResponse {
+        fenced: bool,
+    },
+    AlterPartition {
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    },
+    /// The answer echoes what was requested, so a leader can tell a stale answer.
+    AlterPartitionResponse {
+        partition: u32,
+        requested_isr: Vec<u32>,
+        requested_partition_epoch: u32,
+        result: Result<PartitionState, KafkaError>,
+    },
+    /// The controller pushes a partition's state to every broker.
+    PartitionUpdate(PartitionState),
+
+    // ---- consumers <-> the group coordinator (the broker leading `__consumer_offsets`) ----
+    /// JoinGroup (with SyncGroup folded in, see `coordinator`): `member` is `None` for a new
+    /// member. `session_timeout_ms` and `rebalance_timeout_ms` (`max.poll.interval.ms`) are
+    /// the member's own, as in Kafka.
+    JoinGroup {
+        corr: u64,
+        consumer: u32,
+        member: Option<MemberId>,
+        session_timeout_ms: u64,
+        rebalance_timeout_ms: u64,
+    },
+    /// `member`: the id the coordinator holds for the member, also when the join failed.
+    JoinGroupResponse {
+        corr: u64,
+        member: Option<MemberId>,
+        result: Result<JoinResult, KafkaError>,
+    },
+    GroupHeartbeat {
+        corr: u64,
+        member: MemberId,
+        generation: u32,
+    },
+    GroupHeartbeatResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+    },
+    LeaveGroup {
+        member: MemberId,
+        reason: String,
+    },
+    /// `member` and `generation` are `None` when the consumer commits outside the group
+    /// protocol (Kafka's generation -1); only an empty group accepts that.
+    OffsetCommit {
+        corr: u64,
+        member: Option<MemberId>,
+        generation: Option<u32>,
+        offsets: Vec<(u32, u64)>,
+    },
+    OffsetCommitResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+    },
+    OffsetFetch {
+        corr: u64,
+        partitions: Vec<u32>,
+    },
+    /// The committed offset of each requested partition (`None`: the group has none).
+    OffsetFetchResponse {
+        corr: u64,
+        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
+    },
+
+    // ---- what the operating system tells a process about its connections ----
+    /// A request could not be delivered: the destination's process is dead on a machine that
+    /// is up, so its OS refuses the connection at once.
+    Refused {
+        to: usize,
+        msg: Box<Msg>,
+    },
+    /// The process at `peer` died on a machine that is up: its OS reset every connection, so
+    /// everything in flight to it is lost and its peers learn so at once.
+    PeerDown {
+        peer: usize,
+    },
+
+    // ---- the nemesis ----
+    /// An operator asks the controller for a leader election (`kafka-leader-election`).
+    Elect {
+        partition: u32,
+        unclean: bool,
+    },
+}

@@ -1,0 +1,17 @@
+//! A partition's state as the controller records it and pushes it to every broker: leader,
+//! epochs, ISR and ELR. It is the one wire type both the controller's rules and the brokers'
+//! replicas read, so it lives here, below both.
+
+/// The controller's record of one partition, as pushed to brokers (LeaderAndIsr / KRaft
+/// PartitionChangeRecord).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionState {
+    pub partition: u32,
+    /// Replica assignment, in preference order.
+    pub replicas: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub isr: Vec<u32>,
+    pub elr: Vec<u32>,
+}

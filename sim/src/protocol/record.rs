@@ -1,0 +1,34 @@
+//! Records as they travel and as logs store them: a batch of messages stamped with the leader
+//! epoch it was written in and, from an idempotent producer, its producer id, epoch and base
+//! sequence (Kafka's `RecordBatch` header fields that decide durability and deduplication).
+
+use losslab_model::MsgId;
+
+/// The idempotent producer's stamp on a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerStamp {
+    pub producer_id: u64,
+    pub producer_epoch: u32,
+    pub base_sequence: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub base_offset: u64,
+    pub leader_epoch: u32,
+    pub msgs: Vec<MsgId>,
+    pub stamp: Option<ProducerStamp>,
+}
+
+impl Batch {
+    /// One past the last offset of the batch.
+    pub fn end_offset(&self) -> u64 {
+        self.base_offset + self.msgs.len() as u64
+    }
+}
+
+/// Adds `n` to a producer sequence number the way Kafka does: sequences are non-negative
+/// Java ints and wrap to 0 after `i32::MAX`.
+pub fn sequence_add(sequence: u32, n: u32) -> u32 {
+    ((u64::from(sequence) + u64::from(n)) % (i32::MAX as u64 + 1)) as u32
+}
