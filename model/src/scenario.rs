@@ -1,15 +1,14 @@
-//! A scenario file, parsed and validated into a [`Scenario`] with every default resolved.
-//! The file format is a public contract (../shared/scenario-format.md); validation errors name
-//! the file, the key and, for unknown keys, the closest known key.
+//! A scenario: the validated, fully resolved form of a scenario file, and its `expect` table.
+//! The file format is a public contract (../shared/scenario-format.md). These are plain types:
+//! reading and validating a file (`Scenario::from_file`, `Scenario::parse`) lives in
+//! `scenario_parse`, which depends on them, so that the types never depend on their parser.
 
 use crate::config::{BrokerConfig, ConsumerConfig, NetworkConfig, ProducerConfig, TopicConfig, Workload};
-use crate::error::ScenarioError;
 use crate::fault::FaultStep;
 use crate::finding::FindingClass;
 use crate::version::KafkaVersion;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// `"none"` or `"some"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,20 +49,4 @@ pub struct Scenario {
     pub network: NetworkConfig,
     pub faults: Vec<FaultStep>,
     pub expect: Expect,
-}
-
-impl Scenario {
-    /// Reads and validates a scenario file.
-    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let label = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::new(&label, format!("cannot read {label}: {e}")))?;
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        Scenario::parse(&label, &stem, &text)
-    }
-
-    /// Validates scenario `text`; `file` names it in errors, `stem` is the default `name`.
-    pub fn parse(file: &str, stem: &str, text: &str) -> Result<Scenario, ScenarioError> {
-        crate::scenario_parse::parse(file, stem, text)
-    }
 }

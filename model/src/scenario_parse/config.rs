@@ -13,6 +13,7 @@ use crate::config::{
     Acks, BrokerConfig, CommitStrategy, ConsumerConfig, NetworkConfig, OffsetReset, OnFailure, Processing,
     ProducerConfig, SendMode, TopicConfig, Workload,
 };
+use crate::error::ScenarioError;
 use crate::version::KafkaVersion;
 use serde_json::Value;
 
@@ -295,7 +296,7 @@ fn idempotence_conflicts(version: KafkaVersion, config: &ProducerConfig) -> Vec<
     checks.into_iter().zip(hits).filter(|&(_, hit)| hit).map(|(c, _)| c).collect()
 }
 
-fn idempotence_error(o: &Obj, version: KafkaVersion, explicit: bool, c: &Conflict) -> crate::ScenarioError {
+fn idempotence_error(o: &Obj, version: KafkaVersion, explicit: bool, c: &Conflict) -> ScenarioError {
     let fix = format!("change `{}` or set `enable.idempotence` to false", c.key);
     if explicit {
         o.fail(

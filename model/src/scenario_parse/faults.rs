@@ -5,6 +5,7 @@
 
 use super::obj::{describe, shown, Obj, Result, INT};
 use crate::config::{TopicConfig, Workload};
+use crate::error::ScenarioError;
 use crate::fault::{Action, CrashMode, FaultStep, NodeRef, Target, Trigger};
 use crate::history::NodeName;
 use crate::suggest;
@@ -185,7 +186,7 @@ fn required_target(o: &Obj, kind: Kind, cluster: &Cluster) -> Result<Target> {
     target(o, "node", value, cluster)
 }
 
-fn missing(o: &Obj, kind: Kind, key: &str, example: &str) -> crate::ScenarioError {
+fn missing(o: &Obj, kind: Kind, key: &str, example: &str) -> ScenarioError {
     o.error(format!(
         "`{}` in {} is a `{}` step without `{key}`; add one, such as \"{key}\": {example}",
         o.path(),

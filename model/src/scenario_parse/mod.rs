@@ -1,119 +1,18 @@
-//! Scenario files to [`Scenario`]s: the public contract of scenario-format.md, enforced. Every
-//! key is read with Kafka's default, every value is checked for type and bounds, every unknown
-//! key is refused with the closest known one, and the cross-key rules Kafka itself enforces are
-//! applied, so that a file either resolves completely or is refused with a message that names
-//! the file, the key and what was expected. Nothing here panics on any input.
+//! Scenario files to [`Scenario`](crate::scenario::Scenario)s: the public contract of
+//! scenario-format.md, enforced. Every key is read with Kafka's default, every value is checked
+//! for type and bounds, every unknown key is refused with the closest known one, and the
+//! cross-key rules Kafka itself enforces are applied, so that a file either resolves completely
+//! or is refused with a message that names the file, the key and what was expected. Nothing
+//! here panics on any input.
 //!
-//! `obj` reads one object; `config`, `faults` and `expect` know the sections; this file knows
-//! the top level and the order in which sections depend on each other (replication defaults on
-//! `brokers`, ELR on `kafka.version`, fault targets on the topic and the workload).
+//! `json` reads the text, `obj` reads one object; `config`, `faults` and `expect` know the
+//! sections; `top` knows the top level, the order in which sections depend on each other, and
+//! holds the entry points `Scenario::from_file` and `Scenario::parse`. The parser depends on
+//! the scenario types and never the other way round.
 
 mod config;
 mod expect;
 mod faults;
 mod json;
 mod obj;
-
-use crate::error::ScenarioError;
-use crate::scenario::Scenario;
-use crate::version::KafkaVersion;
-use obj::{Obj, Result};
-
-const TOP_KEYS: [&str; 14] = [
-    "name",
-    "description",
-    "source",
-    "kafka.version",
-    "brokers",
-    "seed",
-    "topic",
-    "broker",
-    "producer",
-    "consumer",
-    "workload",
-    "network",
-    "faults",
-    "expect",
-];
-
-const VERSION_FORMS: &str = "a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\"";
-
-/// Validates scenario `text`; `file` names it in errors and in [`Scenario::file`], `stem` is
-/// the default `name`.
-pub(crate) fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
-    let value = json::read(file, text)?;
-    let top = Obj::top(file, &value)?.check_keys(&TOP_KEYS, |key| config::placement_hint(key, ""))?;
-    let kafka_version = version(&top)?;
-    let brokers = top.uint("brokers", 1..=9, 3u32)?;
-    let topic = config::topic(&top, brokers)?;
-    let workload = config::workload(&top)?;
-    let cluster = faults::Cluster::new(brokers, &topic, &workload);
-    Ok(Scenario {
-        name: top.string("name", stem)?,
-        description: top.string("description", "")?,
-        source: top.string("source", "")?,
-        file: file.to_string(),
-        kafka_version,
-        brokers,
-        seed: top.uint("seed", 0..=u64::MAX, 1)?,
-        broker: config::broker(&top, kafka_version)?,
-        producer: config::producer(&top, kafka_version)?,
-        consumer: config::consumer(&top)?,
-        network: config::network(&top)?,
-        faults: faults::faults(&top, &cluster)?,
-        expect: expect::expect(&top)?,
-        topic,
-        workload,
-    })
-}
-
-fn version(top: &Obj) -> Result<KafkaVersion> {
-    let Some(text) = top.opt_str("kafka.version", VERSION_FORMS)? else {
-        return Ok(KafkaVersion::DEFAULT);
-    };
-    KafkaVersion::parse(text)
-        .ok_or_else(|| top.fail("kafka.version", format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::config::SECTIONS;
-    use super::*;
-    use serde_json::{json, Value};
-
-    fn error(file: Value) -> Option<String> {
-        parse("x.json", "x", &file.to_string()).err().map(|e| e.message)
-    }
-
-    /// Every declared key is read: a value of the wrong type is refused under its own path.
-    /// (A key declared but never read would be accepted and silently ignored.)
-    #[test]
-    fn every_declared_key_is_read() {
-        let refused = |file: Value, path: &str| {
-            let want = format!("`{path}` in x.json");
-            [json!(true), json!({"x": 1})]
-                .into_iter()
-                .any(|wrong| error(file_with(&file, wrong)).is_some_and(|e| e.starts_with(&want)))
-        };
-        for key in TOP_KEYS {
-            assert!(refused(json!({ key: null }), key), "{key}");
-        }
-        for section in SECTIONS {
-            for key in section.keys {
-                let path = format!("{}.{key}", section.name);
-                assert!(refused(json!({ section.name: { *key: null } }), &path), "{path}");
-            }
-        }
-    }
-
-    /// Replaces the single `null` in `file` with `wrong`.
-    fn file_with(file: &Value, wrong: Value) -> Value {
-        match file {
-            Value::Null => wrong,
-            Value::Object(map) => {
-                Value::Object(map.iter().map(|(k, v)| (k.clone(), file_with(v, wrong.clone()))).collect())
-            }
-            other => other.clone(),
-        }
-    }
-}
+mod top;
