@@ -8,9 +8,9 @@
 //! Kafka's default (the scenario format's `{}`). Results whose configuration is unknown are
 //! left out, and the subtitle says how many.
 
+use super::chart::{Chart, ChartError};
 use super::input::ConfigResult;
 use super::style::{self, Area, Marker, Pattern};
-use super::{Chart, ChartError};
 use crate::settings::key_settings;
 use losslab_model::Scenario;
 use plotters::element::DashedPathElement;

@@ -8,8 +8,8 @@
 //!
 //! [`Timeline::of`] reads the history into plain data (unit-tested); [`render`] draws it.
 
+use super::chart::ChartError;
 use super::style::{self, Area, Marker, Pattern};
-use super::ChartError;
 use losslab_model::fault::CrashMode;
 use losslab_model::history::{fmt_time, ElectionKind};
 use losslab_model::{EventKind, Finding, FindingClass, History, MsgId, NodeName};
