@@ -3,7 +3,7 @@
 //! lightness *and* in shape or pattern (hatching, dashes, marker shape), never in hue alone, so
 //! a photocopy or a reader who cannot tell red from green still sees every distinction.
 
-use super::ChartError;
+use super::chart::ChartError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

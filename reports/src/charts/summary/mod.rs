@@ -1,0 +1,27 @@
+//! The charts over many configurations, for `losslab chart`: which settings lose acknowledged
+//! messages (a heatmap over acks × min.insync.replicas, a panel per unclean-election and flush
+//! setting), durability against p99 produce latency, the flush interval against messages lost
+//! to power loss, and the consumer's commit strategy against skipped and duplicated records.
+//!
+//! Each chart aggregates the [`ConfigResult`](super::input::ConfigResult)s that share its
+//! settings: runs add up, and a share is "runs that showed the class / runs". A setting a result
+//! does not name is taken at Kafka's default (the scenario format's `{}`). Results whose
+//! configuration is unknown are left out, and the subtitle says how many.
+//!
+//! The files, each importing only the ones listed before it: `tally` (the results with a known
+//! configuration, runs and findings added up, and the order of setting values), `canvas` (the
+//! page, labels, the numeric-axis frame and the markers the charts share), one file per chart
+//! (`heatmap`, `latency`, `flush`, `commit`), and `lineup` ([`render_all`]: every chart, in the
+//! order a reader should see them).
+
+mod canvas;
+mod commit;
+mod flush;
+mod heatmap;
+mod latency;
+mod lineup;
+mod tally;
+#[cfg(test)]
+mod tests;
+
+pub use lineup::render_all;

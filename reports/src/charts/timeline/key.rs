@@ -1,0 +1,88 @@
+//! The key at the bottom of the timeline: every line, band and mark the lanes use, drawn as
+//! they appear there, with the inks and patterns of `palette`.
+
+use super::model::{FaultKind, Timeline};
+use super::palette::{fault_look, ACKED_INK, HW_INK, LEADER_FILL, MIN_ISR_INK, REMOVED_INK};
+use crate::charts::chart::ChartError;
+use crate::charts::style::{self, Area, Marker, Pattern};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+/// The key: every line, band and mark the lanes use, drawn as they appear there.
+pub(super) fn legend(area: &Area, tl: &Timeline) -> Result<(), ChartError> {
+    let label = |x: i32, y: i32, text: &str| -> Result<(), ChartError> {
+        area.draw(&Text::new(
+            text.to_string(),
+            (x, y),
+            style::anchored(style::text(style::SMALL_SIZE, style::BLACK_INK), HPos::Left, VPos::Center),
+        ))?;
+        Ok(())
+    };
+    area.draw(&Text::new(
+        "Key".to_string(),
+        (16, 8),
+        style::anchored(style::bold(style::LABEL_SIZE, style::BLACK_INK), HPos::Left, VPos::Top),
+    ))?;
+    let cols = [16, 410, 800];
+    let rows = [44, 72, 100, 128];
+    let swatch = |col: usize, row: usize| (cols[col], rows[row]);
+
+    // Lines.
+    let (x, y) = swatch(0, 0);
+    area.draw(&PathElement::new(vec![(x, y), (x + 40, y)], style::BLACK_INK.stroke_width(2)))?;
+    label(x + 50, y, "log end offset (LEO): where the replica's log ends")?;
+    let (x, y) = swatch(0, 1);
+    style::dashed(area, (x, y), x + 40, HW_INK.stroke_width(2), 7, 4)?;
+    label(x + 50, y, "high watermark (HW): committed below it")?;
+    let (x, y) = swatch(0, 2);
+    area.draw(&Rectangle::new([(x, y - 9), (x + 40, y + 9)], LEADER_FILL.filled()))?;
+    label(x + 50, y, "the broker leads, in that leader epoch")?;
+    let (x, y) = swatch(0, 3);
+    area.draw(&PathElement::new(vec![(x, y), (x + 40, y)], style::BLACK_INK.stroke_width(2)))?;
+    style::dashed(area, (x, y + 7), x + 40, MIN_ISR_INK.stroke_width(2), 8, 5)?;
+    label(x + 50, y, "top panel: ISR size, and min.insync.replicas (dashed)")?;
+
+    // Faults.
+    for (i, kind) in
+        [FaultKind::ProcessCrash, FaultKind::PowerCrash, FaultKind::Pause, FaultKind::Cut].into_iter().enumerate()
+    {
+        let (x, y) = swatch(1, i);
+        let (fill, pattern, ink, alpha, spacing) = fault_look(kind);
+        style::fill_pattern(area, (x, y - 10), (x + 40, y + 10), Pattern::Solid, fill.mix(alpha), 1, None)?;
+        style::fill_pattern(
+            area,
+            (x, y - 10),
+            (x + 40, y + 10),
+            pattern,
+            ink.mix(0.85),
+            spacing,
+            Some(ink.stroke_width(1)),
+        )?;
+        let text = match kind {
+            FaultKind::ProcessCrash => "process crash: the OS keeps the page cache",
+            FaultKind::PowerCrash => "power loss: unflushed writes are gone",
+            FaultKind::Pause => "paused (a long GC pause, SIGSTOP)",
+            _ => "cut off from the rest of the cluster",
+        };
+        label(x + 50, y, text)?;
+    }
+
+    // Marks.
+    let (x, y) = swatch(2, 0);
+    area.draw(&PathElement::new(vec![(x + 20, y - 9), (x + 20, y + 9)], ACKED_INK.stroke_width(3)))?;
+    style::draw_marker(area, Marker::Circle, (x + 20, y - 9), 4, Some(WHITE), ACKED_INK)?;
+    style::draw_marker(area, Marker::Circle, (x + 20, y + 9), 4, Some(WHITE), ACKED_INK)?;
+    label(x + 50, y, "acknowledged to the producer, later lost")?;
+    let (x, y) = swatch(2, 1);
+    area.draw(&PathElement::new(vec![(x + 20, y - 9), (x + 20, y + 9)], REMOVED_INK.stroke_width(3)))?;
+    style::draw_marker(area, Marker::Cross, (x + 20, y - 9), 4, None, REMOVED_INK)?;
+    style::draw_marker(area, Marker::Cross, (x + 20, y + 9), 4, None, REMOVED_INK)?;
+    label(x + 50, y, "lost message taken away: truncated,")?;
+    label(x + 50, y + 16, "or dropped by a power loss")?;
+    let (x, y) = swatch(2, 3);
+    area.draw(&PathElement::new(vec![(x + 20, y - 10), (x + 20, y + 10)], style::BLACK_INK.stroke_width(3)))?;
+    style::draw_marker(area, Marker::Diamond, (x + 20, y - 4), 5, Some(style::BLACK_INK), style::BLACK_INK)?;
+    label(x + 50, y, "disk wiped (replaced by an empty one)")?;
+    let _ = tl;
+    Ok(())
+}
