@@ -110,9 +110,9 @@ fn expand(tree: &str) -> Vec<String> {
 
 /// The module paths one file refers to, as written (absolute after resolving `super`/`self`).
 fn references(module: &[String], text: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
-    // Inline `mod tests { ... }` blocks are part of their file: drop them (their `super` is the
+    // Inline test modules (`#[cfg(test)] mod tests { ... }`, last in their file) are part of their file: drop them (their `super` is the
     // file itself).
-    let code: String = match text.find("#[cfg(test)]\nmod tests {") {
+    let code: String = match text.find("#[cfg(test)]\nmod ") {
         Some(i) => text[..i].to_string(),
         None => text.to_string(),
     };
@@ -143,7 +143,10 @@ fn references(module: &[String], text: &str, children: &BTreeSet<String>) -> Vec
         if word == "crate" || word == "super" || word == "self" {
             let end =
                 code[i..].find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map_or(code.len(), |e| i + e);
-            paths.push(code[start..end].to_string());
+            // `use super::{a, b}` leaves a bare `super::` here: the `use` pass has it.
+            if !code[start..end].ends_with("::") {
+                paths.push(code[start..end].to_string());
+            }
         }
     }
     let mut out = Vec::new();
@@ -258,5 +261,7 @@ fn the_cycle_finder_finds_a_child_reaching_into_its_parent() {
     std::fs::write(dir.join("a/b.rs"), "use crate::a::c::{X, Y};\n").unwrap();
     std::fs::write(dir.join("a/c.rs"), "pub struct X; pub struct Y;\n").unwrap();
     assert!(cycles(&dir).is_empty(), "a child reaching a sibling is no circle");
+    std::fs::write(dir.join("a/b.rs"), "use super::{c};\nfn f() { super::c::X; }\n").unwrap();
+    assert!(cycles(&dir).is_empty(), "nor through its parent's path");
     std::fs::remove_dir_all(&dir).unwrap();
 }
