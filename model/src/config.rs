@@ -5,6 +5,7 @@
 //! Field names follow the Kafka property they come from, with units last
 //! (`replica.lag.time.max.ms` becomes `replica_lag_time_max_ms`).
 
+pub use crate::version::MetadataMode;
 use serde::{Deserialize, Serialize};
 
 /// `acks`: how many replicas must have a record before the leader answers.
@@ -84,23 +85,42 @@ pub struct TopicConfig {
     pub unclean_leader_election_enable: bool,
 }
 
+/// `os.writeback.order`: in what order a writeback's page writes reach the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WritebackOrder {
+    /// As Linux: the block layer and the drive complete a writeback's writes in any order, so a
+    /// power cut in the middle can leave a later batch on the platter and an earlier one not.
+    Any,
+    /// In file order: what is on the platter is always a prefix of the log.
+    Offset,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BrokerConfig {
+    /// ZooKeeper or KRaft, resolved from `kafka.version` and `process.roles`.
+    pub metadata_mode: MetadataMode,
     /// `log.flush.interval.messages`: fsync after this many appended messages.
     pub log_flush_interval_messages: u64,
-    /// `log.flush.interval.ms`: fsync when the oldest unflushed message is this old; `None` never.
+    /// `log.flush.interval.ms`: the flusher fsyncs a log last flushed at least this long ago;
+    /// `None`: Kafka's default, the scheduler interval.
     pub log_flush_interval_ms: Option<u64>,
+    /// `log.flush.scheduler.interval.ms`: how often the flusher runs after its first run.
+    pub log_flush_scheduler_interval_ms: u64,
     pub replica_lag_time_max_ms: u64,
     pub replica_fetch_wait_max_ms: u64,
     pub replica_high_watermark_checkpoint_interval_ms: u64,
+    /// KRaft: the controller fences a broker silent for this long.
     pub broker_session_timeout_ms: u64,
     pub broker_heartbeat_interval_ms: u64,
+    /// ZooKeeper mode: a broker's session expires this long after its last contact.
+    pub zookeeper_session_timeout_ms: u64,
     /// Resolved from `eligible.leader.replicas.enable` and the version's default.
     pub eligible_leader_replicas_enable: bool,
     /// `os.dirty.expire.ms`: the OS writes back dirty pages older than this.
     pub os_dirty_expire_ms: u64,
     /// `os.dirty.writeback.ms`: how often the OS writeback runs.
     pub os_dirty_writeback_ms: u64,
+    pub os_writeback_order: WritebackOrder,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -75,7 +75,7 @@ pub enum Action {
     Isolate {
         node: Target,
     },
-    /// Restores the named cut (`None`: every cut).
+    /// Restores the named cut or slow link (`None`: every cut and slow link).
     Heal {
         between: Option<(Target, Target)>,
     },
@@ -83,6 +83,18 @@ pub enum Action {
     Elect {
         partition: u32,
         unclean: bool,
+    },
+    /// A graceful shutdown: a broker's controlled shutdown, a client's `close()`.
+    Stop {
+        node: Target,
+    },
+    /// Every message from a node of `from` to a node of `to` (and back unless `oneway`) arrives
+    /// `latency_ms` later than usual, in order and without loss, until healed.
+    Slow {
+        from: Target,
+        to: Target,
+        oneway: bool,
+        latency_ms: u64,
     },
 }
 
@@ -99,6 +111,8 @@ impl Action {
             Action::Isolate { .. } => "isolate",
             Action::Heal { .. } => "heal",
             Action::Elect { .. } => "elect",
+            Action::Stop { .. } => "stop",
+            Action::Slow { .. } => "slow",
         }
     }
 }

@@ -365,6 +365,18 @@ pub enum EventKind {
         #[serde(rename = "target")]
         node: NodeName,
     },
+    /// An operator asked the node to stop gracefully.
+    Stop {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
+        node: NodeName,
+    },
+    /// The node finished its graceful shutdown and its process exited.
+    Stopped {
+        // `target` on the wire: the event's own `node` is flattened beside it.
+        #[serde(rename = "target")]
+        node: NodeName,
+    },
     Pause {
         // `target` on the wire: the event's own `node` is flattened beside it.
         #[serde(rename = "target")]
@@ -379,6 +391,13 @@ pub enum EventKind {
         from: Vec<NodeName>,
         to: Vec<NodeName>,
         oneway: bool,
+    },
+    /// Links from `from` to `to` (and back unless `oneway`) deliver `latency_ms` later.
+    Slow {
+        from: Vec<NodeName>,
+        to: Vec<NodeName>,
+        oneway: bool,
+        latency_ms: u64,
     },
     Heal {
         all: bool,

@@ -190,7 +190,12 @@ mod tests {
             (r#"{"producer": {"acks": "1"}}"#, "acks=1"),
             (r#"{}"#, "min.insync.replicas=1"),
             (r#"{"topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": true}}"#, "unclean"),
-            (r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2}}"#, "KIP-101"),
+            (
+                r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": false}}"#,
+                "KIP-101",
+            ),
+            // Before 0.11 unclean election is on unless switched off (KIP-106).
+            (r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2}}"#, "unclean"),
         ] {
             let p = &predict(&scenario(json), &kinds("crash"))[&FindingClass::LostAcked];
             assert!(p.permitted && p.reason.contains(word), "{json}: {}", p.reason);

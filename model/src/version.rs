@@ -1,6 +1,10 @@
-//! `kafka.version`: which release line's replication rules a run follows. Each rule that changed
-//! across Kafka's history is a method here, so the simulator asks "does this release truncate
-//! by leader epoch?" rather than comparing version numbers all over the code.
+//! `kafka.version`: which release line's rules a run follows. Each rule that changed across
+//! Kafka's history is a method here, named after what it decides and documented with the KIP or
+//! JIRA and the release that brought it, so the simulator asks "does this release truncate by
+//! leader epoch?" rather than comparing version numbers all over the code. `rules` lists every
+//! rule with whether it is in force, for the verdict's `rules` line.
+//!
+//! Where a release was read: docs/NOTES.md, "Release lines", names the Kafka source of each rule.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -12,17 +16,39 @@ pub struct KafkaVersion {
     pub minor: u32,
 }
 
+/// How the cluster keeps its metadata: a ZooKeeper ensemble with one broker acting as controller
+/// (every release before 4.0, and the default through 3.9: `process.roles` unset), or KRaft
+/// (`process.roles` set, from 2.8; the only mode from 4.0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetadataMode {
+    ZooKeeper,
+    KRaft,
+}
+
+/// One rule of a release line, as the verdict prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The KIP or JIRA that changed it (`KIP-101`), or the mode (`KRaft`).
+    pub name: &'static str,
+    pub on: bool,
+    pub meaning: &'static str,
+}
+
 impl KafkaVersion {
     pub const DEFAULT: KafkaVersion = KafkaVersion { major: 4, minor: 1 };
     /// The oldest line losslab simulates.
     pub const OLDEST: KafkaVersion = KafkaVersion { major: 0, minor: 10 };
+    /// The newest line losslab knows; a newer one is refused rather than guessed at.
+    pub const NEWEST: KafkaVersion = KafkaVersion { major: 4, minor: 1 };
+    /// Every release line that exists, for error messages.
+    pub const LINES: &'static str = "0.10, 0.11, 1.0, 1.1, 2.0 to 2.8, 3.0 to 3.9, 4.0 and 4.1";
 
     pub const fn new(major: u32, minor: u32) -> Self {
         KafkaVersion { major, minor }
     }
 
-    /// Parses `"X.Y"`. Any `X.Y` at or above 0.10 is accepted and takes the rules of the
-    /// nearest line below it; anything else is `None`.
+    /// Parses `"X.Y"`. Any `X.Y` from 0.10 to the newest line is accepted and takes the rules of
+    /// the nearest line below it; anything else is `None`.
     pub fn parse(text: &str) -> Option<KafkaVersion> {
         let (major, minor) = text.split_once('.')?;
         if major.is_empty() || minor.is_empty() {
@@ -32,62 +58,177 @@ impl KafkaVersion {
             return None;
         }
         let v = KafkaVersion::new(major.parse().ok()?, minor.parse().ok()?);
-        (v >= Self::OLDEST).then_some(v)
+        (Self::OLDEST..=Self::NEWEST).contains(&v).then_some(v)
+    }
+
+    const fn at_least(self, major: u32, minor: u32) -> bool {
+        self.major > major || (self.major == major && self.minor >= minor)
     }
 
     /// KIP-101 (0.11): followers truncate by leader epoch, not to their high watermark.
     pub fn truncates_by_leader_epoch(self) -> bool {
-        self >= KafkaVersion::new(0, 11)
+        self.at_least(0, 11)
     }
 
-    /// KIP-380 (2.2) and KRaft registration: a broker that restarts is fenced and leaves its ISRs
-    /// even when it comes back within the session timeout.
-    pub fn fences_restarted_broker(self) -> bool {
-        self >= KafkaVersion::new(2, 2)
+    /// KIP-279 (2.0, KAFKA-6361): truncation compares epochs over several rounds
+    /// (`AbstractFetcherThread.getOffsetTruncationState`). Before, 0.11-1.1 truncate once to the
+    /// offset the leader gives for the follower's latest epoch (`ReplicaFetcherThread.maybeTruncate`).
+    pub fn truncates_over_several_rounds(self) -> bool {
+        self.at_least(2, 0)
+    }
+
+    /// KAFKA-7415 (2.1): a new leader records its epoch in its epoch cache when elected
+    /// (`Partition.makeLeader`); before, only at its first append.
+    pub fn caches_epoch_when_elected(self) -> bool {
+        self.at_least(2, 1)
+    }
+
+    /// KIP-320, broker side (2.1, KAFKA-7395): fetches carry the fetcher's leader epoch and a
+    /// leader refuses an older or newer one (`Partition.checkCurrentLeaderEpoch`).
+    pub fn fences_fetches_by_leader_epoch(self) -> bool {
+        self.at_least(2, 1)
+    }
+
+    /// KAFKA-5642 (1.1): when a ZooKeeper-mode controller removes a dead broker from an ISR, it
+    /// keeps the last member whatever the topic says; before, only with unclean election off
+    /// (`KafkaController.removeReplicaFromIsr`, "Retaining last ISR").
+    pub fn keeps_last_isr_member(self) -> bool {
+        self.at_least(1, 1)
+    }
+
+    /// KIP-380 (2.2): brokers carry an epoch; requests from the controller stamped with an
+    /// earlier incarnation's epoch are refused (`KafkaApis.isBrokerEpochStale`), and a broker that
+    /// bounced is handled as failed then started again. Before, a restarted broker could act on
+    /// partition states meant for its earlier incarnation.
+    pub fn rejects_stale_broker_epochs(self) -> bool {
+        self.at_least(2, 2)
+    }
+
+    /// KIP-320, client side (2.3): consumers detect log truncation after a leader change.
+    pub fn consumers_detect_truncation(self) -> bool {
+        self.at_least(2, 3)
+    }
+
+    /// KIP-500 (2.8): KRaft exists (`process.roles`).
+    pub fn has_kraft(self) -> bool {
+        self.at_least(2, 8)
+    }
+
+    /// ZooKeeper removed (4.0, KIP-833): KRaft only.
+    pub fn kraft_only(self) -> bool {
+        self.at_least(4, 0)
+    }
+
+    /// KRaft 3.0-3.5 (`PartitionChangeBuilder.triggerLeaderEpochBumpIfNeeded`): every ISR change
+    /// that drops a member bumps the leader epoch; from 3.6 (KAFKA-15021) only leader changes do.
+    pub fn kraft_bumps_epoch_on_isr_shrink(self) -> bool {
+        !self.at_least(3, 6)
+    }
+
+    /// KAFKA-15021 (3.6): the leader's high watermark waits for caught-up followers outside the ISR
+    /// only if they may join it (not fenced, not shutting down); 0.10.2-3.5 waited for every
+    /// caught-up follower (KAFKA-4485, `Partition.maybeIncrementLeaderHW`).
+    pub fn hw_waits_only_for_eligible_replicas(self) -> bool {
+        self.at_least(3, 6)
+    }
+
+    /// KIP-841 (3.3): AlterPartition refuses an ISR naming a fenced or shutting-down broker.
+    pub fn isr_refuses_fenced_brokers(self) -> bool {
+        self.at_least(3, 3)
+    }
+
+    /// KIP-903 (3.5): AlterPartition refuses an ISR naming a broker by a stale broker epoch.
+    pub fn isr_checks_broker_epochs(self) -> bool {
+        self.at_least(3, 5)
     }
 
     /// KAFKA-15583 (3.7): the high watermark does not advance while the ISR is smaller than
     /// `min.insync.replicas`.
     pub fn freezes_hw_below_min_isr(self) -> bool {
-        self >= KafkaVersion::new(3, 7)
+        self.at_least(3, 7)
     }
 
-    /// KIP-966 (4.0): `eligible.leader.replicas.enable` may be set.
+    /// 3.7 (`Partition.effectiveMinIsr`, `ReplicationControlManager.getTopicEffectiveMinIsr`):
+    /// `min.insync.replicas` above the replication factor counts as the replication factor.
+    pub fn caps_min_isr_at_replication_factor(self) -> bool {
+        self.at_least(3, 7)
+    }
+
+    /// KIP-966 (4.0): eligible leader replicas may be switched on.
     pub fn supports_elr(self) -> bool {
-        self >= KafkaVersion::new(4, 0)
+        self.at_least(4, 0)
+    }
+
+    /// KIP-966 default: on from 4.1.
+    pub fn elr_default(self) -> bool {
+        self.at_least(4, 1)
     }
 
     /// KAFKA-17927 (4.0): an idempotent producer (the default) with
     /// `max.in.flight.requests.per.connection` above 5 is a configuration error; before 4.0 the
     /// client silently turned idempotence off unless `enable.idempotence` was set explicitly.
     pub fn rejects_in_flight_above_5(self) -> bool {
-        self >= KafkaVersion::new(4, 0)
+        self.at_least(4, 0)
     }
 
-    /// KIP-966 default: on from 4.1.
-    pub fn elr_default(self) -> bool {
-        self >= KafkaVersion::new(4, 1)
+    /// KIP-106 (0.11): `unclean.leader.election.enable` defaults to false (true before).
+    pub fn unclean_election_default(self) -> bool {
+        !self.at_least(0, 11)
+    }
+
+    /// KIP-537 (2.5): `replica.lag.time.max.ms` defaults to 30000 (10000 before).
+    pub fn replica_lag_time_max_ms_default(self) -> u64 {
+        if self.at_least(2, 5) {
+            30_000
+        } else {
+            10_000
+        }
+    }
+
+    /// KIP-537 (2.5): `zookeeper.session.timeout.ms` defaults to 18000 (6000 before).
+    pub fn zookeeper_session_timeout_ms_default(self) -> u64 {
+        if self.at_least(2, 5) {
+            18_000
+        } else {
+            6_000
+        }
     }
 }
 
 impl KafkaVersion {
-    /// This release line's replication rules: (the KIP or JIRA that changed the rule, whether
-    /// it is in effect, what it means), so that a reader comparing two runs sees which rule made
-    /// the difference. `elr` is the resolved `eligible.leader.replicas.enable`.
-    pub fn rules(self, elr: bool) -> [(&'static str, bool, &'static str); 4] {
-        [
-            (
+    /// This release line's rules as a run resolves them: (the KIP, JIRA or mode; whether it is in
+    /// force; what it means), so that a reader comparing two runs sees which rule made the
+    /// difference. `mode` and `elr` are the resolved metadata mode and eligible leader replicas.
+    pub fn rules(self, mode: MetadataMode, elr: bool) -> Vec<Rule> {
+        let kraft = mode == MetadataMode::KRaft;
+        let rule = |name, on, meaning| Rule { name, on, meaning };
+        vec![
+            rule("KRaft", kraft, "the controller is a KRaft quorum, not ZooKeeper: brokers are fenced by heartbeats"),
+            rule(
                 "KIP-101",
                 self.truncates_by_leader_epoch(),
                 "followers truncate by leader epoch, not to their high watermark",
             ),
-            ("KIP-380", self.fences_restarted_broker(), "a restarted broker is fenced and leaves its ISRs"),
-            (
+            rule("KIP-279", self.truncates_over_several_rounds(), "truncation compares epochs over several rounds"),
+            rule("KIP-320", self.fences_fetches_by_leader_epoch(), "fetches are fenced by the leader epoch"),
+            rule("KIP-380", self.rejects_stale_broker_epochs(), "a restarted broker ignores state meant for its earlier self"),
+            rule(
+                "KIP-841",
+                kraft && self.isr_refuses_fenced_brokers(),
+                "an ISR may not name a fenced or shutting-down broker",
+            ),
+            rule("KIP-903", kraft && self.isr_checks_broker_epochs(), "an ISR may not name a broker's earlier incarnation"),
+            rule(
+                "KAFKA-15021",
+                self.hw_waits_only_for_eligible_replicas(),
+                "the high watermark waits only for caught-up replicas allowed to join the ISR",
+            ),
+            rule(
                 "KAFKA-15583",
                 self.freezes_hw_below_min_isr(),
                 "the high watermark stays put while ISR < min.insync.replicas",
             ),
-            ("KIP-966", elr, "eligible leader replicas: a replica that left an ISR below min ISR may lead"),
+            rule("KIP-966", elr, "eligible leader replicas: a replica that left an ISR below min ISR may lead"),
         ]
     }
 }
@@ -117,18 +258,43 @@ mod tests {
         assert_eq!(KafkaVersion::parse("4"), None);
         assert_eq!(KafkaVersion::parse("4.1.0"), None);
         assert_eq!(KafkaVersion::parse("x.1"), None);
+        assert_eq!(KafkaVersion::parse("4.2"), None, "newer than the newest line");
+        assert_eq!(KafkaVersion::parse("5.0"), None, "newer than the newest line");
     }
 
     #[test]
     fn rules_follow_the_versions_table() {
-        let v010 = KafkaVersion::new(0, 10);
-        assert!(!v010.truncates_by_leader_epoch());
-        assert!(KafkaVersion::new(2, 1).truncates_by_leader_epoch());
-        assert!(!KafkaVersion::new(2, 1).fences_restarted_broker());
-        assert!(KafkaVersion::new(2, 2).fences_restarted_broker());
-        assert!(!KafkaVersion::new(3, 6).freezes_hw_below_min_isr());
-        assert!(KafkaVersion::new(3, 7).freezes_hw_below_min_isr());
-        assert!(KafkaVersion::new(4, 0).supports_elr() && !KafkaVersion::new(4, 0).elr_default());
-        assert!(KafkaVersion::new(4, 1).elr_default());
+        let v = KafkaVersion::new;
+        assert!(!v(0, 10).truncates_by_leader_epoch() && v(0, 11).truncates_by_leader_epoch());
+        assert!(!v(1, 1).truncates_over_several_rounds() && v(2, 0).truncates_over_several_rounds());
+        assert!(!v(2, 0).fences_fetches_by_leader_epoch() && v(2, 1).fences_fetches_by_leader_epoch());
+        assert!(!v(2, 0).caches_epoch_when_elected() && v(2, 1).caches_epoch_when_elected());
+        assert!(!v(1, 0).keeps_last_isr_member() && v(1, 1).keeps_last_isr_member());
+        assert!(!v(2, 1).rejects_stale_broker_epochs() && v(2, 2).rejects_stale_broker_epochs());
+        assert!(!v(2, 2).consumers_detect_truncation() && v(2, 3).consumers_detect_truncation());
+        assert!(!v(2, 7).has_kraft() && v(2, 8).has_kraft());
+        assert!(!v(3, 9).kraft_only() && v(4, 0).kraft_only());
+        assert!(v(3, 5).kraft_bumps_epoch_on_isr_shrink() && !v(3, 6).kraft_bumps_epoch_on_isr_shrink());
+        assert!(!v(3, 5).hw_waits_only_for_eligible_replicas() && v(3, 6).hw_waits_only_for_eligible_replicas());
+        assert!(!v(3, 2).isr_refuses_fenced_brokers() && v(3, 3).isr_refuses_fenced_brokers());
+        assert!(!v(3, 4).isr_checks_broker_epochs() && v(3, 5).isr_checks_broker_epochs());
+        assert!(!v(3, 6).freezes_hw_below_min_isr() && v(3, 7).freezes_hw_below_min_isr());
+        assert!(!v(3, 6).caps_min_isr_at_replication_factor() && v(3, 7).caps_min_isr_at_replication_factor());
+        assert!(v(4, 0).supports_elr() && !v(4, 0).elr_default() && v(4, 1).elr_default());
+        assert!(v(0, 10).unclean_election_default() && !v(0, 11).unclean_election_default());
+        assert_eq!((v(2, 4).replica_lag_time_max_ms_default(), v(2, 5).replica_lag_time_max_ms_default()), (10_000, 30_000));
+        assert_eq!(
+            (v(2, 4).zookeeper_session_timeout_ms_default(), v(2, 5).zookeeper_session_timeout_ms_default()),
+            (6_000, 18_000)
+        );
+    }
+
+    #[test]
+    fn every_rule_is_listed_with_its_state() {
+        let rules = KafkaVersion::new(3, 6).rules(MetadataMode::ZooKeeper, false);
+        let on: Vec<&str> = rules.iter().filter(|r| r.on).map(|r| r.name).collect();
+        assert_eq!(on, ["KIP-101", "KIP-279", "KIP-320", "KIP-380", "KAFKA-15021"]);
+        let rules = KafkaVersion::new(4, 1).rules(MetadataMode::KRaft, true);
+        assert!(rules.iter().all(|r| r.on), "{rules:?}");
     }
 }

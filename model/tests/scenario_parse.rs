@@ -3,7 +3,9 @@
 //! class of mistake is refused with a message naming the file and the key, the fixtures under
 //! tests/fixtures behave as their folder says, and no input at all makes the parser panic.
 
-use losslab_model::config::{Acks, CommitStrategy, OffsetReset, OnFailure, Processing, SendMode};
+use losslab_model::config::{
+    Acks, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
+};
 use losslab_model::{
     Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass, KafkaVersion, NetworkConfig,
     NodeRef, ProducerConfig, Scenario, Target, TopicConfig, Trigger, Workload,
@@ -50,16 +52,20 @@ fn defaults() -> Scenario {
             unclean_leader_election_enable: false,
         },
         broker: BrokerConfig {
+            metadata_mode: MetadataMode::KRaft,
             log_flush_interval_messages: 9_223_372_036_854_775_807,
             log_flush_interval_ms: None,
+            log_flush_scheduler_interval_ms: 9_223_372_036_854_775_807,
             replica_lag_time_max_ms: 30_000,
             replica_fetch_wait_max_ms: 500,
             replica_high_watermark_checkpoint_interval_ms: 5_000,
             broker_session_timeout_ms: 9_000,
             broker_heartbeat_interval_ms: 2_000,
+            zookeeper_session_timeout_ms: 18_000,
             eligible_leader_replicas_enable: true,
             os_dirty_expire_ms: 30_000,
             os_dirty_writeback_ms: 5_000,
+            os_writeback_order: WritebackOrder::Any,
         },
         producer: ProducerConfig {
             acks: Acks::All,
@@ -117,7 +123,7 @@ fn replication_factor_defaults_to_at_most_three() {
 
 #[test]
 fn eligible_leader_replicas_default_by_version() {
-    for (version, want) in [("0.10", false), ("3.9", false), ("4.0", false), ("4.1", true), ("5.2", true)] {
+    for (version, want) in [("0.10", false), ("3.9", false), ("4.0", false), ("4.1", true)] {
         let s = parse_json(json!({ "kafka.version": version })).unwrap();
         assert_eq!(s.broker.eligible_leader_replicas_enable, want, "{version}");
     }
@@ -157,16 +163,20 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         unclean_leader_election_enable: true,
     };
     want.broker = BrokerConfig {
+        metadata_mode: MetadataMode::KRaft,
         log_flush_interval_messages: 1,
         log_flush_interval_ms: Some(1000),
+        log_flush_scheduler_interval_ms: 9_223_372_036_854_775_807,
         replica_lag_time_max_ms: 10_000,
         replica_fetch_wait_max_ms: 250,
         replica_high_watermark_checkpoint_interval_ms: 2_500,
         broker_session_timeout_ms: 6_000,
         broker_heartbeat_interval_ms: 1_000,
+        zookeeper_session_timeout_ms: 18_000,
         eligible_leader_replicas_enable: true,
         os_dirty_expire_ms: 15_000,
         os_dirty_writeback_ms: 1_000,
+        os_writeback_order: WritebackOrder::Any,
     };
     want.producer = ProducerConfig {
         acks: Acks::Leader,
@@ -294,7 +304,7 @@ fn a_field_of_another_action_is_refused() {
     );
     assert_eq!(
         error(json!({"faults": [{"action": "crash", "node": "b1", "between": [["b1"], ["b2"]]}]})),
-        "key `between` in `faults[0]` of x.json does not apply to `crash`; only cut and heal take it"
+        "key `between` in `faults[0]` of x.json does not apply to `crash`; only cut, heal and slow take it"
     );
 }
 
@@ -330,8 +340,8 @@ fn wrong_types_name_the_key_path_and_the_expected_type() {
         (json!({"network": {"latency.ms.min": 9}}), "`network.latency.ms.min` in x.json (9) must not exceed `latency.ms.max` (5)"),
         (json!({"faults": {}}), "`faults` in x.json must be an array of steps, got an object"),
         (json!({"faults": ["crash"]}), "`faults[0]` in x.json must be an object, got \"crash\""),
-        (json!({"faults": [{"node": "b1"}]}), "`faults[0]` in x.json has no `action`; add one of crash, restart, wipe, pause, resume, cut, isolate, heal, elect"),
-        (json!({"faults": [{"action": "crsh", "node": "b1"}]}), "`faults[0].action` in x.json must be one of \"crash\", \"restart\", \"wipe\", \"pause\", \"resume\", \"cut\", \"isolate\", \"heal\", \"elect\", got \"crsh\"; did you mean \"crash\"?"),
+        (json!({"faults": [{"node": "b1"}]}), "`faults[0]` in x.json has no `action`; add one of crash, restart, wipe, pause, resume, cut, isolate, heal, elect, stop, slow"),
+        (json!({"faults": [{"action": "crsh", "node": "b1"}]}), "`faults[0].action` in x.json must be one of \"crash\", \"restart\", \"wipe\", \"pause\", \"resume\", \"cut\", \"isolate\", \"heal\", \"elect\", \"stop\", \"slow\", got \"crsh\"; did you mean \"crash\"?"),
         (json!({"faults": [{"action": "crash", "node": "b1", "mode": "kill"}]}), "`faults[0].mode` in x.json must be one of \"process\", \"power\", got \"kill\""),
         (json!({"faults": [{"action": "crash"}]}), "`faults[0]` in x.json is a `crash` step without `node`; add one, such as \"node\": \"leader\""),
         (json!({"faults": [{"action": "cut"}]}), "`faults[0]` in x.json is a `cut` step without `between`; add one, such as \"between\": [[\"b1\"], [\"b2\", \"b3\"]]"),
@@ -401,15 +411,24 @@ fn nodes_outside_the_cluster_are_refused() {
 #[test]
 fn versions_are_release_lines() {
     assert_eq!(parse_json(json!({"kafka.version": "3.8"})).unwrap().kafka_version, KafkaVersion::new(3, 8));
+    for newer in ["4.2", "5.0"] {
+        assert_eq!(
+            error(json!({ "kafka.version": newer })),
+            format!(
+                "`kafka.version` in x.json is \"{newer}\", newer than the newest line losslab knows (4.1); the lines are \
+                 0.10, 0.11, 1.0, 1.1, 2.0 to 2.8, 3.0 to 3.9, 4.0 and 4.1"
+            )
+        );
+    }
     for bad in ["0.9", "4", "4.1.0", "latest", ""] {
         assert_eq!(
             error(json!({ "kafka.version": bad })),
-            format!("`kafka.version` in x.json must be a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\", got \"{bad}\"")
+            format!("`kafka.version` in x.json must be a Kafka release line \"X.Y\" from \"0.10\" to \"4.1\", such as \"3.9\" or \"4.1\", got \"{bad}\"; the lines are 0.10, 0.11, 1.0, 1.1, 2.0 to 2.8, 3.0 to 3.9, 4.0 and 4.1")
         );
     }
     assert_eq!(
         error(json!({"kafka.version": 3.9})),
-        "`kafka.version` in x.json must be a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\", got 3.9"
+        "`kafka.version` in x.json must be a Kafka release line \"X.Y\" from \"0.10\" to \"4.1\", such as \"3.9\" or \"4.1\", got 3.9"
     );
 }
 

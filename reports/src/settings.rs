@@ -59,8 +59,8 @@ fn cluster(s: &Scenario) -> SettingGroup {
 
 /// The release line's replication rules, by the KIP (or JIRA) behind each: `KIP-101=on`.
 fn rules(s: &Scenario) -> SettingGroup {
-    let rules = s.kafka_version.rules(s.broker.eligible_leader_replicas_enable);
-    group("rules", rules.into_iter().map(|(id, on, _)| (id, if on { "on" } else { "off" }.to_string())).collect())
+    let rules = s.kafka_version.rules(s.broker.metadata_mode, s.broker.eligible_leader_replicas_enable);
+    group("rules", rules.into_iter().map(|r| (r.name, if r.on { "on" } else { "off" }.to_string())).collect())
 }
 
 fn topic(s: &Scenario) -> SettingGroup {

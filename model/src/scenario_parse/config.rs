@@ -10,8 +10,8 @@
 
 use super::obj::{describe, Obj, Result, INT, LONG};
 use crate::config::{
-    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, NetworkConfig, OffsetReset, OnFailure, Processing,
-    ProducerConfig, SendMode, TopicConfig, Workload,
+    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, MetadataMode, NetworkConfig, OffsetReset, OnFailure,
+    Processing, ProducerConfig, SendMode, TopicConfig, WritebackOrder, Workload,
 };
 use crate::error::ScenarioError;
 use crate::version::KafkaVersion;
@@ -31,16 +31,21 @@ pub(super) const TOPIC: Section = Section {
 pub(super) const BROKER: Section = Section {
     name: "broker",
     keys: &[
+        "process.roles",
         "log.flush.interval.messages",
         "log.flush.interval.ms",
+        "log.flush.scheduler.interval.ms",
         "replica.lag.time.max.ms",
         "replica.fetch.wait.max.ms",
         "replica.high.watermark.checkpoint.interval.ms",
         "broker.session.timeout.ms",
         "broker.heartbeat.interval.ms",
+        "zookeeper.session.timeout.ms",
         "eligible.leader.replicas.enable",
+        "eligible.leader.replicas.version",
         "os.dirty.expire.ms",
         "os.dirty.writeback.ms",
+        "os.writeback.order",
     ],
 };
 
@@ -133,7 +138,11 @@ pub(super) fn placement_hint(key: &str, here: &str) -> Option<String> {
         .map(|s| format!("; `{key}` belongs in `{}`", s.name))
 }
 
-pub(super) fn topic(top: &Obj, brokers: u32) -> Result<TopicConfig> {
+const WRITEBACK_ORDERS: [(&str, WritebackOrder); 2] = [("any", WritebackOrder::Any), ("offset", WritebackOrder::Offset)];
+/// `process.roles` values a broker of this lab can have (a controller-only node holds no data).
+const PROCESS_ROLES: [(&str, ()); 3] = [("broker", ()), ("broker,controller", ()), ("controller,broker", ())];
+
+pub(super) fn topic(top: &Obj, brokers: u32, version: KafkaVersion) -> Result<TopicConfig> {
     let o = open(top, &TOPIC)?;
     let replication_factor = o.uint("replication.factor", 1..=INT, brokers.min(3))?;
     if replication_factor > brokers {
@@ -147,17 +156,25 @@ pub(super) fn topic(top: &Obj, brokers: u32) -> Result<TopicConfig> {
         replication_factor,
         // Above the replication factor is allowed, as in Kafka: every acks=all write then fails.
         min_insync_replicas: o.uint("min.insync.replicas", 1..=INT, 1)?,
-        unclean_leader_election_enable: o.boolean("unclean.leader.election.enable", false)?,
+        // KIP-106: false from 0.11, true before.
+        unclean_leader_election_enable: o.boolean("unclean.leader.election.enable", version.unclean_election_default())?,
     })
 }
 
 pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
     let o = open(top, &BROKER)?;
     let config = BrokerConfig {
+        metadata_mode: metadata_mode(&o, version)?,
         log_flush_interval_messages: o.uint("log.flush.interval.messages", 1..=LONG, LONG)?,
         log_flush_interval_ms: o.nullable_uint("log.flush.interval.ms", 0..=LONG)?,
+        // A zero period would spin the flusher forever at one instant of simulated time.
+        log_flush_scheduler_interval_ms: o.uint("log.flush.scheduler.interval.ms", 1..=LONG, LONG)?,
         // Kafka checks the ISR every replica.lag.time.max.ms / 2; zero would never let it rest.
-        replica_lag_time_max_ms: o.uint("replica.lag.time.max.ms", 1..=LONG, 30_000)?,
+        replica_lag_time_max_ms: o.uint(
+            "replica.lag.time.max.ms",
+            1..=LONG,
+            version.replica_lag_time_max_ms_default(),
+        )?,
         replica_fetch_wait_max_ms: o.uint("replica.fetch.wait.max.ms", 0..=INT, 500)?,
         // Periodic tasks: a zero period would spin forever at one instant of simulated time.
         replica_high_watermark_checkpoint_interval_ms: o.uint(
@@ -167,9 +184,11 @@ pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
         )?,
         broker_session_timeout_ms: o.uint("broker.session.timeout.ms", 1..=INT, 9_000)?,
         broker_heartbeat_interval_ms: o.uint("broker.heartbeat.interval.ms", 1..=INT, 2_000)?,
+        zookeeper_session_timeout_ms: zookeeper_session_timeout(&o, version)?,
         eligible_leader_replicas_enable: elr(&o, version)?,
         os_dirty_expire_ms: o.uint("os.dirty.expire.ms", 0..=INT, 30_000)?,
         os_dirty_writeback_ms: o.uint("os.dirty.writeback.ms", 1..=INT, 5_000)?,
+        os_writeback_order: o.choice("os.writeback.order", &WRITEBACK_ORDERS, WritebackOrder::Any)?,
     };
     if config.replica_fetch_wait_max_ms > config.replica_lag_time_max_ms {
         return Err(o.fail(
@@ -184,15 +203,66 @@ pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
     Ok(config)
 }
 
-/// KIP-966: `true` only from 4.0, the default by version.
+/// ZooKeeper through 3.9 unless `process.roles` is set (KRaft exists from 2.8); KRaft only from
+/// 4.0, where `process.roles` is required and says nothing new.
+fn metadata_mode(o: &Obj, version: KafkaVersion) -> Result<MetadataMode> {
+    let key = "process.roles";
+    if o.opt_choice(key, &PROCESS_ROLES)?.is_none() {
+        return Ok(if version.kraft_only() { MetadataMode::KRaft } else { MetadataMode::ZooKeeper });
+    }
+    if !version.has_kraft() {
+        return Err(o.fail(
+            key,
+            format!(
+                "is set, but Kafka {version} has no KRaft mode (KIP-500 arrived in 2.8); remove it to run with \
+                 ZooKeeper, or set `kafka.version` to \"2.8\" or later"
+            ),
+        ));
+    }
+    Ok(MetadataMode::KRaft)
+}
+
+/// `zookeeper.session.timeout.ms`: 6000 before 2.5, 18000 from 2.5 (KIP-537); Kafka 4.0 has no
+/// ZooKeeper, so a 4.x file that sets it is refused rather than silently running without it.
+fn zookeeper_session_timeout(o: &Obj, version: KafkaVersion) -> Result<u64> {
+    let key = "zookeeper.session.timeout.ms";
+    if o.has(key) && version.kraft_only() {
+        return Err(o.fail(
+            key,
+            format!(
+                "is set, but Kafka {version} has no ZooKeeper (removed in 4.0): brokers are fenced after \
+                 `broker.session.timeout.ms`; remove it, or set `kafka.version` to \"3.9\" or earlier"
+            ),
+        ));
+    }
+    o.uint(key, 1..=INT, version.zookeeper_session_timeout_ms_default())
+}
+
+/// KIP-966: on only from 4.0; the default by version. From 4.0 Kafka switches it with the feature
+/// `eligible.leader.replicas.version` (KAFKA-18062: 0 off, 1 on); `eligible.leader.replicas.enable`,
+/// the 3.7-3.9 internal controller config, is accepted as the same switch.
 fn elr(o: &Obj, version: KafkaVersion) -> Result<bool> {
-    let key = "eligible.leader.replicas.enable";
-    match o.opt_bool(key)? {
+    let old = "eligible.leader.replicas.enable";
+    let feature = "eligible.leader.replicas.version";
+    let by_feature: Option<u64> = o.opt_uint(feature, 0..=1)?;
+    let by_config = o.opt_bool(old)?;
+    let asked = match (by_feature.map(|v| v == 1), by_config) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(o.fail(
+                feature,
+                format!("is {}, but `{old}` is {b}: they are the same switch; keep one", by_feature.unwrap_or(0)),
+            ))
+        }
+        (a, b) => a.or(b),
+    };
+    let key = if by_feature.is_some() { feature } else { old };
+    match asked {
         Some(true) if !version.supports_elr() => Err(o.fail(
             key,
             format!(
-                "is true, but Kafka {version} has no eligible leader replicas (KIP-966 arrived in 4.0); \
-                 remove it or set `kafka.version` to \"4.0\" or later"
+                "is {}, but Kafka {version} has no eligible leader replicas (KIP-966 arrived in 4.0); \
+                 remove it or set `kafka.version` to \"4.0\" or later",
+                if key == feature { "1" } else { "true" }
             ),
         )),
         Some(enabled) => Ok(enabled),

@@ -43,9 +43,11 @@ enum Kind {
     Isolate,
     Heal,
     Elect,
+    Stop,
+    Slow,
 }
 
-const ACTIONS: [(&str, Kind); 9] = [
+const ACTIONS: [(&str, Kind); 11] = [
     ("crash", Kind::Crash),
     ("restart", Kind::Restart),
     ("wipe", Kind::Wipe),
@@ -55,6 +57,8 @@ const ACTIONS: [(&str, Kind); 9] = [
     ("isolate", Kind::Isolate),
     ("heal", Kind::Heal),
     ("elect", Kind::Elect),
+    ("stop", Kind::Stop),
+    ("slow", Kind::Slow),
 ];
 
 impl Kind {
@@ -62,8 +66,9 @@ impl Kind {
     fn fields(self) -> &'static [&'static str] {
         match self {
             Kind::Crash => &["node", "mode"],
-            Kind::Restart | Kind::Wipe | Kind::Pause | Kind::Resume | Kind::Isolate => &["node"],
+            Kind::Restart | Kind::Wipe | Kind::Pause | Kind::Resume | Kind::Isolate | Kind::Stop => &["node"],
             Kind::Cut => &["between", "oneway"],
+            Kind::Slow => &["between", "oneway", "latency_ms"],
             Kind::Heal => &["between"],
             Kind::Elect => &["partition", "unclean"],
         }
@@ -77,7 +82,7 @@ impl Kind {
 const TRIGGERS: [&str; 5] = ["at_ms", "delay_ms", "after_sent", "after_acked", "when_isr_size"];
 
 /// Every key any step may hold: triggers, `action`, and every action's fields.
-const STEP_KEYS: [&str; 12] = [
+const STEP_KEYS: [&str; 13] = [
     "at_ms",
     "delay_ms",
     "after_sent",
@@ -90,7 +95,12 @@ const STEP_KEYS: [&str; 12] = [
     "oneway",
     "partition",
     "unclean",
+    "latency_ms",
 ];
+
+/// The most a `slow` step may add to a link: a day. Longer is a cut, and the run must stay
+/// bounded in simulated time.
+const MAX_SLOW_MS: u64 = 86_400_000;
 
 const CRASH_MODES: [(&str, CrashMode); 2] = [("process", CrashMode::Process), ("power", CrashMode::Power)];
 
@@ -130,9 +140,18 @@ fn reject_other_actions_fields(o: &Obj, kind: Kind) -> Result<()> {
         "key `{key}` {} does not apply to `{}`; only {} take{} it",
         o.location(),
         kind.name(),
-        takers.join(" and "),
+        listed(&takers),
         if takers.len() == 1 { "s" } else { "" },
     )))
+}
+
+/// "a", "a and b", "a, b and c".
+fn listed(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn trigger(o: &Obj, cluster: &Cluster) -> Result<Trigger> {
@@ -176,6 +195,13 @@ fn action(o: &Obj, kind: Kind, cluster: &Cluster) -> Result<Action> {
                 between(o, cluster)?.ok_or_else(|| missing(o, kind, "between", "[[\"b1\"], [\"b2\", \"b3\"]]"))?;
             Action::Cut { from, to, oneway: o.boolean("oneway", false)? }
         }
+        Kind::Slow => {
+            let (from, to) =
+                between(o, cluster)?.ok_or_else(|| missing(o, kind, "between", "[[\"b1\"], [\"b2\", \"b3\"]]"))?;
+            let latency_ms = o.opt_uint("latency_ms", 0..=MAX_SLOW_MS)?.ok_or_else(|| missing(o, kind, "latency_ms", "2000"))?;
+            Action::Slow { from, to, oneway: o.boolean("oneway", false)?, latency_ms }
+        }
+        Kind::Stop => Action::Stop { node: node()? },
         Kind::Heal => Action::Heal { between: between(o, cluster)? },
         Kind::Elect => Action::Elect { partition: elect_partition(o, cluster)?, unclean: o.boolean("unclean", false)? },
     })

@@ -45,7 +45,7 @@ const TOP_KEYS: [&str; 14] = [
     "expect",
 ];
 
-const VERSION_FORMS: &str = "a Kafka release line \"X.Y\" from \"0.10\" on, such as \"3.9\" or \"4.1\"";
+const VERSION_FORMS: &str = "a Kafka release line \"X.Y\" from \"0.10\" to \"4.1\", such as \"3.9\" or \"4.1\"";
 
 /// Validates scenario `text`; `file` names it in errors and in [`Scenario::file`], `stem` is
 /// the default `name`.
@@ -54,7 +54,7 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
     let top = Obj::top(file, &value)?.check_keys(&TOP_KEYS, |key| config::placement_hint(key, ""))?;
     let kafka_version = version(&top)?;
     let brokers = top.uint("brokers", 1..=9, 3u32)?;
-    let topic = config::topic(&top, brokers)?;
+    let topic = config::topic(&top, brokers, kafka_version)?;
     let workload = config::workload(&top)?;
     let cluster = faults::Cluster::new(brokers, &topic, &workload);
     Ok(Scenario {
@@ -80,8 +80,17 @@ fn version(top: &Obj) -> Result<KafkaVersion> {
     let Some(text) = top.opt_str("kafka.version", VERSION_FORMS)? else {
         return Ok(KafkaVersion::DEFAULT);
     };
-    KafkaVersion::parse(text)
-        .ok_or_else(|| top.fail("kafka.version", format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text))))
+    KafkaVersion::parse(text).ok_or_else(|| {
+        let newer = text
+            .split_once('.')
+            .and_then(|(a, b)| Some(KafkaVersion::new(a.parse().ok()?, b.parse().ok()?)))
+            .filter(|v| *v > KafkaVersion::NEWEST);
+        let why = match newer {
+            Some(_) => format!("is \"{}\", newer than the newest line losslab knows ({})", obj::shown(text), KafkaVersion::NEWEST),
+            None => format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text)),
+        };
+        top.fail("kafka.version", format!("{why}; the lines are {}", KafkaVersion::LINES))
+    })
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl Controller {
 
     fn on_register(&mut self, from: NodeIdx, broker: u32, incarnation: u64) {
         let now = self.world.now_us();
-        let fences = self.world.scenario.kafka_version.fences_restarted_broker();
+        let fences = self.world.scenario.kafka_version.rejects_stale_broker_epochs();
         let previous = self.store().brokers.get(&broker).and_then(|b| b.incarnation);
         if previous.is_some_and(|p| p != incarnation) && fences {
             // KIP-380 / KRaft: a new incarnation fences the old one first, so the broker leaves

@@ -119,7 +119,8 @@ impl Nemesis {
     fn fire(&mut self, step: usize, action: &Action) {
         let detail = match action {
             Action::Crash { node, mode } => {
-                let hit = self.with_status(node, &[NodeStatus::Up, NodeStatus::Paused], |n, i| n.crash(i, *mode));
+                let up = [NodeStatus::Up, NodeStatus::Paused, NodeStatus::Stopping];
+                let hit = self.with_status(node, &up, |n, i| n.crash(i, *mode));
                 format!(
                     "crash ({}) of {}",
                     if *mode == CrashMode::Power { "power" } else { "process" },
@@ -127,11 +128,11 @@ impl Nemesis {
                 )
             }
             Action::Restart { node } => {
-                let hit = self.with_status(node, &[NodeStatus::Crashed], |n, i| n.restart(i));
+                let hit = self.with_status(node, &[NodeStatus::Crashed, NodeStatus::Stopped], |n, i| n.restart(i));
                 format!("restart of {}", self.names(&hit))
             }
             Action::Wipe { node } => {
-                let hit = self.with_status(node, &[NodeStatus::Crashed], |n, i| n.wipe(i));
+                let hit = self.with_status(node, &[NodeStatus::Crashed, NodeStatus::Stopped], |n, i| n.wipe(i));
                 format!("wipe of the disk of {}", self.names(&hit))
             }
             Action::Pause { node } => {
@@ -145,6 +146,14 @@ impl Nemesis {
             Action::Cut { from, to, oneway } => {
                 let (a, b) = (self.resolve(from), self.resolve(to));
                 self.cut(&a, &b, *oneway)
+            }
+            Action::Slow { from, to, oneway, latency_ms } => {
+                let (a, b) = (self.resolve(from), self.resolve(to));
+                self.slow(&a, &b, *oneway, *latency_ms)
+            }
+            Action::Stop { node } => {
+                let hit = self.with_status(node, &[NodeStatus::Up], |n, i| n.stop(i));
+                format!("graceful stop of {}", self.names(&hit))
             }
             Action::Isolate { node } => {
                 let a = self.resolve(node);
@@ -290,12 +299,32 @@ impl Nemesis {
         format!("cut {} {} {}", self.names(&a), if oneway { "->" } else { "<->" }, self.names(&b))
     }
 
+    fn slow(&mut self, a: &[NodeIdx], b: &[NodeIdx], oneway: bool, latency_ms: u64) -> String {
+        let a: Vec<NodeIdx> = a.iter().copied().filter(|i| !b.contains(i)).collect();
+        let b: Vec<NodeIdx> = b.iter().copied().filter(|i| !a.contains(i)).collect();
+        let extra_us = latency_ms.saturating_mul(1000);
+        for &x in &a {
+            for &y in &b {
+                self.world.net.slow(x, y, extra_us);
+                if !oneway {
+                    self.world.net.slow(y, x, extra_us);
+                }
+            }
+        }
+        let names = |v: &[NodeIdx]| v.iter().map(|&i| self.world.names[i]).collect::<Vec<_>>();
+        self.world.record(
+            NodeName::Controller,
+            EventKind::Slow { from: names(&a), to: names(&b), oneway, latency_ms },
+        );
+        format!("slowed {} {} {} by {latency_ms} ms", self.names(&a), if oneway { "->" } else { "<->" }, self.names(&b))
+    }
+
     fn heal(&mut self, between: Option<&(Target, Target)>) -> String {
         match between {
             None => {
                 self.world.net.heal_all();
                 self.world.record(NodeName::Controller, EventKind::Heal { all: true });
-                "healed every cut".into()
+                "healed every cut and slow link".into()
             }
             Some((x, y)) => {
                 let (a, b) = (self.resolve(x), self.resolve(y));
@@ -313,16 +342,34 @@ impl Nemesis {
 
     /// The final phase's first step: every cut heals, paused nodes resume, crashed nodes restart.
     pub fn heal_everything(&mut self) {
-        if self.world.net.has_cuts() {
+        if self.world.net.has_faults() {
             self.world.net.heal_all();
             self.world.record(NodeName::Controller, EventKind::Heal { all: true });
         }
         for idx in 0..self.world.supervisor_idx() {
             match self.world.status_of(idx) {
                 NodeStatus::Paused => self.resume(idx),
-                NodeStatus::Crashed => self.restart(idx),
-                NodeStatus::Up => {}
+                NodeStatus::Crashed | NodeStatus::Stopped => self.restart(idx),
+                NodeStatus::Up | NodeStatus::Stopping => {}
             }
         }
+    }
+
+    /// The final phase restarts a node that finished a graceful stop it began before.
+    pub fn restart_stopped(&mut self) {
+        for idx in 0..self.world.supervisor_idx() {
+            if self.world.status_of(idx) == NodeStatus::Stopped {
+                self.restart(idx);
+            }
+        }
+    }
+
+    /// An operator asks the node to shut down gracefully; the node runs its shutdown and exits
+    /// on its own (`World::node_stopped`).
+    fn stop(&mut self, idx: NodeIdx) {
+        let name = self.world.names[idx];
+        self.set_status(idx, NodeStatus::Stopping);
+        self.world.record(name, EventKind::Stop { node: name });
+        self.world.net.send(self.world.supervisor_idx(), idx, Msg::Stop);
     }
 }

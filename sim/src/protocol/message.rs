@@ -161,6 +161,9 @@ pub enum Msg {
     },
 
     // ---- the nemesis ----
+    /// An operator asks the process to shut down gracefully (`kafka-server-stop.sh`, SIGTERM;
+    /// a client app calling `close()`).
+    Stop,
     /// An operator asks the controller for a leader election (`kafka-leader-election`).
     Elect {
         partition: u32,

@@ -64,9 +64,13 @@ pub trait Actor {
     fn on_timer(&mut self, timer: Self::Timer);
     /// Runs after every message and timer (a broker publishes what the final phase observes).
     fn after_event(&mut self) {}
+    /// Whether the process has finished a graceful shutdown and exits.
+    fn finished(&self) -> bool {
+        false
+    }
 }
 
-/// Runs `actor` as node `me` until madsim kills it (a process never ends on its own). Each
+/// Runs `actor` as node `me` until madsim kills it or it finishes a graceful shutdown. Each
 /// time the task is woken it handles, in time order, every timer that is due and every message
 /// that has arrived (a timer first when both fall on the same microsecond), then sleeps until
 /// the next of either; the network wakes it sooner when a message will arrive before that.
@@ -89,6 +93,9 @@ pub async fn run<A: Actor>(mut actor: A, net: Arc<Network>, me: NodeIdx) {
                 break;
             }
             actor.after_event();
+            if actor.finished() {
+                return Poll::Ready(());
+            }
         }
         net.park(
             me,

@@ -1,9 +1,21 @@
 //! The simulated network: one inbox per node, point-to-point messages with a latency drawn
-//! from the seed, and cuts. Links are FIFO, as Kafka's TCP connections are: a message never
-//! overtakes an earlier one on the same link, so any reordering a run shows comes from the
-//! protocol (retries), never from the wire. A cut drops messages at send time and messages
-//! still in flight when they would arrive; a dead node's inbox drops what reaches it, so a
-//! restarted node never sees messages meant for its earlier incarnation.
+//! from the seed, and links that behave as Kafka's TCP connections do. A link is FIFO: a message
+//! never overtakes an earlier one, so any reordering a run shows comes from the protocol
+//! (retries), never from the wire. A cut does not drop what crosses it: TCP keeps retransmitting
+//! what was sent (before or during the cut), so those messages wait on the link and are delivered,
+//! in order, at TCP's first retransmission after the heal (retransmissions back off from 200 ms,
+//! doubling up to 120 s, Linux's `TCP_RTO_MIN` and `TCP_RTO_MAX`). A sender that gives up on a
+//! request (a client's timeout) has still written it: it may reach the receiver later, and the
+//! receiver acts on it as Kafka's `SocketServer` does on a request read before the close; the
+//! sender simply ignores an answer it no longer waits for. A `slow` link delivers later than
+//! usual, in order and without loss.
+//!
+//! Deaths: a dead node's inbox drops what reaches it, and what waited on its links (either way)
+//! is gone with it. A process crash on a live machine makes its OS reset every connection (peers
+//! hear at once) and refuse new ones; a power loss is silent until the machine comes back, when
+//! its OS answers its peers' old connections with a reset (a `PeerDown` to each). A message that
+//! waited on a cut link for a receiver that has since restarted reaches a new process on an old
+//! connection: it is reset (`Refused` back to its sender).
 //!
 //! A message goes straight into its receiver's inbox, stamped with its arrival time, and the
 //! receiver (an `actor`) takes it once that time has come. Nothing runs while a message is on
@@ -15,12 +27,32 @@ use crate::protocol::Msg;
 use madsim::rand::Rng;
 use madsim::time::{Duration, Instant};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Mutex;
 use std::task::Waker;
 
 /// A node's index in the run (see `world::World::name_of`).
 pub type NodeIdx = usize;
+
+/// Linux's `TCP_RTO_MIN`: the first retransmission of a lost segment.
+pub const RTO_MIN_US: u64 = 200_000;
+/// Linux's `TCP_RTO_MAX`: retransmissions back off, doubling, up to this.
+pub const RTO_MAX_US: u64 = 120_000_000;
+
+/// When TCP's first retransmission at or after `healed_us` happens, for a segment first sent at
+/// `sent_us` and lost since: retransmissions come at `sent_us` + 200 ms, then after 400 ms, 800 ms,
+/// ... each interval doubling up to `RTO_MAX_US`.
+pub fn next_retransmission_us(sent_us: u64, healed_us: u64) -> u64 {
+    let mut at = sent_us;
+    let mut interval = RTO_MIN_US;
+    loop {
+        at = at.saturating_add(interval);
+        if at >= healed_us {
+            return at;
+        }
+        interval = (interval * 2).min(RTO_MAX_US);
+    }
+}
 
 /// A message with its sender.
 #[derive(Debug)]
@@ -34,8 +66,8 @@ pub struct Envelope {
 struct InFlight {
     arrival_us: u64,
     seq: u64,
-    /// Lost on arrival: its link was cut while it was on the wire (and not healed since).
-    cut: bool,
+    /// When its sender wrote it (TCP retransmits from then on if the link is cut).
+    sent_us: u64,
     envelope: Envelope,
 }
 
@@ -56,6 +88,15 @@ impl Ord for InFlight {
     }
 }
 
+/// A message held on a cut link: written, not yet across, retransmitted by TCP until the heal.
+#[derive(Debug)]
+struct Waiting {
+    sent_us: u64,
+    /// The receiver's incarnation when it was written: its connection belongs to that one.
+    incarnation: u64,
+    envelope: Envelope,
+}
+
 #[derive(Default)]
 struct Inbox {
     /// The node's current incarnation can receive (it is up, or has not started yet).
@@ -70,11 +111,19 @@ struct Inbox {
 
 struct Links {
     inboxes: Vec<Inbox>,
+    /// Per node, how many times its process has started.
+    incarnations: Vec<u64>,
     /// Nodes whose process is dead while their machine is up: connections to them are
     /// refused at once instead of timing out.
     refusing: BTreeSet<NodeIdx>,
-    /// Directed cuts: (from, to) drops every message from `from` to `to`.
+    /// Nodes whose machine lost power: when it is back, its OS resets its peers' connections.
+    powered_off: BTreeSet<NodeIdx>,
+    /// Directed cuts: nothing from `from` gets across to `to` until the heal.
     cuts: BTreeSet<(NodeIdx, NodeIdx)>,
+    /// Directed slow links and the latency they add.
+    slow_us: BTreeMap<(NodeIdx, NodeIdx), u64>,
+    /// What waits on each cut link, in the order it was written.
+    waiting: BTreeMap<(NodeIdx, NodeIdx), VecDeque<Waiting>>,
     /// Per directed link, when its last message arrives: keeps links FIFO.
     last_arrival_us: Vec<Vec<u64>>,
     next_seq: u64,
@@ -92,8 +141,12 @@ impl Network {
         Network {
             links: Mutex::new(Links {
                 inboxes: (0..nodes).map(|_| Inbox::default()).collect(),
-                cuts: BTreeSet::new(),
+                incarnations: vec![0; nodes],
                 refusing: BTreeSet::new(),
+                powered_off: BTreeSet::new(),
+                cuts: BTreeSet::new(),
+                slow_us: BTreeMap::new(),
+                waiting: BTreeMap::new(),
                 last_arrival_us: vec![vec![0; nodes]; nodes],
                 next_seq: 0,
             }),
@@ -115,29 +168,40 @@ impl Network {
     }
 
     /// A node's new incarnation starts receiving (on its first start, what was sent to it
-    /// before is waiting; after a crash the inbox was emptied).
+    /// before is waiting; after a crash the inbox was emptied). A machine back from a power loss
+    /// resets every old connection its peers still hold.
     pub fn register(&self, node: NodeIdx) {
+        let now_us = self.now_us();
         let mut links = self.links.lock().unwrap();
+        links.incarnations[node] += 1;
         links.refusing.remove(&node);
         links.inboxes[node].open = true;
+        if links.powered_off.remove(&node) {
+            for peer in (0..links.inboxes.len()).filter(|&p| p != node) {
+                self.send_locked(&mut links, node, peer, Msg::PeerDown { peer: node }, now_us);
+            }
+        }
     }
 
-    /// Closes a node's inbox (the node died): what waits in it and what reaches it from now on
-    /// is lost. With `machine_up` (a process crash) its OS refuses connections and resets the
-    /// open ones: every other node is told, as a TCP reset would.
+    /// Closes a node's inbox (the node died): what waits in it, what waits on its links and
+    /// what reaches it from now on is lost. With `machine_up` (a process crash) its OS refuses
+    /// connections and resets the open ones: every other node is told, as a TCP reset would
+    /// (across a cut, once it heals). Without (a power loss) the machine is silent until it is
+    /// back.
     pub fn unregister(&self, node: NodeIdx, machine_up: bool) {
-        let peers: Vec<NodeIdx> = {
-            let mut links = self.links.lock().unwrap();
-            links.inboxes[node] = Inbox::default();
-            if machine_up {
-                links.refusing.insert(node);
-            } else {
-                links.refusing.remove(&node);
+        let now_us = self.now_us();
+        let mut links = self.links.lock().unwrap();
+        links.inboxes[node] = Inbox::default();
+        links.waiting.retain(|&(from, to), _| from != node && to != node);
+        if machine_up {
+            links.refusing.insert(node);
+            links.powered_off.remove(&node);
+            for peer in (0..links.inboxes.len()).filter(|&p| p != node) {
+                self.send_locked(&mut links, node, peer, Msg::PeerDown { peer: node }, now_us);
             }
-            (0..links.inboxes.len()).filter(|&i| i != node && machine_up).collect()
-        };
-        for peer in peers {
-            self.send(node, peer, Msg::PeerDown { peer: node });
+        } else {
+            links.refusing.remove(&node);
+            links.powered_off.insert(node);
         }
     }
 
@@ -145,43 +209,62 @@ impl Network {
     /// whose future holds the world, which holds the network (a cycle that would keep the run's
     /// memory alive after it).
     pub fn close(&self) {
-        for inbox in &mut self.links.lock().unwrap().inboxes {
+        let mut links = self.links.lock().unwrap();
+        for inbox in &mut links.inboxes {
             *inbox = Inbox::default();
         }
+        links.waiting.clear();
     }
 
-    /// Sends `msg` from `from` to `to`. Dropped if the link is cut (now or on arrival) or the
-    /// receiver is dead; refused at once (a `Msg::Refused` back to the sender) if the receiver's
-    /// process is dead on a machine that is up.
+    /// Sends `msg` from `from` to `to`. Across a cut it waits on the link until the heal; to a
+    /// dead process on a live machine it is refused at once (a `Msg::Refused` back to the
+    /// sender); to a dead machine it is lost.
     pub fn send(&self, from: NodeIdx, to: NodeIdx, msg: Msg) {
+        let now_us = self.now_us();
         let mut links = self.links.lock().unwrap();
+        self.send_locked(&mut links, from, to, msg, now_us);
+    }
+
+    fn send_locked(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, now_us: u64) {
         if links.cuts.contains(&(from, to)) {
+            let waiting = Waiting { sent_us: now_us, incarnation: links.incarnations[to], envelope: Envelope { from, msg } };
+            links.waiting.entry((from, to)).or_default().push_back(waiting);
             return;
         }
+        self.deliver(links, from, to, msg, now_us, now_us);
+    }
+
+    /// Puts `msg` on the wire at `depart_us` if its receiver can take it, or answers for a dead
+    /// process on a live machine.
+    fn deliver(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, sent_us: u64, depart_us: u64) {
         if links.inboxes[to].open {
-            self.put_on_wire(&mut links, from, to, msg);
-        } else if links.refusing.contains(&to)
-            && !matches!(msg, Msg::Refused { .. } | Msg::PeerDown { .. })
-            && links.inboxes[from].open
-        {
-            // The receiver's OS answers for it: connection refused.
-            self.put_on_wire(&mut links, to, from, Msg::Refused { to, msg: Box::new(msg) });
+            self.put_on_wire(links, from, to, msg, sent_us, depart_us);
+        } else if links.refusing.contains(&to) {
+            self.reset(links, from, to, msg, depart_us);
         }
     }
 
-    /// Puts `msg` on the wire from `from` to `to`, arriving after a latency drawn from the seed
-    /// and never before the link's previous message; wakes the receiver at the arrival if it
-    /// would sleep past it.
-    fn put_on_wire(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg) {
+    /// The receiver's OS answers `msg` with a reset: `Msg::Refused` back to its sender.
+    fn reset(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, at_us: u64) {
+        if !matches!(msg, Msg::Refused { .. } | Msg::PeerDown { .. }) && links.inboxes[from].open {
+            self.put_on_wire(links, to, from, Msg::Refused { to, msg: Box::new(msg) }, at_us, at_us);
+        }
+    }
+
+    /// Puts `msg` on the wire from `from` to `to` at `depart_us`, arriving after a latency drawn
+    /// from the seed (plus a slow link's), never before the link's previous message; wakes the
+    /// receiver at the arrival if it would sleep past it.
+    fn put_on_wire(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, sent_us: u64, depart_us: u64) {
         let (lo, hi) = self.latency_us;
         let latency_us = if hi > lo { madsim::rand::thread_rng().gen_range(lo..=hi) } else { lo };
-        let mut arrival_us = self.now_us() + latency_us;
+        let slow_us = links.slow_us.get(&(from, to)).copied().unwrap_or(0);
+        let mut arrival_us = depart_us.saturating_add(latency_us).saturating_add(slow_us);
         arrival_us = arrival_us.max(links.last_arrival_us[from][to] + 1);
         links.last_arrival_us[from][to] = arrival_us;
         links.next_seq += 1;
         let seq = links.next_seq;
         let inbox = &mut links.inboxes[to];
-        inbox.queue.push(Reverse(InFlight { arrival_us, seq, cut: false, envelope: Envelope { from, msg } }));
+        inbox.queue.push(Reverse(InFlight { arrival_us, seq, sent_us, envelope: Envelope { from, msg } }));
         if inbox.waker.is_some() && inbox.wake_us.is_none_or(|w| arrival_us < w) {
             inbox.wake_us = Some(arrival_us);
             self.arm(inbox, arrival_us);
@@ -197,16 +280,12 @@ impl Network {
         crate::runtime::clock::wake_at(self.start + Duration::from_micros(at_us), waker);
     }
 
-    /// The next message for `node` that has arrived by `now_us` (messages lost to a cut on the
-    /// way are dropped here).
+    /// The next message for `node` that has arrived by `now_us`.
     pub fn take_arrived(&self, node: NodeIdx, now_us: u64) -> Option<Envelope> {
         let mut links = self.links.lock().unwrap();
         let queue = &mut links.inboxes[node].queue;
-        while queue.peek().is_some_and(|Reverse(m)| m.arrival_us <= now_us) {
-            let Reverse(m) = queue.pop().expect("peeked");
-            if !m.cut {
-                return Some(m.envelope);
-            }
+        if queue.peek().is_some_and(|Reverse(m)| m.arrival_us <= now_us) {
+            return queue.pop().map(|Reverse(m)| m.envelope);
         }
         None
     }
@@ -236,53 +315,82 @@ impl Network {
         }
     }
 
-    pub fn is_cut(&self, from: NodeIdx, to: NodeIdx) -> bool {
-        self.links.lock().unwrap().cuts.contains(&(from, to))
-    }
-
+    /// Cuts the link from `from` to `to`: what is on the wire and what is sent from now on waits
+    /// on the link (TCP retransmits it) until the heal.
     pub fn cut(&self, from: NodeIdx, to: NodeIdx) {
-        if from != to {
-            let now_us = self.now_us();
-            let mut links = self.links.lock().unwrap();
-            links.cuts.insert((from, to));
-            mark_in_flight(&mut links, now_us, |f, t| (f, t) == (from, to), true);
+        if from == to {
+            return;
+        }
+        let now_us = self.now_us();
+        let mut links = self.links.lock().unwrap();
+        if !links.cuts.insert((from, to)) {
+            return;
+        }
+        let incarnation = links.incarnations[to];
+        let inbox = &mut links.inboxes[to];
+        if !inbox.queue.iter().any(|Reverse(m)| m.arrival_us > now_us && m.envelope.from == from) {
+            return;
+        }
+        let (mut stopped, kept): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut inbox.queue)
+            .into_iter()
+            .map(|Reverse(m)| m)
+            .partition(|m| m.arrival_us > now_us && m.envelope.from == from);
+        inbox.queue = kept.into_iter().map(Reverse).collect();
+        stopped.sort();
+        let queue = links.waiting.entry((from, to)).or_default();
+        for m in stopped {
+            queue.push_back(Waiting { sent_us: m.sent_us, incarnation, envelope: m.envelope });
         }
     }
 
+    /// Makes the link from `from` to `to` deliver `extra_us` later than usual until healed.
+    pub fn slow(&self, from: NodeIdx, to: NodeIdx, extra_us: u64) {
+        if from != to {
+            self.links.lock().unwrap().slow_us.insert((from, to), extra_us);
+        }
+    }
+
+    /// Heals the link from `from` to `to` (its cut and its slowness): what waited on it crosses
+    /// at TCP's next retransmission.
     pub fn heal(&self, from: NodeIdx, to: NodeIdx) {
         let now_us = self.now_us();
         let mut links = self.links.lock().unwrap();
         links.cuts.remove(&(from, to));
-        mark_in_flight(&mut links, now_us, |f, t| (f, t) == (from, to), false);
+        links.slow_us.remove(&(from, to));
+        self.release(&mut links, from, to, now_us);
     }
 
     pub fn heal_all(&self) {
         let now_us = self.now_us();
         let mut links = self.links.lock().unwrap();
         links.cuts.clear();
-        mark_in_flight(&mut links, now_us, |_, _| true, false);
-    }
-
-    pub fn has_cuts(&self) -> bool {
-        !self.links.lock().unwrap().cuts.is_empty()
-    }
-}
-
-/// Marks the messages still on the wire (arriving after `now_us`) on the links `on` picks as
-/// lost (`cut`) or not: a message is lost when its link is cut at the moment it would arrive.
-/// Cuts are rare; the inboxes they touch are rebuilt.
-fn mark_in_flight(links: &mut Links, now_us: u64, on: impl Fn(NodeIdx, NodeIdx) -> bool, cut: bool) {
-    for (to, inbox) in links.inboxes.iter_mut().enumerate() {
-        if !inbox.queue.iter().any(|Reverse(m)| m.arrival_us > now_us && on(m.envelope.from, to)) {
-            continue;
+        links.slow_us.clear();
+        let held: Vec<(NodeIdx, NodeIdx)> = links.waiting.keys().copied().collect();
+        for (from, to) in held {
+            self.release(&mut links, from, to, now_us);
         }
-        let mut all = std::mem::take(&mut inbox.queue).into_vec();
-        for Reverse(m) in &mut all {
-            if m.arrival_us > now_us && on(m.envelope.from, to) {
-                m.cut = cut;
+    }
+
+    /// What waited on a healed link goes across, in order, at the first retransmission at or
+    /// after the heal (counted from the oldest waiting message). A message written to an
+    /// earlier incarnation of its receiver reaches a new process on an old connection: reset.
+    fn release(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, now_us: u64) {
+        let Some(waiting) = links.waiting.remove(&(from, to)) else { return };
+        let Some(first) = waiting.front() else { return };
+        let depart_us = next_retransmission_us(first.sent_us, now_us);
+        for w in waiting {
+            if w.incarnation != links.incarnations[to] {
+                self.reset(links, from, to, w.envelope.msg, depart_us);
+            } else {
+                self.deliver(links, from, to, w.envelope.msg, w.sent_us, depart_us);
             }
         }
-        inbox.queue = BinaryHeap::from(all);
+    }
+
+    /// Whether any link is cut or slow.
+    pub fn has_faults(&self) -> bool {
+        let links = self.links.lock().unwrap();
+        !links.cuts.is_empty() || !links.slow_us.is_empty()
     }
 }
 

@@ -121,11 +121,13 @@ fn node_for(world: &Arc<World>, name: NodeName) -> madsim::task::NodeId {
             world.net.register(idx);
             let net = world.net.clone();
             match name {
-                NodeName::Broker(b) => actor::run(Broker::start(world, b), net, idx).await,
-                NodeName::Controller => actor::run(Controller::start(world), net, idx).await,
-                NodeName::Producer(p) => actor::run(Producer::start(world, p), net, idx).await,
-                NodeName::Consumer(c) => actor::run(Consumer::start(world, c), net, idx).await,
+                NodeName::Broker(b) => actor::run(Broker::start(world.clone(), b), net, idx).await,
+                NodeName::Controller => actor::run(Controller::start(world.clone()), net, idx).await,
+                NodeName::Producer(p) => actor::run(Producer::start(world.clone(), p), net, idx).await,
+                NodeName::Consumer(c) => actor::run(Consumer::start(world.clone(), c), net, idx).await,
             }
+            // The process finished a graceful shutdown and exited.
+            world.node_stopped(idx);
         }
     })
 }
@@ -177,6 +179,7 @@ async fn simulate(scenario: Scenario, seed: u64) -> (History, FinalState) {
             break missing;
         }
         sleep(Duration::from_millis(CONVERGE_POLL_MS)).await;
+        nemesis.restart_stopped();
     };
     world.record(
         NodeName::Controller,
@@ -310,7 +313,7 @@ fn workload_done(world: &World) -> bool {
     world.producers.iter().enumerate().all(|(i, p)| {
         let p = p.lock().unwrap();
         let idx: NodeIdx = world.producer_idx(i as u32 + 1);
-        world.status_of(idx) == NodeStatus::Crashed
+        matches!(world.status_of(idx), NodeStatus::Crashed | NodeStatus::Stopped)
             || (p.next_seq >= messages && p.outstanding.is_empty() && p.to_resend.is_empty() && p.replay.is_empty())
     })
 }

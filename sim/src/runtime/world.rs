@@ -27,6 +27,10 @@ pub enum NodeStatus {
     Up,
     Paused,
     Crashed,
+    /// Asked to stop gracefully (SIGTERM): still running its shutdown.
+    Stopping,
+    /// Stopped gracefully: the process exited on its own.
+    Stopped,
 }
 
 /// What a producer's application has done so far. It lives outside the producer process: it is
@@ -182,6 +186,15 @@ impl World {
             NodeName::Producer(p) => self.producer_idx(p),
             NodeName::Consumer(c) => self.consumer_idx(c),
         }
+    }
+
+    /// A process exited after a graceful shutdown: its OS closes its connections (peers hear
+    /// at once) and refuses new ones until it starts again.
+    pub fn node_stopped(&self, idx: NodeIdx) {
+        self.status.lock().unwrap()[idx] = NodeStatus::Stopped;
+        self.net.unregister(idx, true);
+        let name = self.names[idx];
+        self.record(name, losslab_model::history::EventKind::Stopped { node: name });
     }
 
     pub fn status_of(&self, idx: NodeIdx) -> NodeStatus {

@@ -339,7 +339,7 @@ impl Sim {
                 self.c.restart(b);
                 self.inbox[idx(b)].clear();
                 self.leader_hw[idx(b)] = None;
-                if self.c.rules.version.fences_restarted_broker() && self.ctrl.isr.contains(&b) {
+                if self.c.rules.version.rejects_stale_broker_epochs() && self.ctrl.isr.contains(&b) {
                     self.ctrl.isr.retain(|&r| r != b);
                     self.ctrl.partition_epoch += 1;
                 }
