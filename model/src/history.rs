@@ -106,6 +106,9 @@ pub enum ElectionKind {
     Elr,
     /// A live replica outside the ISR: `unclean.leader.election.enable` or an unclean `elect`.
     Unclean,
+    /// KIP-966's fallback: with ISR and ELR empty, the last leader before the ISR emptied, elected
+    /// as an unclean leader (the ISR becomes it alone).
+    LastKnownLeader,
     /// No replica could be elected: the partition is offline.
     Offline,
 }
@@ -253,6 +256,27 @@ pub enum EventKind {
         isr: Vec<u32>,
     },
     /// The controller fenced a broker (missed heartbeats, or a new incarnation registered).
+    /// The controller accepted a broker's registration; `clean`: it had shut down cleanly (its
+    /// clean-shutdown marker names its last registered epoch).
+    Registered {
+        broker: u32,
+        clean: bool,
+    },
+    /// The controller refused a registration: the earlier incarnation's session is still valid.
+    RegistrationRefused {
+        broker: u32,
+        error: String,
+    },
+    /// The controller handled a broker's controlled shutdown; `remaining`: partitions it still
+    /// leads (ZooKeeper mode found no other ISR member to take them).
+    ControlledShutdown {
+        broker: u32,
+        remaining: Vec<u32>,
+    },
+    /// The broker flushed every log, wrote its clean-shutdown marker and exits.
+    CleanShutdown {
+        broker: u32,
+    },
     Fenced {
         broker: u32,
         reason: String,

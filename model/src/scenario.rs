@@ -50,3 +50,17 @@ pub struct Scenario {
     pub faults: Vec<FaultStep>,
     pub expect: Expect,
 }
+
+impl Scenario {
+    /// The `min.insync.replicas` Kafka acts on: from 3.7 capped at the replication factor
+    /// (`Partition.effectiveMinIsr`, `ReplicationControlManager.getTopicEffectiveMinIsr`), so a
+    /// value above it no longer refuses every `acks=all` write.
+    pub fn effective_min_insync_replicas(&self) -> u32 {
+        let min_isr = self.topic.min_insync_replicas;
+        if self.kafka_version.caps_min_isr_at_replication_factor() {
+            min_isr.min(self.topic.replication_factor)
+        } else {
+            min_isr
+        }
+    }
+}

@@ -109,6 +109,12 @@ impl KafkaVersion {
         self.at_least(2, 3)
     }
 
+    /// KAFKA-10554 (2.8): a follower checks its log against its leader's on every fetch, not only
+    /// when it starts following.
+    pub fn checks_divergence_on_every_fetch(self) -> bool {
+        self.at_least(2, 8)
+    }
+
     /// KIP-500 (2.8): KRaft exists (`process.roles`).
     pub fn has_kraft(self) -> bool {
         self.at_least(2, 8)
@@ -211,13 +217,21 @@ impl KafkaVersion {
             ),
             rule("KIP-279", self.truncates_over_several_rounds(), "truncation compares epochs over several rounds"),
             rule("KIP-320", self.fences_fetches_by_leader_epoch(), "fetches are fenced by the leader epoch"),
-            rule("KIP-380", self.rejects_stale_broker_epochs(), "a restarted broker ignores state meant for its earlier self"),
+            rule(
+                "KIP-380",
+                self.rejects_stale_broker_epochs(),
+                "a restarted broker ignores state meant for its earlier self",
+            ),
             rule(
                 "KIP-841",
                 kraft && self.isr_refuses_fenced_brokers(),
                 "an ISR may not name a fenced or shutting-down broker",
             ),
-            rule("KIP-903", kraft && self.isr_checks_broker_epochs(), "an ISR may not name a broker's earlier incarnation"),
+            rule(
+                "KIP-903",
+                kraft && self.isr_checks_broker_epochs(),
+                "an ISR may not name a broker's earlier incarnation",
+            ),
             rule(
                 "KAFKA-15021",
                 self.hw_waits_only_for_eligible_replicas(),
@@ -282,7 +296,10 @@ mod tests {
         assert!(!v(3, 6).caps_min_isr_at_replication_factor() && v(3, 7).caps_min_isr_at_replication_factor());
         assert!(v(4, 0).supports_elr() && !v(4, 0).elr_default() && v(4, 1).elr_default());
         assert!(v(0, 10).unclean_election_default() && !v(0, 11).unclean_election_default());
-        assert_eq!((v(2, 4).replica_lag_time_max_ms_default(), v(2, 5).replica_lag_time_max_ms_default()), (10_000, 30_000));
+        assert_eq!(
+            (v(2, 4).replica_lag_time_max_ms_default(), v(2, 5).replica_lag_time_max_ms_default()),
+            (10_000, 30_000)
+        );
         assert_eq!(
             (v(2, 4).zookeeper_session_timeout_ms_default(), v(2, 5).zookeeper_session_timeout_ms_default()),
             (6_000, 18_000)

@@ -9,7 +9,12 @@ use losslab_sim::broker::replica::{Replica, ReplicaRules};
 use losslab_sim::protocol::{FetchData, PartitionState};
 
 fn rules() -> ReplicaRules {
-    ReplicaRules { version: KafkaVersion::DEFAULT, min_insync_replicas: 2, replica_lag_time_max_ms: 30_000 }
+    ReplicaRules {
+        version: KafkaVersion::DEFAULT,
+        min_insync_replicas: 2,
+        replica_lag_time_max_ms: 30_000,
+        mode: losslab_model::config::MetadataMode::KRaft,
+    }
 }
 
 fn state(leader: u32) -> PartitionState {
@@ -21,6 +26,7 @@ fn state(leader: u32) -> PartitionState {
         partition_epoch: 1,
         isr: vec![1, 2, 3],
         elr: vec![],
+        last_known_elr: vec![],
     }
 }
 

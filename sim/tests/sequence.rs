@@ -233,7 +233,12 @@ fn a_truncation_inside_a_batch_removes_the_whole_batch_and_its_sequences() {
 // ---- through the replica ----
 
 fn rules(min_insync_replicas: u32) -> ReplicaRules {
-    ReplicaRules { version: V4_1, min_insync_replicas, replica_lag_time_max_ms: 30_000 }
+    ReplicaRules {
+        version: V4_1,
+        min_insync_replicas,
+        replica_lag_time_max_ms: 30_000,
+        mode: losslab_model::config::MetadataMode::KRaft,
+    }
 }
 
 fn state(leader: u32, leader_epoch: u32, isr: &[u32]) -> PartitionState {
@@ -245,6 +250,7 @@ fn state(leader: u32, leader_epoch: u32, isr: &[u32]) -> PartitionState {
         partition_epoch: leader_epoch,
         isr: isr.to_vec(),
         elr: vec![],
+        last_known_elr: vec![],
     }
 }
 

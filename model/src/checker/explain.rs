@@ -307,6 +307,9 @@ pub(super) fn tell_election(ix: &Index, story: &mut Story, event: u32, facts: Op
                 ElectionKind::Clean => vec!["clean".to_string()],
                 ElectionKind::Offline => vec!["offline".to_string()],
                 ElectionKind::Elr => vec!["from the eligible leader replicas, KIP-966".to_string()],
+                ElectionKind::LastKnownLeader => {
+                    vec!["the last known leader, KIP-966's fallback when ISR and ELR are empty".to_string()]
+                }
                 ElectionKind::Unclean => {
                     let mut how = vec!["unclean".to_string()];
                     how.extend(settings(ix, &["unclean.leader.election.enable"]));

@@ -11,7 +11,7 @@
 use super::obj::{describe, Obj, Result, INT, LONG};
 use crate::config::{
     Acks, BrokerConfig, CommitStrategy, ConsumerConfig, MetadataMode, NetworkConfig, OffsetReset, OnFailure,
-    Processing, ProducerConfig, SendMode, TopicConfig, WritebackOrder, Workload,
+    Processing, ProducerConfig, SendMode, TopicConfig, Workload, WritebackOrder,
 };
 use crate::error::ScenarioError;
 use crate::version::KafkaVersion;
@@ -138,7 +138,8 @@ pub(super) fn placement_hint(key: &str, here: &str) -> Option<String> {
         .map(|s| format!("; `{key}` belongs in `{}`", s.name))
 }
 
-const WRITEBACK_ORDERS: [(&str, WritebackOrder); 2] = [("any", WritebackOrder::Any), ("offset", WritebackOrder::Offset)];
+const WRITEBACK_ORDERS: [(&str, WritebackOrder); 2] =
+    [("any", WritebackOrder::Any), ("offset", WritebackOrder::Offset)];
 /// `process.roles` values a broker of this lab can have (a controller-only node holds no data).
 const PROCESS_ROLES: [(&str, ()); 3] = [("broker", ()), ("broker,controller", ()), ("controller,broker", ())];
 
@@ -157,7 +158,8 @@ pub(super) fn topic(top: &Obj, brokers: u32, version: KafkaVersion) -> Result<To
         // Above the replication factor is allowed, as in Kafka: every acks=all write then fails.
         min_insync_replicas: o.uint("min.insync.replicas", 1..=INT, 1)?,
         // KIP-106: false from 0.11, true before.
-        unclean_leader_election_enable: o.boolean("unclean.leader.election.enable", version.unclean_election_default())?,
+        unclean_leader_election_enable: o
+            .boolean("unclean.leader.election.enable", version.unclean_election_default())?,
     })
 }
 

@@ -198,7 +198,8 @@ fn action(o: &Obj, kind: Kind, cluster: &Cluster) -> Result<Action> {
         Kind::Slow => {
             let (from, to) =
                 between(o, cluster)?.ok_or_else(|| missing(o, kind, "between", "[[\"b1\"], [\"b2\", \"b3\"]]"))?;
-            let latency_ms = o.opt_uint("latency_ms", 0..=MAX_SLOW_MS)?.ok_or_else(|| missing(o, kind, "latency_ms", "2000"))?;
+            let latency_ms =
+                o.opt_uint("latency_ms", 0..=MAX_SLOW_MS)?.ok_or_else(|| missing(o, kind, "latency_ms", "2000"))?;
             Action::Slow { from, to, oneway: o.boolean("oneway", false)?, latency_ms }
         }
         Kind::Stop => Action::Stop { node: node()? },

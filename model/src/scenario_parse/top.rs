@@ -86,7 +86,11 @@ fn version(top: &Obj) -> Result<KafkaVersion> {
             .and_then(|(a, b)| Some(KafkaVersion::new(a.parse().ok()?, b.parse().ok()?)))
             .filter(|v| *v > KafkaVersion::NEWEST);
         let why = match newer {
-            Some(_) => format!("is \"{}\", newer than the newest line losslab knows ({})", obj::shown(text), KafkaVersion::NEWEST),
+            Some(_) => format!(
+                "is \"{}\", newer than the newest line losslab knows ({})",
+                obj::shown(text),
+                KafkaVersion::NEWEST
+            ),
             None => format!("must be {VERSION_FORMS}, got \"{}\"", obj::shown(text)),
         };
         top.fail("kafka.version", format!("{why}; the lines are {}", KafkaVersion::LINES))

@@ -35,6 +35,7 @@ fn election_kind() -> impl Strategy<Value = ElectionKind> {
         Just(ElectionKind::Clean),
         Just(ElectionKind::Elr),
         Just(ElectionKind::Unclean),
+        Just(ElectionKind::LastKnownLeader),
         Just(ElectionKind::Offline),
     ]
 }

@@ -1,15 +1,30 @@
-//! The broker's side of the control plane: it registers and heartbeats to the controller,
-//! applies the partition states the controller pushes (becoming leader or follower of a new
-//! epoch, or taking a new ISR), and sends the AlterPartition requests its leaders propose,
-//! resending each until the controller answers it (KIP-497).
+//! The broker's side of the partition state: it applies the states the controller pushes
+//! (becoming leader or follower of a new epoch, or taking a new ISR), dropping those meant for an
+//! earlier incarnation of itself (KIP-380, KRaft), and sends the AlterPartition requests its
+//! leaders propose, resending each until the controller answers it (KIP-497). Registration,
+//! heartbeats and controlled shutdown are `lifecycle`.
 
 use super::node::{Broker, Timer, ALTER_PARTITION_RETRY_MS};
 use crate::broker::replica::{Replica, StateChange};
 use crate::protocol::{KafkaError, Msg, PartitionState, OFFSETS_PARTITION};
 use crate::runtime::actor::Actor;
+use losslab_model::config::MetadataMode;
 use losslab_model::history::{EventKind, TruncateReason};
 
 impl Broker {
+    /// A pushed partition state. From 2.2 (KIP-380) and under KRaft it counts only when stamped
+    /// with this incarnation's broker epoch; before, a ZooKeeper-mode broker applied whatever
+    /// reached it, including states the controller meant for its earlier incarnation.
+    pub(super) fn on_pushed_state(&mut self, state: PartitionState, broker_epoch: u64, ineligible: Vec<u32>) {
+        let s = &self.world.scenario;
+        let strict = s.broker.metadata_mode == MetadataMode::KRaft || s.kafka_version.rejects_stale_broker_epochs();
+        if strict && broker_epoch != self.incarnation {
+            return;
+        }
+        self.note_ineligible(ineligible);
+        self.on_partition_update(state);
+    }
+
     pub(super) fn on_partition_update(&mut self, state: PartitionState) {
         let p = state.partition;
         let known = self.metadata.get(&p).map_or(0, |m| m.1);
@@ -97,12 +112,20 @@ impl Broker {
 
     pub(super) fn send_alter_partition(&mut self, partition: u32, new_isr: Vec<u32>) {
         let Some(r) = self.replicas.get(&partition) else { return };
+        // KIP-903: each member named with the broker epoch its fetches carried.
+        let member_epochs = new_isr
+            .iter()
+            .map(|&b| {
+                (b, if b == self.id { self.incarnation } else { self.follower_epochs.get(&b).copied().unwrap_or(0) })
+            })
+            .collect();
         let msg = Msg::AlterPartition {
             broker: self.id,
             partition,
             leader_epoch: r.leader_epoch,
             partition_epoch: r.partition_epoch,
             new_isr,
+            member_epochs,
         };
         self.send(self.world.controller_idx(), msg.clone());
         self.alter_in_flight.insert(partition, msg);
@@ -111,17 +134,5 @@ impl Broker {
             now.saturating_add(ALTER_PARTITION_RETRY_MS.saturating_mul(1000)),
             Timer::AlterPartitionRetry { partition },
         );
-    }
-
-    pub(super) fn on_heartbeat(&mut self) {
-        let msg = if self.registered {
-            Msg::Heartbeat { broker: self.id, incarnation: self.incarnation }
-        } else {
-            Msg::Register { broker: self.id, incarnation: self.incarnation }
-        };
-        self.send(self.world.controller_idx(), msg);
-        let now = self.now_us();
-        let period = self.world.scenario.broker.broker_heartbeat_interval_ms;
-        self.timers.at(now.saturating_add(period.saturating_mul(1000)), Timer::Heartbeat);
     }
 }

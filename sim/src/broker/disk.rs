@@ -94,6 +94,9 @@ pub struct Disk {
     pub logs: BTreeMap<u32, StoredLog>,
     /// The machine is off after a power crash: no OS writeback until it restarts.
     pub powered_off: bool,
+    /// Kafka's `.kafka_cleanshutdown` marker: the broker epoch of the incarnation that shut down
+    /// cleanly, if the last shutdown was clean.
+    pub clean_shutdown: Option<u64>,
 }
 
 impl Disk {
@@ -117,6 +120,19 @@ impl Disk {
             }
         }
         losses
+    }
+
+    /// `LogManager.shutdown`: every log flushed and the clean-shutdown marker written with the
+    /// broker epoch. Returns (partition, new durable offset) for each log the flush moved.
+    pub fn shut_down_cleanly(&mut self, broker_epoch: u64) -> Vec<(u32, u64)> {
+        let flushed = self.logs.iter_mut().filter_map(|(&p, s)| s.flush().map(|d| (p, d))).collect();
+        self.clean_shutdown = Some(broker_epoch);
+        flushed
+    }
+
+    /// The clean-shutdown marker, removed as Kafka removes it when it starts.
+    pub fn take_clean_marker(&mut self) -> Option<u64> {
+        self.clean_shutdown.take()
     }
 
     /// The disk is replaced by an empty one. Returns (partition, records lost) per partition.

@@ -2,8 +2,12 @@
 //! keeps one fetch in flight to the leader, appends what comes back and takes the leader's
 //! high watermark, truncates when the leader says its log diverges (by leader epoch, or to the
 //! leader's log end when the fetch offset is out of range), and backs off after an error.
+//!
+//! Before 2.8 a follower checks its log against the leader's only when it starts following
+//! (KAFKA-10554 moved the check into every fetch): over several rounds from 2.0 (KIP-279), once
+//! before (0.11-1.1 `ReplicaFetcherThread.maybeTruncate`, which can leave diverged logs).
 
-use super::node::{Broker, Timer, CLUSTER_START_US, FETCH_BACKOFF_MS, FETCH_SOCKET_TIMEOUT_MS};
+use super::node::{Broker, Timer, CLUSTER_START_US, FETCH_BACKOFF_MS, FETCH_REQUEST_TIMEOUT_MS};
 use crate::protocol::{Batch, FetchData, KafkaError, Msg};
 use crate::runtime::actor::Actor;
 use losslab_model::history::{EventKind, TruncateReason};
@@ -34,7 +38,10 @@ impl Broker {
             return;
         };
         let Some(replica) = self.replicas.get(&partition) else { return };
-        let by_epoch = self.world.scenario.kafka_version.truncates_by_leader_epoch();
+        let version = self.world.scenario.kafka_version;
+        // The epoch goes out while the follower still checks its log (always from 2.8).
+        let checks = replica.truncation_pending || version.checks_divergence_on_every_fetch();
+        let by_epoch = version.truncates_by_leader_epoch() && checks;
         let disk = self.world.disks[self.id as usize - 1].lock().unwrap();
         let log = &disk.logs.get(&partition).map(|s| &s.log);
         let fetch_offset = log.map_or(0, |l| l.log_end_offset());
@@ -50,13 +57,14 @@ impl Broker {
             fetch_offset,
             last_fetched_epoch,
             current_leader_epoch: replica.leader_epoch,
+            broker_epoch: self.incarnation,
             max_wait_ms: self.world.scenario.broker.replica_fetch_wait_max_ms,
         };
         self.send(self.world.broker_idx(leader), msg);
         self.fetchers.get_mut(&partition).unwrap().in_flight = Some(corr);
         let now = self.now_us();
         self.timers.at(
-            now.saturating_add(FETCH_SOCKET_TIMEOUT_MS.saturating_mul(1000)),
+            now.saturating_add(FETCH_REQUEST_TIMEOUT_MS.saturating_mul(1000)),
             Timer::FollowerFetchTimeout { partition, corr },
         );
     }
@@ -77,7 +85,27 @@ impl Broker {
         let now = self.now_us();
         let next_fetch_us = match result {
             Ok(FetchData::Records { batches, high_watermark }) => {
+                // The leader sent records: the logs agree, the truncation check is over.
+                if let Some(r) = self.replicas.get_mut(&partition) {
+                    r.truncation_pending = false;
+                }
                 self.follower_append(partition, batches, high_watermark);
+                now
+            }
+            Ok(FetchData::EpochEnd { end_offset }) => {
+                // 0.11-1.1 truncate once: to the leader's offset for its latest epoch, or to its
+                // own high watermark when the leader cannot say (UNDEFINED_EPOCH_OFFSET).
+                let (to, reason) = {
+                    let r = &self.replicas[&partition];
+                    match end_offset {
+                        None => (r.high_watermark, TruncateReason::HighWatermark),
+                        Some(x) => (x, TruncateReason::LeaderEpoch { leader, leader_epoch: r.leader_epoch }),
+                    }
+                };
+                self.truncate(partition, to, reason);
+                if let Some(r) = self.replicas.get_mut(&partition) {
+                    r.truncation_pending = false;
+                }
                 now
             }
             Ok(FetchData::Diverging { epoch, end_offset }) => {

@@ -92,17 +92,37 @@ impl Log {
         debug_assert!(self.epochs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
     }
 
-    /// Kafka's `endOffsetFor(epoch)`: the largest epoch <= `epoch` this log knows and the offset
-    /// where the epoch after it starts (the log end for the latest epoch). `None` when the log
-    /// knows no epoch <= `epoch`.
+    /// Kafka's `LeaderEpochFileCache.endOffsetFor(epoch)` (2.0 and later): for the latest epoch,
+    /// (it, the log end); for an epoch below every cached one, (it, the first epoch's start);
+    /// otherwise the largest cached epoch <= `epoch` and where the next one starts. `None`
+    /// (UNDEFINED) for an empty cache or an epoch above the latest.
     pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let &(latest, _) = self.epochs.last()?;
+        if epoch == latest {
+            return Some((latest, self.log_end_offset));
+        }
         let idx = self.epochs.partition_point(|&(e, _)| e <= epoch);
-        if idx == 0 {
+        let &(_, next_start) = self.epochs.get(idx)?;
+        match idx {
+            0 => Some((epoch, next_start)),
+            _ => Some((self.epochs[idx - 1].0, next_start)),
+        }
+    }
+
+    /// The same question as 0.11-1.1 answered it (`LeaderEpochFileCache.endOffsetFor` before
+    /// KIP-279, OffsetsForLeaderEpoch v0): the log end for the latest epoch; UNDEFINED (`None`)
+    /// for an epoch above the latest or below the first; otherwise the start of the first epoch
+    /// above it.
+    pub fn end_offset_for_epoch_v0(&self, epoch: u32) -> Option<u64> {
+        let &(latest, _) = self.epochs.last()?;
+        if epoch == latest {
+            return Some(self.log_end_offset);
+        }
+        let &(first, _) = self.epochs.first()?;
+        if epoch < first {
             return None;
         }
-        let floor = self.epochs[idx - 1].0;
-        let end = self.epochs.get(idx).map_or(self.log_end_offset, |&(_, start)| start);
-        Some((floor, end))
+        self.epochs.iter().find(|&&(e, _)| e > epoch).map(|&(_, start)| start)
     }
 
     /// Removes every batch at or after `offset`; a batch that straddles `offset` goes whole, as
@@ -240,8 +260,15 @@ mod tests {
         assert_eq!(log.end_offset_for_epoch(1), Some((1, 5)));
         assert_eq!(log.end_offset_for_epoch(2), Some((1, 5)));
         assert_eq!(log.end_offset_for_epoch(3), Some((3, 9)));
-        assert_eq!(log.end_offset_for_epoch(7), Some((3, 9)));
-        assert_eq!(log.end_offset_for_epoch(0), None);
+        assert_eq!(log.end_offset_for_epoch(7), None, "above the latest epoch: UNDEFINED");
+        assert_eq!(log.end_offset_for_epoch(0), Some((0, 0)), "below the first: the first epoch's start");
+        assert_eq!(Log::default().end_offset_for_epoch(0), None, "an empty cache knows nothing");
+        // Before KIP-279 the leader answered with the start of the next epoch only.
+        assert_eq!(log.end_offset_for_epoch_v0(3), Some(9));
+        assert_eq!(log.end_offset_for_epoch_v0(2), Some(5));
+        assert_eq!(log.end_offset_for_epoch_v0(1), Some(5));
+        assert_eq!(log.end_offset_for_epoch_v0(0), None, "below the first epoch: UNDEFINED");
+        assert_eq!(log.end_offset_for_epoch_v0(4), None, "above the latest: UNDEFINED");
     }
 
     #[test]

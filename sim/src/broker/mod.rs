@@ -3,7 +3,8 @@
 //! `replica` (ISR, high watermark, epochs, truncation) over its `log` (batches, epoch cache,
 //! idempotent producers' state) on the machine's `disk` (page cache, fsync, writeback), and the
 //! `coordinator`s it hosts while it leads their internal partition. The shell's work is split by
-//! role: `control` (registration and the controller's pushes), `leader` (produce and fetch
+//! role: `control` (the controller's pushes and AlterPartition), `lifecycle` (registration,
+//! heartbeats, controlled shutdown), `leader` (produce and fetch
 //! answers, purgatories, ISR shrink), `follower` (the replica fetcher), `storage` (recovery,
 //! flush policy, high-watermark checkpoints) and `group_host` (hosting the group coordinator).
 //! The disk outlives the process: it is kept in the run's `World`, so a crash keeps it.
@@ -17,6 +18,7 @@ mod control;
 mod follower;
 mod group_host;
 mod leader;
+mod lifecycle;
 mod node;
 mod storage;
 

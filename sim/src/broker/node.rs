@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 /// Kafka's `replica.fetch.backoff.ms` default.
 pub(super) const FETCH_BACKOFF_MS: u64 = 1000;
-/// Kafka's `replica.socket.timeout.ms` default: how long a follower waits for a fetch answer.
-pub(super) const FETCH_SOCKET_TIMEOUT_MS: u64 = 30_000;
+/// The broker's `request.timeout.ms` default: how long a follower waits for a fetch answer (the
+/// fetcher's `NetworkClient` uses it; `replica.socket.timeout.ms` only bounds the connect).
+pub(super) const FETCH_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// How often an unanswered AlterPartition is sent again.
 pub(super) const ALTER_PARTITION_RETRY_MS: u64 = 2_000;
 /// When every broker has loaded the initial metadata (see `start_fetcher`).
@@ -27,9 +28,36 @@ pub(super) const CLUSTER_START_US: u64 = 10_000;
 /// How often the `log.flush.interval.ms` policy is checked.
 pub(super) const FLUSH_CHECK_MS: u64 = 100;
 
+/// How long a supervisor (systemd's `Restart=on-failure`) waits before it starts a broker whose
+/// ZooKeeper registration failed and which therefore exited.
+pub(super) const SUPERVISOR_RESTART_MS: u64 = 1_000;
+/// KRaft `BrokerLifecycleManager`: registration retries back off from 100 ms, doubling, up to
+/// `broker.session.timeout.ms`.
+pub(super) const REGISTER_BACKOFF_MS: u64 = 100;
+/// `controlled.shutdown.max.retries` and `controlled.shutdown.retry.backoff.ms` (ZooKeeper mode).
+pub(super) const CONTROLLED_SHUTDOWN_RETRIES: u32 = 3;
+pub(super) const CONTROLLED_SHUTDOWN_BACKOFF_MS: u64 = 5_000;
+
+/// Where the broker process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Lifecycle {
+    /// Not yet registered with the controller; `attempt` counts refusals.
+    Registering { attempt: u32 },
+    /// Registered (KRaft: fenced until the controller has seen it catch up).
+    Running,
+    /// A controlled shutdown is under way; ZooKeeper: how many more ControlledShutdown tries.
+    ShuttingDown { retries_left: u32 },
+    /// Its logs are flushed and marked clean: the process exits.
+    Stopped,
+}
+
 #[derive(Debug)]
 pub enum Timer {
     Heartbeat,
+    /// Send the registration (again).
+    Register,
+    /// ZooKeeper mode: ask the controller again to move the leaderships away.
+    ControlledShutdownRetry,
     IsrCheck,
     HwCheckpoint,
     FlushCheck,
@@ -118,7 +146,11 @@ pub struct Broker {
     pub(super) fetchers: BTreeMap<u32, Fetcher>,
     /// The last AlterPartition sent per partition, resent until answered.
     pub(super) alter_in_flight: BTreeMap<u32, Msg>,
-    pub(super) registered: bool,
+    pub(super) lifecycle: Lifecycle,
+    /// The broker epoch of the clean-shutdown marker its logs were recovered with, if any.
+    pub(super) clean_epoch: Option<u64>,
+    /// The broker epoch each follower's fetches carry (the leader names them in AlterPartition).
+    pub(super) follower_epochs: BTreeMap<u32, u64>,
     pub(super) next_corr: u64,
     pub(super) timers: Timers<Timer>,
     /// The consumer group's coordinator, while this broker leads `__consumer_offsets`.
@@ -131,8 +163,9 @@ impl Broker {
         let s = &world.scenario;
         let rules = ReplicaRules {
             version: s.kafka_version,
-            min_insync_replicas: s.topic.min_insync_replicas,
+            min_insync_replicas: s.effective_min_insync_replicas(),
             replica_lag_time_max_ms: s.broker.replica_lag_time_max_ms,
+            mode: s.broker.metadata_mode,
         };
         let mut broker = Broker {
             me: world.broker_idx(id),
@@ -145,7 +178,9 @@ impl Broker {
             fetch_purgatory: BTreeMap::new(),
             fetchers: BTreeMap::new(),
             alter_in_flight: BTreeMap::new(),
-            registered: false,
+            lifecycle: Lifecycle::Registering { attempt: 0 },
+            clean_epoch: None,
+            follower_epochs: BTreeMap::new(),
             next_corr: 0,
             timers: Timers::default(),
             group: GroupHost::default(),
@@ -163,7 +198,7 @@ impl Broker {
             }
         }
         let b = &broker.world.scenario.broker;
-        broker.timers.at(now, Timer::Heartbeat);
+        broker.timers.at(now, Timer::Register);
         broker.timers.at(now.saturating_add(b.replica_lag_time_max_ms.saturating_mul(500)), Timer::IsrCheck);
         broker.timers.at(
             now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)),
@@ -222,8 +257,12 @@ impl Actor for Broker {
                 fetch_offset,
                 last_fetched_epoch,
                 current_leader_epoch,
+                broker_epoch,
                 max_wait_ms,
             } => {
+                if let Some(follower) = replica {
+                    self.follower_epochs.insert(follower, broker_epoch);
+                }
                 let fetch = PendingFetch { corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
                 self.on_fetch(from, fetch, partition, max_wait_ms)
             }
@@ -232,21 +271,30 @@ impl Actor for Broker {
                 let partitions = self.metadata.iter().map(|(&p, &(l, e))| (p, l, e)).collect();
                 self.send(from, Msg::MetadataResponse { corr, partitions });
             }
-            Msg::PartitionUpdate(state) => self.on_partition_update(state),
+            Msg::PartitionUpdate { state, broker_epoch, ineligible } => {
+                self.on_pushed_state(state, broker_epoch, ineligible)
+            }
             Msg::AlterPartitionResponse { partition, requested_isr, requested_partition_epoch, result } => {
                 self.on_alter_partition_response(partition, requested_isr, requested_partition_epoch, result)
             }
-            Msg::HeartbeatResponse { .. } => self.registered = true,
+            Msg::RegisterResponse { result } => self.on_register_response(result),
+            Msg::HeartbeatResponse { fenced: _, shut_down_now, ineligible } => {
+                self.on_heartbeat_response(shut_down_now, ineligible)
+            }
+            Msg::ControlledShutdownResponse { remaining } => self.on_controlled_shutdown_response(remaining),
+            Msg::Stop => self.on_stop(),
             msg @ (Msg::JoinGroup { .. }
             | Msg::GroupHeartbeat { .. }
             | Msg::LeaveGroup { .. }
             | Msg::OffsetCommit { .. }
             | Msg::OffsetFetch { .. }) => self.on_group_request(from, msg),
-            Msg::Refused { msg, .. } => {
-                if let Msg::Fetch { corr, partition, .. } = *msg {
-                    self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
+            Msg::Refused { msg, .. } => match *msg {
+                Msg::Fetch { corr, partition, .. } => {
+                    self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException))
                 }
-            }
+                Msg::Register { .. } => self.retry_registration(),
+                _ => {}
+            },
             Msg::PeerDown { peer } => {
                 // The leader we fetch from died: the fetch in flight is lost.
                 let lost: Vec<(u32, u64)> = self
@@ -263,6 +311,10 @@ impl Actor for Broker {
         }
     }
 
+    fn finished(&self) -> bool {
+        self.lifecycle == Lifecycle::Stopped
+    }
+
     fn after_event(&mut self) {
         let mut observed = self.world.observed.lock().unwrap();
         for (&p, r) in &self.replicas {
@@ -275,6 +327,8 @@ impl Actor for Broker {
     fn on_timer(&mut self, timer: Timer) {
         match timer {
             Timer::Heartbeat => self.on_heartbeat(),
+            Timer::Register => self.send_registration(),
+            Timer::ControlledShutdownRetry => self.on_controlled_shutdown_retry(),
             Timer::IsrCheck => self.on_isr_check(),
             Timer::HwCheckpoint => self.on_hw_checkpoint(),
             Timer::FlushCheck => self.on_flush_check(),
@@ -296,10 +350,11 @@ impl Actor for Broker {
             Timer::FollowerFetchTimeout { partition, corr } => {
                 let Some(f) = self.fetchers.get_mut(&partition) else { return };
                 if f.in_flight == Some(corr) {
+                    // The fetcher closes the connection and backs off replica.fetch.backoff.ms.
                     f.in_flight = None;
                     let generation = f.generation;
                     let now = self.now_us();
-                    self.timers.at(now, Timer::FollowerFetch { partition, generation });
+                    self.timers.at(now + FETCH_BACKOFF_MS * 1000, Timer::FollowerFetch { partition, generation });
                 }
             }
             Timer::GroupTick { load } => self.on_group_tick(load),

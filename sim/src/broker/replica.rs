@@ -13,9 +13,9 @@
 use super::log::{Log, SequenceCheck};
 use crate::fault::mutation::{self, Mutation};
 use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp};
-use losslab_model::config::Acks;
+use losslab_model::config::{Acks, MetadataMode};
 use losslab_model::{KafkaVersion, MsgId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most records one fetch returns (stands in for `replica.fetch.max.bytes`).
 pub const FETCH_MAX_RECORDS: usize = 10_000;
@@ -23,8 +23,10 @@ pub const FETCH_MAX_RECORDS: usize = 10_000;
 #[derive(Clone, Debug)]
 pub struct ReplicaRules {
     pub version: KafkaVersion,
+    /// The effective `min.insync.replicas` (capped at the replication factor from 3.7).
     pub min_insync_replicas: u32,
     pub replica_lag_time_max_ms: u64,
+    pub mode: MetadataMode,
 }
 
 /// The leader's view of one follower (Kafka's `ReplicaState`).
@@ -85,6 +87,14 @@ pub struct Replica {
     pub role: Role,
     /// Whether the controller has told this replica anything yet.
     has_state: bool,
+    /// A follower that must still check its log against its new leader's (before 2.8 a follower
+    /// truncates only when it starts following, KAFKA-10554; from 2.8 on every fetch).
+    pub truncation_pending: bool,
+    /// Brokers the controller reports fenced or shutting down: they may not join the ISR, and
+    /// from 3.6 the high watermark does not wait for them (KAFKA-15021).
+    ineligible: BTreeSet<u32>,
+    /// The latest time any call told this replica (the leader's clock for "caught up lately").
+    now_us: u64,
     rules: ReplicaRules,
 }
 
@@ -101,6 +111,9 @@ impl Replica {
             partition_epoch: 0,
             role: Role::Follower { leader: None },
             has_state: false,
+            truncation_pending: false,
+            ineligible: BTreeSet::new(),
+            now_us: 0,
             rules,
         };
         replica.check(log);
@@ -130,6 +143,7 @@ impl Replica {
     /// `Some(truncation)` when this release truncates a new follower to its high watermark
     /// (before KIP-101). Stale states (older epochs) are ignored.
     pub fn apply_state(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) -> StateChange {
+        self.now_us = self.now_us.max(now_us);
         let newer_leader = state.leader_epoch > self.leader_epoch;
         let same_leader_newer_isr =
             state.leader_epoch == self.leader_epoch && state.partition_epoch > self.partition_epoch;
@@ -150,13 +164,17 @@ impl Replica {
                 self.become_leader(log, state, now_us);
                 StateChange::BecameLeader
             }
-        } else if !newer_leader && !first && self.leader() == state.leader {
-            // Only the ISR changed: a follower has nothing to do (0.10 truncated to its HW on a
-            // leader change, not on every ISR update).
+        } else if !first && !self.is_leader() && self.leader() == state.leader {
+            // The same leader: only the ISR changed, or the controller bumped the epoch (a
+            // ZooKeeper controller does on its own ISR changes). Kafka's `makeFollower` reports no
+            // change, so the follower neither truncates nor starts over (0.10 truncated to its HW
+            // only on a leader change).
+            self.leader_epoch = state.leader_epoch;
             StateChange::IsrUpdated
         } else {
             self.leader_epoch = state.leader_epoch;
             self.role = Role::Follower { leader: state.leader };
+            self.truncation_pending = state.leader.is_some();
             if !self.rules.version.truncates_by_leader_epoch() && state.leader.is_some() {
                 // Before KIP-101 a new follower cuts its log to its own high watermark.
                 StateChange::BecameFollower { truncate_to_hw: Some(self.high_watermark) }
@@ -170,7 +188,11 @@ impl Replica {
 
     fn become_leader(&mut self, log: &mut Log, state: &PartitionState, now_us: u64) {
         self.leader_epoch = state.leader_epoch;
-        log.assign_epoch(state.leader_epoch, log.log_end_offset());
+        self.truncation_pending = false;
+        if self.rules.version.caches_epoch_when_elected() {
+            // KAFKA-7415 (2.1): the epoch enters the cache at election; before, at the first append.
+            log.assign_epoch(state.leader_epoch, log.log_end_offset());
+        }
         if mutation::on(Mutation::ProducerStateNotRebuilt) {
             log.forget_producers();
         }
@@ -179,18 +201,28 @@ impl Replica {
             .iter()
             .filter(|&&r| r != self.broker)
             .map(|&r| {
-                // Kafka resets every follower's state on a leader change; ISR members count as
-                // caught up now, so they are not dropped before they had a chance to fetch.
+                // Kafka resets every follower's state on a new leader epoch (`resetReplicaState`):
+                // ISR members count as caught up now, so they are not dropped before they had a
+                // chance to fetch; the others as never caught up.
+                let caught_up = if state.isr.contains(&r) { now_us } else { 0 };
                 let view = FollowerView {
                     log_end_offset: None,
-                    last_caught_up_us: now_us,
+                    last_caught_up_us: caught_up,
                     last_fetch_us: now_us,
-                    last_fetch_leader_leo: 0,
+                    last_fetch_leader_leo: log.log_end_offset(),
                 };
                 (r, view)
             })
             .collect();
         self.role = Role::Leader { isr: state.isr.clone(), pending_isr: None, followers };
+        // `makeLeader` ends with `maybeIncrementLeaderHW`: a leader alone in its ISR moves its
+        // high watermark to its log end at once.
+        self.maybe_increment_hw(log);
+    }
+
+    /// The brokers the controller reports fenced or shutting down.
+    pub fn set_ineligible(&mut self, ineligible: BTreeSet<u32>) {
+        self.ineligible = ineligible;
     }
 
     fn update_isr(&mut self, log: &Log, new_isr: Vec<u32>) {
@@ -222,7 +254,12 @@ impl Replica {
                 self.partition_epoch = self.partition_epoch.max(state.partition_epoch);
                 self.update_isr(log, state.isr.clone());
             }
-            _ => *pending_isr = None,
+            // `Partition.handleAlterPartitionError`: the request surely failed, so the
+            // committed ISR stands.
+            Err(KafkaError::IneligibleReplica) => *pending_isr = None,
+            // Otherwise the leader cannot know whether it was applied: it keeps the pending ISR
+            // until the controller's next partition state (a newer epoch) settles it.
+            _ => {}
         }
         self.check(log);
         (self.high_watermark > before).then_some(self.high_watermark)
@@ -291,25 +328,42 @@ impl Replica {
         if !self.is_leader() {
             return Err(KafkaError::NotLeaderOrFollower);
         }
-        if current_leader_epoch < self.leader_epoch {
-            return Err(KafkaError::FencedLeaderEpoch);
-        }
-        if current_leader_epoch > self.leader_epoch {
-            return Err(KafkaError::UnknownLeaderEpoch);
+        self.now_us = self.now_us.max(now_us);
+        if self.rules.version.fences_fetches_by_leader_epoch() {
+            // KIP-320 (2.1, `Partition.checkCurrentLeaderEpoch`).
+            if current_leader_epoch < self.leader_epoch {
+                return Err(KafkaError::FencedLeaderEpoch);
+            }
+            if current_leader_epoch > self.leader_epoch {
+                return Err(KafkaError::UnknownLeaderEpoch);
+            }
         }
         let leo = log.log_end_offset();
         if let (Some(epoch), true) = (last_fetched_epoch, self.rules.version.truncates_by_leader_epoch()) {
-            let diverging = match log.end_offset_for_epoch(epoch) {
-                Some((floor, end)) if floor != epoch || end < fetch_offset => Some((floor, end)),
-                Some(_) => None,
-                None => Some((epoch, log.epoch_cache().first().map_or(0, |e| e.1))),
-            };
-            if let Some((epoch, end_offset)) = diverging {
+            if !self.rules.version.truncates_over_several_rounds() {
                 return Ok(FollowerFetch {
-                    data: FetchData::Diverging { epoch, end_offset },
+                    data: FetchData::EpochEnd { end_offset: log.end_offset_for_epoch_v0(epoch) },
                     hw_moved: None,
                     isr_proposal: None,
                 });
+            }
+            // `Partition.readRecords` (2.8) / OffsetsForLeaderEpoch v1 (2.0): the leader's end of
+            // the largest epoch at or below the follower's; an epoch the leader cannot place is
+            // out of range.
+            let data = match log.end_offset_for_epoch(epoch) {
+                // 2.8+ answers OFFSET_OUT_OF_RANGE; 2.0-2.7's OffsetsForLeaderEpoch answered
+                // UNDEFINED_EPOCH_OFFSET, and the follower fell back to its high watermark.
+                None if self.rules.version.checks_divergence_on_every_fetch() => {
+                    Some(FetchData::OutOfRange { log_end_offset: leo })
+                }
+                None => Some(FetchData::EpochEnd { end_offset: None }),
+                Some((floor, end)) if floor < epoch || end < fetch_offset => {
+                    Some(FetchData::Diverging { epoch: floor, end_offset: end })
+                }
+                Some(_) => None,
+            };
+            if let Some(data) = data {
+                return Ok(FollowerFetch { data, hw_moved: None, isr_proposal: None });
             }
         }
         if fetch_offset > leo {
@@ -339,16 +393,23 @@ impl Replica {
         view.last_fetch_leader_leo = leo;
         view.log_end_offset = Some(fetch_offset);
         // ISR expansion: caught up to the high watermark and into the current epoch.
-        let isr_proposal =
-            if !isr.contains(&follower) && pending_isr.is_none() && fetch_offset >= hw && fetch_offset >= epoch_start {
-                let mut proposal = isr.clone();
-                proposal.push(follower);
-                proposal.sort_unstable();
-                *pending_isr = Some(proposal.clone());
-                Some(proposal)
-            } else {
-                None
-            };
+        let eligible = !(self.rules.mode == MetadataMode::KRaft
+            && self.rules.version.isr_refuses_fenced_brokers()
+            && self.ineligible.contains(&follower));
+        let isr_proposal = if eligible
+            && !isr.contains(&follower)
+            && pending_isr.is_none()
+            && fetch_offset >= hw
+            && fetch_offset >= epoch_start
+        {
+            let mut proposal = isr.clone();
+            proposal.push(follower);
+            proposal.sort_unstable();
+            *pending_isr = Some(proposal.clone());
+            Some(proposal)
+        } else {
+            None
+        };
         let batches = log.read(fetch_offset, FETCH_MAX_RECORDS);
         if mutation::on(Mutation::FollowerAcksBeforeAppend) {
             // The bug: what was sent counts as appended.
@@ -406,8 +467,11 @@ impl Replica {
             log.append(batch.clone());
             appended.push(batch);
         }
+        // Every fetch sets the follower's high watermark to the leader's, capped at its own log
+        // end (`ReplicaFetcherThread.processPartitionData`): it can fall, when a new leader's
+        // high watermark is behind what the old leader had told.
         let new_hw = leader_hw.min(log.log_end_offset());
-        let moved = (new_hw > self.high_watermark).then(|| {
+        let moved = (new_hw != self.high_watermark).then(|| {
             self.high_watermark = new_hw;
             new_hw
         });
@@ -423,7 +487,9 @@ impl Replica {
         let to_offset = match log.end_offset_for_epoch(epoch) {
             Some((mine, my_end)) if mine == epoch => my_end.min(end_offset),
             Some((_, my_end)) => my_end.min(end_offset),
-            None => 0,
+            // No epoch of its own at or below the leader's: `getOffsetTruncationState` takes the
+            // leader's end offset.
+            None => end_offset,
         };
         let to_offset = if mutation::on(Mutation::TruncationOffByOne) { to_offset + 1 } else { to_offset };
         Truncation { to_offset: to_offset.min(log.log_end_offset()) }
@@ -441,6 +507,7 @@ impl Replica {
     /// not caught up for longer than `replica.lag.time.max.ms` leave. Returns the ISR to ask the
     /// controller for; nothing changes until it accepts.
     pub fn maybe_shrink_isr(&mut self, log: &Log, now_us: u64) -> Option<Vec<u32>> {
+        self.now_us = self.now_us.max(now_us);
         let lag_us = self.rules.replica_lag_time_max_ms.saturating_mul(1000);
         let leo = log.log_end_offset();
         let me = self.broker;
@@ -462,20 +529,33 @@ impl Replica {
         Some(proposal)
     }
 
-    /// The leader's high watermark: the smallest log end offset over the maximal ISR (the ISR
-    /// plus members being added), never backwards; frozen below `min.insync.replicas` from 3.7
-    /// (KAFKA-15583).
+    /// The leader's high watermark (`Partition.maybeIncrementLeaderHW`): the smallest log end
+    /// offset over the maximal ISR (the ISR plus members being added) and over the followers
+    /// caught up within `replica.lag.time.max.ms` (KAFKA-4485, 0.10.2; from 3.6 only those that
+    /// may join the ISR, KAFKA-15021), never backwards; frozen below the effective
+    /// `min.insync.replicas` from 3.7 (KAFKA-15583).
     pub fn maybe_increment_hw(&mut self, log: &Log) -> Option<u64> {
         let Role::Leader { isr, pending_isr, followers } = &self.role else { return None };
         if self.rules.version.freezes_hw_below_min_isr() && (isr.len() as u32) < self.rules.min_insync_replicas {
             return None;
         }
-        let mut new_hw = log.log_end_offset();
-        let members = isr.iter().chain(pending_isr.iter().flatten());
+        let leader_leo = log.log_end_offset();
+        let lag_us = self.rules.replica_lag_time_max_ms.saturating_mul(1000);
+        let only_eligible = self.rules.version.hw_waits_only_for_eligible_replicas();
+        let caught_up = |r: &u32, v: &FollowerView| {
+            // A follower that has not fetched from this leader yet is not caught up (Kafka resets
+            // its caught-up time to 0, which is long ago on a real clock).
+            v.log_end_offset.is_some()
+                && (v.log_end_offset == Some(leader_leo) || self.now_us.saturating_sub(v.last_caught_up_us) <= lag_us)
+                && !(only_eligible && self.ineligible.contains(r))
+        };
+        let mut new_hw = leader_leo;
         let ignore_isr = mutation::on(Mutation::HwIgnoresIsr);
-        for r in members.filter(|&&r| r != self.broker && !ignore_isr) {
-            let leo = followers.get(r).and_then(|v| v.log_end_offset).unwrap_or(0);
-            new_hw = new_hw.min(leo);
+        for (r, view) in followers.iter().filter(|_| !ignore_isr) {
+            let member = isr.contains(r) || pending_isr.as_ref().is_some_and(|p| p.contains(r));
+            if member || caught_up(r, view) {
+                new_hw = new_hw.min(view.log_end_offset.unwrap_or(0));
+            }
         }
         (new_hw > self.high_watermark).then(|| {
             self.high_watermark = new_hw;

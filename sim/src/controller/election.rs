@@ -1,27 +1,84 @@
-//! The controller's partition-change rules, as pure functions (Kafka's `PartitionChangeBuilder`):
-//! how the ISR and the eligible leader replicas (ELR, KIP-966) change when members leave, and
-//! whom an election picks. Kept apart from the controller's message handling so that each
-//! release line's rule can be unit-tested on its own.
+//! The controller's partition-change rules as one pure function, in the manner of Kafka's
+//! `PartitionChangeBuilder` (KRaft, read at 3.8.0 and trunk of October 2024): a change proposes a
+//! target ISR and says which brokers may lead; `apply` works out the eligible leader replicas, the
+//! leader, the leader epoch and KIP-966's last known leader, and bumps the partition epoch when
+//! anything changed. ZooKeeper-mode controllers (`KafkaController`, `Election.scala`) follow the
+//! same election order; where they differ (the last ISR member, epoch bumps) `Rules` says so.
+//! Kept apart from the controller's message handling so that every release line's rule can be
+//! tested on its own (see `sim/tests/election.rs` for the cases translated from Kafka's tests).
 //!
-//! Without ELR (before 4.0, or `eligible.leader.replicas.enable=false`) an ISR never empties: its
-//! last member stays and the partition waits for it, even if that member comes back from a power
-//! loss with less data than replicas that left the ISR earlier. With ELR, a replica that leaves
-//! an ISR smaller than `min.insync.replicas` becomes eligible instead: while the ISR is below
-//! min ISR the high watermark does not move (KAFKA-15583), so such a replica has every committed
-//! record. A broker back from an unclean shutdown may have lost its unflushed tail, so it leaves
-//! both ISR and ELR (it is remembered in the last known ELR, the fallback when nobody else is).
+//! - The ISR never empties without ELR: the last member stays and the partition waits for it
+//!   (KRaft writes no empty ISR; ZooKeeper keeps the last member from 1.1, KAFKA-5642, and before
+//!   only with unclean election off).
+//! - With ELR (KIP-966), members leaving an ISR that falls below min ISR become eligible leader
+//!   replicas, unless they are back from an unclean shutdown; an ISR at or above min ISR clears
+//!   the ELR. A leader is the first acceptable replica, in replica order, of the ISR, or of the
+//!   ELR when the ISR is empty (it becomes the ISR).
+//! - The last known leader: the leader at the moment the ISR first empties (ELR on), cleared once
+//!   a leader exists, elected only when ISR and ELR are both empty and it is acceptable
+//!   (KAFKA-19522), as an unclean election: the ISR becomes it alone.
+//! - Unclean election (the topic allows it, or an operator asks): the first acceptable replica.
+//! - Leader epochs: every leader change bumps it; KRaft 3.0-3.5 also bumps it when the ISR loses
+//!   a member; a ZooKeeper controller bumps it on every change it makes itself (never on the
+//!   leader's own AlterPartition).
 
 use crate::fault::mutation::{self, Mutation};
 use crate::protocol::PartitionState;
+use losslab_model::config::MetadataMode;
 use losslab_model::history::ElectionKind;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Rules {
+    /// The effective `min.insync.replicas` (capped at the replication factor from 3.7).
     pub min_insync_replicas: u32,
     /// KIP-966 eligible leader replicas.
     pub elr: bool,
     /// `unclean.leader.election.enable`.
     pub unclean: bool,
+    pub mode: MetadataMode,
+    /// KRaft before 3.6: an ISR shrink bumps the leader epoch.
+    pub bump_epoch_on_shrink: bool,
+    /// ZooKeeper from 1.1: removing a dead broker keeps the last ISR member whatever the topic says.
+    pub keep_last_isr_member: bool,
+}
+
+/// Who asks for the change: the leader's AlterPartition, or the controller itself (failures,
+/// fencing, controlled shutdowns, elections).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Leader,
+    Controller,
+}
+
+/// What kind of election the change may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Election {
+    /// Keep a valid leader, else elect one (uncleanly only if the topic allows it).
+    Normal,
+    /// An operator's preferred-leader election: the first replica if it is valid.
+    Preferred,
+    /// An operator's unclean election: any acceptable replica if no valid one is left.
+    Unclean,
+}
+
+/// One proposed change to a partition.
+pub struct Change<'a> {
+    pub target_isr: Vec<u32>,
+    pub origin: Origin,
+    pub election: Election,
+    /// Whether a broker may lead after this change: registered, not fenced, not shutting down,
+    /// not the broker this change removes (Kafka's `isAcceptableLeader`).
+    pub acceptable: &'a dyn Fn(u32) -> bool,
+    /// Brokers back from an unclean shutdown (KIP-966): they may not stay in or join the ELR.
+    pub unclean_shutdown: &'a [u32],
+}
+
+/// What `apply` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub changed: bool,
+    /// Set when the leader changed: how the new one (or none) came to be.
+    pub election: Option<ElectionKind>,
 }
 
 fn sorted(mut v: Vec<u32>) -> Vec<u32> {
@@ -30,109 +87,102 @@ fn sorted(mut v: Vec<u32>) -> Vec<u32> {
     v
 }
 
-/// Sets a new ISR. With ELR, the members leaving an ISR that ends up below min ISR become
-/// eligible leader replicas; an ISR at or above min ISR needs none, so the ELR is cleared.
-pub fn set_isr(st: &mut PartitionState, new_isr: Vec<u32>, rules: Rules) {
-    let new_isr = sorted(new_isr);
+/// Applies `change` to `st` under `rules`.
+pub fn apply(st: &mut PartitionState, change: &Change, rules: Rules) -> Outcome {
+    let before = st.clone();
+    let mut target_isr = sorted(change.target_isr.clone());
+    if target_isr.is_empty() && !rules.elr {
+        // Kafka never writes an empty ISR without ELR: the last member stays.
+        let may_empty = rules.mode == MetadataMode::ZooKeeper && !rules.keep_last_isr_member && rules.unclean;
+        if !may_empty {
+            target_isr = st.isr.clone();
+        }
+    }
+    // KIP-966 bookkeeping (`maybePopulateTargetElr`).
+    let mut elr = st.elr.clone();
     if rules.elr {
-        if (new_isr.len() as u32) < rules.min_insync_replicas {
-            let leaving = st.isr.iter().copied().filter(|r| !new_isr.contains(r));
-            st.elr = sorted(st.elr.iter().copied().chain(leaving).collect());
+        if target_isr.len() as u32 >= rules.min_insync_replicas {
+            elr.clear();
+            st.last_known_elr.clear();
         } else {
-            st.elr.clear();
+            elr.extend(st.isr.iter().copied());
+            elr = sorted(elr);
+            elr.retain(|r| !target_isr.contains(r) && !change.unclean_shutdown.contains(r));
         }
-        st.elr.retain(|r| !new_isr.contains(r));
     }
-    st.isr = new_isr;
-}
-
-/// A fenced broker leaves the ISR; without ELR it stays if it is the last member (Kafka never
-/// empties an ISR before KIP-966). Returns whether anything changed.
-pub fn remove_fenced(st: &mut PartitionState, broker: u32, rules: Rules) -> bool {
-    if !st.isr.contains(&broker) || (!rules.elr && st.isr.len() == 1) {
-        return false;
-    }
-    let rest = st.isr.iter().copied().filter(|&r| r != broker).collect();
-    set_isr(st, rest, rules);
-    true
-}
-
-/// KIP-966: a broker back from an unclean shutdown leaves ISR and ELR; it is remembered in
-/// `last_known_elr`. Returns whether anything changed.
-pub fn remove_unclean(st: &mut PartitionState, broker: u32, last_known_elr: &mut Vec<u32>) -> bool {
-    if !st.isr.contains(&broker) && !st.elr.contains(&broker) {
-        return false;
-    }
-    st.isr.retain(|&r| r != broker);
-    st.elr.retain(|&r| r != broker);
-    if !last_known_elr.contains(&broker) {
-        last_known_elr.push(broker);
-    }
-    true
-}
-
-/// Whom an election picks among the `live` brokers, in replica order: an ISR member; else an
-/// eligible leader replica; else, with ELR and nobody in ISR or ELR, a last known ELR member
-/// (KIP-966's fallback); else, if unclean election is allowed, any live replica; else nobody.
-pub fn choose(
-    st: &PartitionState,
-    live: &[u32],
-    rules: Rules,
-    operator_unclean: bool,
-    last_known_elr: &[u32],
-) -> (Option<u32>, ElectionKind) {
-    let first = |pool: &dyn Fn(u32) -> bool| st.replicas.iter().copied().find(|&r| live.contains(&r) && pool(r));
-    if mutation::on(Mutation::ElectionIgnoresIsr) {
-        return first(&|_| true).map_or((None, ElectionKind::Offline), |l| (Some(l), ElectionKind::Clean));
-    }
-    if let Some(l) = first(&|r| st.isr.contains(&r)) {
-        return (Some(l), ElectionKind::Clean);
-    }
+    let (leader, isr, elr, kind) = elect(st, change, rules, target_isr, elr);
+    st.isr = isr;
+    st.elr = elr;
+    let leader_changed = leader != st.leader;
+    st.leader = leader;
     if rules.elr {
-        if let Some(l) = first(&|r| st.elr.contains(&r)) {
-            return (Some(l), ElectionKind::Elr);
+        if st.isr.is_empty() && st.leader.is_none() {
+            // The leader at the moment the ISR first empties.
+            if let Some(old) = before.leader {
+                st.last_known_elr = vec![old];
+            }
+        } else if st.leader.is_some() {
+            st.last_known_elr.clear();
         }
-        if st.isr.is_empty() && st.elr.is_empty() {
-            if let Some(l) = first(&|r| last_known_elr.contains(&r)) {
-                return (Some(l), ElectionKind::Elr);
+    }
+    let shrank = before.isr.iter().any(|r| !st.isr.contains(r));
+    let changed = *st != before;
+    let bump = leader_changed
+        || (changed && rules.mode == MetadataMode::ZooKeeper && change.origin == Origin::Controller)
+        || (shrank && rules.mode == MetadataMode::KRaft && rules.bump_epoch_on_shrink);
+    if bump {
+        st.leader_epoch += 1;
+    }
+    if changed {
+        st.partition_epoch += 1;
+    }
+    Outcome { changed, election: leader_changed.then_some(kind) }
+}
+
+/// Kafka's `electAnyLeader` / `electPreferredLeader`: (leader, ISR, ELR, how).
+fn elect(
+    st: &PartitionState,
+    change: &Change,
+    rules: Rules,
+    isr: Vec<u32>,
+    elr: Vec<u32>,
+) -> (Option<u32>, Vec<u32>, Vec<u32>, ElectionKind) {
+    let acceptable = |r: u32| (change.acceptable)(r) && !change.unclean_shutdown.contains(&r);
+    if mutation::on(Mutation::ElectionIgnoresIsr) {
+        // The bug: the first live replica leads, in or out of the ISR, and joins it.
+        let leader = st.replicas.iter().copied().find(|&r| acceptable(r));
+        let mut isr = isr;
+        isr.extend(leader.filter(|l| !isr.contains(l)));
+        return (leader, sorted(isr), elr, if leader.is_some() { ElectionKind::Clean } else { ElectionKind::Offline });
+    }
+    let valid = |r: u32| (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && acceptable(r);
+    let preferred = st.replicas.first().copied().filter(|&r| valid(r));
+    let keep = st.leader.filter(|&l| valid(l));
+    let chosen = match change.election {
+        Election::Preferred => preferred.or(keep),
+        _ => keep.or_else(|| st.replicas.iter().copied().find(|&r| valid(r))),
+    };
+    if let Some(leader) = chosen {
+        if isr.contains(&leader) {
+            return (Some(leader), isr, elr, ElectionKind::Clean);
+        }
+        // From the ELR: it becomes the ISR.
+        let elr = elr.into_iter().filter(|&r| r != leader).collect();
+        return (Some(leader), vec![leader], elr, ElectionKind::Elr);
+    }
+    if rules.elr && isr.is_empty() && elr.is_empty() {
+        if let [last] = st.last_known_elr[..] {
+            if acceptable(last) {
+                return (Some(last), vec![last], vec![], ElectionKind::LastKnownLeader);
             }
         }
     }
-    if rules.unclean || operator_unclean {
-        if let Some(l) = first(&|_| true) {
-            return (Some(l), ElectionKind::Unclean);
+    if rules.unclean || change.election == Election::Unclean {
+        if let Some(leader) = st.replicas.iter().copied().find(|&r| acceptable(r)) {
+            return (Some(leader), vec![leader], vec![], ElectionKind::Unclean);
         }
     }
-    (None, ElectionKind::Offline)
-}
-
-/// Applies an election's outcome: new leader, epochs bumped, ISR and ELR adjusted.
-pub fn apply(st: &mut PartitionState, leader: Option<u32>, kind: ElectionKind, live: &[u32], rules: Rules) {
-    st.leader = leader;
-    st.leader_epoch += 1;
-    st.partition_epoch += 1;
-    let live_isr: Vec<u32> = st.isr.iter().copied().filter(|r| live.contains(r)).collect();
-    match (kind, leader) {
-        (ElectionKind::Clean, _) => {
-            // A clean leader is in the ISR (only the election-ignores-isr mutation elects one
-            // that is not, and then it joins the ISR as a real such bug would make it).
-            let mut isr = live_isr;
-            isr.extend(leader.filter(|l| !isr.contains(l)));
-            set_isr(st, isr, rules)
-        }
-        (ElectionKind::Elr, Some(l)) => {
-            st.elr.retain(|&r| r != l);
-            st.isr = vec![l];
-        }
-        (ElectionKind::Unclean, Some(l)) => {
-            st.isr = vec![l];
-            st.elr.clear();
-        }
-        _ if rules.elr => set_isr(st, live_isr, rules),
-        // Without ELR the last member stays and is waited for.
-        _ if !live_isr.is_empty() => st.isr = live_isr,
-        _ => {}
-    }
+    (None, isr, elr, ElectionKind::Offline)
 }
 
 #[cfg(test)]
@@ -148,64 +198,147 @@ mod tests {
             partition_epoch: 1,
             isr: isr.to_vec(),
             elr: elr.to_vec(),
+            last_known_elr: vec![],
         }
     }
 
-    const OLD: Rules = Rules { min_insync_replicas: 2, elr: false, unclean: false };
-    const NEW: Rules = Rules { min_insync_replicas: 2, elr: true, unclean: false };
+    const OLD: Rules = Rules {
+        min_insync_replicas: 2,
+        elr: false,
+        unclean: false,
+        mode: MetadataMode::KRaft,
+        bump_epoch_on_shrink: false,
+        keep_last_isr_member: true,
+    };
+    const NEW: Rules = Rules { elr: true, ..OLD };
+
+    fn remove(s: &mut PartitionState, b: u32, rules: Rules, live: &[u32]) -> Outcome {
+        let target: Vec<u32> = s.isr.iter().copied().filter(|&r| r != b).collect();
+        let acceptable = |r: u32| r != b && live.contains(&r);
+        let change = Change {
+            target_isr: target,
+            origin: Origin::Controller,
+            election: Election::Normal,
+            acceptable: &acceptable,
+            unclean_shutdown: &[],
+        };
+        apply(s, &change, rules)
+    }
 
     #[test]
     fn without_elr_the_last_isr_member_stays() {
         let mut s = st(&[1], &[], Some(1));
-        assert!(!remove_fenced(&mut s, 1, OLD));
-        assert_eq!(s.isr, vec![1]);
-        apply(&mut s, None, ElectionKind::Offline, &[], OLD);
+        let out = remove(&mut s, 1, OLD, &[2, 3]);
         assert_eq!((s.isr.clone(), s.leader, s.leader_epoch), (vec![1], None, 2));
+        assert_eq!(out.election, Some(ElectionKind::Offline));
     }
 
     #[test]
     fn members_leaving_an_isr_below_min_isr_become_eligible() {
         let mut s = st(&[1, 2, 3], &[], Some(1));
-        assert!(remove_fenced(&mut s, 3, NEW));
+        remove(&mut s, 3, NEW, &[1, 2]);
         assert_eq!((s.isr.clone(), s.elr.clone()), (vec![1, 2], vec![]));
-        assert!(remove_fenced(&mut s, 2, NEW));
+        remove(&mut s, 2, NEW, &[1]);
         assert_eq!((s.isr.clone(), s.elr.clone()), (vec![1], vec![2]));
-        assert!(remove_fenced(&mut s, 1, NEW), "with ELR the ISR may empty");
-        assert_eq!((s.isr.clone(), s.elr.clone()), (vec![], vec![1, 2]));
-        // The ISR back at min ISR clears the ELR.
-        set_isr(&mut s, vec![1, 3], NEW);
-        assert!(s.elr.is_empty());
+        remove(&mut s, 1, NEW, &[]);
+        assert_eq!((s.isr.clone(), s.elr.clone()), (vec![], vec![1, 2]), "with ELR the ISR may empty");
+        assert_eq!((s.leader, s.last_known_elr.clone()), (None, vec![1]), "the last leader is remembered");
     }
 
     #[test]
-    fn an_unclean_shutdown_loses_eligibility_and_an_elr_member_is_elected() {
-        // KIP-966's example: b1 was the last ISR member and lost power; b2 left the ISR when it
-        // fell below min ISR and has every committed record.
+    fn an_elr_member_is_elected_when_the_isr_is_empty() {
         let mut s = st(&[], &[1, 2], None);
-        let mut last_known = vec![];
-        assert!(remove_unclean(&mut s, 1, &mut last_known));
-        assert_eq!((s.elr.clone(), last_known.clone()), (vec![2], vec![1]));
-        assert_eq!(choose(&s, &[1], NEW, false, &last_known), (None, ElectionKind::Offline), "b1 is not eligible");
-        assert_eq!(choose(&s, &[1, 2], NEW, false, &last_known), (Some(2), ElectionKind::Elr));
-        apply(&mut s, Some(2), ElectionKind::Elr, &[1, 2], NEW);
+        let acceptable = |r: u32| r == 2;
+        let change = Change {
+            target_isr: vec![],
+            origin: Origin::Controller,
+            election: Election::Normal,
+            acceptable: &acceptable,
+            unclean_shutdown: &[1],
+        };
+        let out = apply(&mut s, &change, NEW);
+        assert_eq!(out.election, Some(ElectionKind::Elr));
         assert_eq!((s.isr.clone(), s.elr.clone(), s.leader), (vec![2], vec![], Some(2)));
     }
 
     #[test]
-    fn the_last_known_elr_is_the_fallback_when_isr_and_elr_are_empty() {
-        let s = st(&[], &[], None);
-        assert_eq!(choose(&s, &[1, 3], NEW, false, &[1]), (Some(1), ElectionKind::Elr));
-        assert_eq!(choose(&s, &[3], NEW, false, &[1]), (None, ElectionKind::Offline));
-        let unclean = Rules { unclean: true, ..NEW };
-        assert_eq!(choose(&s, &[3], unclean, false, &[1]), (Some(3), ElectionKind::Unclean));
+    fn the_last_known_leader_is_the_fallback_only_when_acceptable() {
+        let mut s = st(&[], &[], None);
+        s.last_known_elr = vec![1];
+        let dead = |_: u32| false;
+        let change = Change {
+            target_isr: vec![],
+            origin: Origin::Controller,
+            election: Election::Normal,
+            acceptable: &dead,
+            unclean_shutdown: &[],
+        };
+        assert_eq!(apply(&mut s, &change, NEW).election, None, "a fenced last known leader is not elected");
+        let only_1 = |r: u32| r == 1;
+        let change = Change { acceptable: &only_1, ..change };
+        assert_eq!(apply(&mut s, &change, NEW).election, Some(ElectionKind::LastKnownLeader));
+        assert_eq!((s.isr.clone(), s.leader, s.last_known_elr.clone()), (vec![1], Some(1), vec![]));
+    }
+
+    #[test]
+    fn the_zookeeper_controller_bumps_the_epoch_on_its_own_changes_only() {
+        let zk = Rules { mode: MetadataMode::ZooKeeper, ..OLD };
+        let mut s = st(&[1, 2, 3], &[], Some(1));
+        remove(&mut s, 3, zk, &[1, 2]);
+        assert_eq!((s.leader_epoch, s.partition_epoch), (2, 2), "a controller-made shrink bumps");
+        let all = |_: u32| true;
+        let change = Change {
+            target_isr: vec![1],
+            origin: Origin::Leader,
+            election: Election::Normal,
+            acceptable: &all,
+            unclean_shutdown: &[],
+        };
+        apply(&mut s, &change, zk);
+        assert_eq!((s.leader_epoch, s.partition_epoch), (2, 3), "the leader's own shrink does not");
+        let kraft_3_5 = Rules { bump_epoch_on_shrink: true, ..OLD };
+        let mut s = st(&[1, 2, 3], &[], Some(1));
+        let change = Change {
+            target_isr: vec![1, 2],
+            origin: Origin::Leader,
+            election: Election::Normal,
+            acceptable: &all,
+            unclean_shutdown: &[],
+        };
+        apply(&mut s, &change, kraft_3_5);
+        assert_eq!(s.leader_epoch, 2, "KRaft before 3.6 bumps on every shrink");
+    }
+
+    #[test]
+    fn zookeeper_before_1_1_empties_the_isr_when_unclean_election_is_on() {
+        let zk_0_10 = Rules { mode: MetadataMode::ZooKeeper, keep_last_isr_member: false, unclean: true, ..OLD };
+        let mut s = st(&[1], &[], Some(1));
+        let out = remove(&mut s, 1, zk_0_10, &[2]);
+        assert_eq!(out.election, Some(ElectionKind::Unclean), "b2 is elected uncleanly at once");
+        assert_eq!((s.isr.clone(), s.leader), (vec![2], Some(2)));
+        let zk_1_1 = Rules { keep_last_isr_member: true, ..zk_0_10 };
+        let mut s = st(&[1], &[], Some(1));
+        remove(&mut s, 1, zk_1_1, &[2]);
+        assert_eq!((s.isr.clone(), s.leader), (vec![2], Some(2)), "unclean election still picks b2");
     }
 
     #[test]
     fn clean_election_comes_first_in_replica_order() {
-        let s = st(&[2, 3], &[1], None);
-        assert_eq!(choose(&s, &[1, 2, 3], NEW, false, &[]), (Some(2), ElectionKind::Clean));
-        assert_eq!(choose(&s, &[1, 3], OLD, true, &[]), (Some(3), ElectionKind::Clean));
-        let s = st(&[2], &[], None);
-        assert_eq!(choose(&s, &[1, 3], OLD, true, &[]), (Some(1), ElectionKind::Unclean));
+        let mut s = st(&[2, 3], &[1], None);
+        let all = |_: u32| true;
+        let change = Change {
+            target_isr: vec![2, 3],
+            origin: Origin::Controller,
+            election: Election::Normal,
+            acceptable: &all,
+            unclean_shutdown: &[],
+        };
+        assert_eq!(apply(&mut s, &change, NEW).election, Some(ElectionKind::Clean));
+        assert_eq!(s.leader, Some(2));
+        let mut s = st(&[2], &[], None);
+        let not_2 = |r: u32| r != 2;
+        let change = Change { target_isr: vec![2], election: Election::Unclean, acceptable: &not_2, ..change };
+        assert_eq!(apply(&mut s, &change, OLD).election, Some(ElectionKind::Unclean));
+        assert_eq!((s.leader, s.isr.clone()), (Some(1), vec![1]));
     }
 }

@@ -1,6 +1,6 @@
-//! What the controller knows, as KRaft's metadata log records it: each partition's state
-//! (replicas, leader, epochs, ISR, ELR), each broker's registration and liveness, and KIP-966's
-//! last known ELR. KRaft replicates that log and keeps it durable, so it outlives the
+//! What the controller knows, as KRaft's metadata log (or ZooKeeper) records it: each
+//! partition's state (replicas, leader, epochs, ISR, ELR, last known leader) and each broker's
+//! registration and liveness. That record is replicated and durable, so it outlives the
 //! controller's process: the run's `World` holds it, and a restarted controller reads it back.
 
 use crate::protocol::PartitionState;
@@ -9,19 +9,21 @@ use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default)]
 pub struct BrokerRecord {
-    /// The registered incarnation; `None` until the broker first registers.
+    /// The registered incarnation, which is also the broker epoch (KRaft's broker epoch, the
+    /// znode's czxid in ZooKeeper mode); `None` until the broker first registers.
     pub incarnation: Option<u64>,
+    /// KRaft: fenced (it may not lead or join an ISR). ZooKeeper: not alive (no znode).
     pub fenced: bool,
-    pub last_heartbeat_us: u64,
+    /// In a controlled shutdown: it may not lead or join an ISR.
+    pub shutting_down: bool,
+    /// The broker's last heartbeat (KRaft) or session ping (ZooKeeper).
+    pub last_contact_us: u64,
 }
 
 #[derive(Clone, Debug)]
 pub struct ControllerStore {
     pub partitions: BTreeMap<u32, PartitionState>,
     pub brokers: BTreeMap<u32, BrokerRecord>,
-    /// Per partition, brokers that left ISR or ELR after an unclean shutdown (KIP-966's last
-    /// known ELR: the fallback when nobody else is eligible).
-    pub last_known_elr: BTreeMap<u32, Vec<u32>>,
 }
 
 impl ControllerStore {
@@ -42,15 +44,27 @@ impl ControllerStore {
                     isr,
                     replicas,
                     elr: vec![],
+                    last_known_elr: vec![],
                 };
                 (p, state)
             })
             .collect();
         let brokers = (1..=brokers).map(|b| (b, BrokerRecord::default())).collect();
-        ControllerStore { partitions, brokers, last_known_elr: BTreeMap::new() }
+        ControllerStore { partitions, brokers }
     }
 
+    /// Registered, unfenced and not shutting down: it may lead and join an ISR.
     pub fn is_live(&self, broker: u32) -> bool {
-        self.brokers.get(&broker).is_some_and(|b| !b.fenced)
+        self.brokers.get(&broker).is_some_and(|b| b.incarnation.is_some() && !b.fenced && !b.shutting_down)
+    }
+
+    /// Brokers that may not join an ISR: fenced, unregistered or shutting down.
+    pub fn ineligible(&self) -> Vec<u32> {
+        self.brokers.keys().copied().filter(|&b| !self.is_live(b)).collect()
+    }
+
+    /// The broker epoch registered for `broker` (0 if none).
+    pub fn broker_epoch(&self, broker: u32) -> u64 {
+        self.brokers.get(&broker).and_then(|b| b.incarnation).unwrap_or(0)
     }
 }

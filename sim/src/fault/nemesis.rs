@@ -312,10 +312,7 @@ impl Nemesis {
             }
         }
         let names = |v: &[NodeIdx]| v.iter().map(|&i| self.world.names[i]).collect::<Vec<_>>();
-        self.world.record(
-            NodeName::Controller,
-            EventKind::Slow { from: names(&a), to: names(&b), oneway, latency_ms },
-        );
+        self.world.record(NodeName::Controller, EventKind::Slow { from: names(&a), to: names(&b), oneway, latency_ms });
         format!("slowed {} {} {} by {latency_ms} ms", self.names(&a), if oneway { "->" } else { "<->" }, self.names(&b))
     }
 

@@ -14,6 +14,13 @@ pub enum KafkaError {
     FencedLeaderEpoch,
     UnknownLeaderEpoch,
     InvalidUpdateVersion,
+    /// AlterPartition named a fenced or shutting-down broker, or one by a stale epoch (KIP-841,
+    /// KIP-903).
+    IneligibleReplica,
+    /// KRaft: another incarnation of this broker still has a valid session.
+    DuplicateBrokerRegistration,
+    /// ZooKeeper: the broker's znode still exists (its earlier session has not expired).
+    NodeExists,
     /// The connection broke (reset or refused by the peer's OS).
     NetworkException,
     /// No answer within `request.timeout.ms`: the client dropped the connection.
@@ -46,6 +53,9 @@ impl KafkaError {
             KafkaError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             KafkaError::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            KafkaError::IneligibleReplica => "INELIGIBLE_REPLICA",
+            KafkaError::DuplicateBrokerRegistration => "DUPLICATE_BROKER_REGISTRATION",
+            KafkaError::NodeExists => "NODEEXISTS",
             KafkaError::NetworkException => "NETWORK_EXCEPTION (connection lost)",
             KafkaError::ClientRequestTimeout => "no answer within request.timeout.ms",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT (delivery.timeout.ms expired)",

@@ -21,6 +21,9 @@ pub enum FetchData {
     Diverging { epoch: u32, end_offset: u64 },
     /// The fetch offset is past the leader's log end (`OFFSET_OUT_OF_RANGE`).
     OutOfRange { log_end_offset: u64 },
+    /// 0.11-1.1 (OffsetsForLeaderEpoch v0, before KIP-279): the offset the leader gives for the
+    /// follower's latest epoch, `None` for UNDEFINED_EPOCH_OFFSET; the follower truncates once.
+    EpochEnd { end_offset: Option<u64> },
 }
 
 /// Every message a node can receive.
@@ -58,6 +61,9 @@ pub enum Msg {
         /// The epoch of the fetcher's last record (None before KIP-101, or an empty log).
         last_fetched_epoch: Option<u32>,
         current_leader_epoch: u32,
+        /// A follower's broker epoch (its registered incarnation), as Kafka's fetch carries it
+        /// from 3.5 for KIP-903; 0 for consumers.
+        broker_epoch: u64,
         max_wait_ms: u64,
     },
     FetchResponse {
@@ -66,24 +72,56 @@ pub enum Msg {
         result: Result<FetchData, KafkaError>,
     },
 
-    // ---- brokers <-> controller ----
+    // ---- brokers <-> controller (KRaft, or ZooKeeper and its controller) ----
+    /// Broker registration (KRaft `BrokerRegistration`; ZooKeeper: creating the broker's
+    /// ephemeral znode). `clean_epoch`: the broker epoch its clean-shutdown marker holds, if it
+    /// shut down cleanly last time (KIP-966's `previousBrokerEpoch`).
     Register {
         broker: u32,
         incarnation: u64,
+        clean_epoch: Option<u64>,
     },
+    /// `Err`: the earlier incarnation's session is still valid (KRaft
+    /// DUPLICATE_BROKER_REGISTRATION; ZooKeeper NODEEXISTS).
+    RegisterResponse {
+        result: Result<(), KafkaError>,
+    },
+    /// KRaft heartbeat (ZooKeeper: the session's ping). `want_fence`: the broker has not yet
+    /// caught up with the metadata; `want_shutdown`: it is in a controlled shutdown.
     Heartbeat {
         broker: u32,
         incarnation: u64,
+        want_fence: bool,
+        want_shutdown: bool,
     },
+    /// `ineligible`: brokers fenced or shutting down, which may not join an ISR.
     HeartbeatResponse {
         fenced: bool,
+        shut_down_now: bool,
+        ineligible: Vec<u32>,
     },
+    /// ZooKeeper mode: `ControlledShutdownRequest`.
+    ControlledShutdown {
+        broker: u32,
+        incarnation: u64,
+    },
+    /// The partitions the broker still leads (the controller found no other ISR member).
+    ControlledShutdownResponse {
+        remaining: Vec<u32>,
+    },
+    /// ZooKeeper mode: a broker that shut down closes its session, so its znode goes at once.
+    SessionClosed {
+        broker: u32,
+        incarnation: u64,
+    },
+    /// The ISR a leader proposes, with the broker epoch it saw from each member (KIP-903).
     AlterPartition {
         broker: u32,
         partition: u32,
         leader_epoch: u32,
         partition_epoch: u32,
         new_isr: Vec<u32>,
+        member_epochs: Vec<(u32, u64)>,
     },
     /// The answer echoes what was requested, so a leader can tell a stale answer.
     AlterPartitionResponse {
@@ -92,8 +130,15 @@ pub enum Msg {
         requested_partition_epoch: u32,
         result: Result<PartitionState, KafkaError>,
     },
-    /// The controller pushes a partition's state to every broker.
-    PartitionUpdate(PartitionState),
+    /// The controller pushes a partition's state to a broker, stamped with the broker epoch it
+    /// has registered for it (KIP-380: a broker drops a push meant for its earlier self).
+    PartitionUpdate {
+        state: PartitionState,
+        broker_epoch: u64,
+        /// Brokers fenced or shutting down as of this state (KRaft's metadata image applies broker
+        /// fencing before the partition changes that follow from it).
+        ineligible: Vec<u32>,
+    },
 
     // ---- consumers <-> the group coordinator (the broker leading `__consumer_offsets`) ----
     /// JoinGroup (with SyncGroup folded in, see `coordinator`): `member` is `None` for a new

@@ -14,4 +14,7 @@ pub struct PartitionState {
     pub partition_epoch: u32,
     pub isr: Vec<u32>,
     pub elr: Vec<u32>,
+    /// KIP-966's last known leader: set (ELR on) when the ISR first empties, cleared once a leader
+    /// exists; at most one broker.
+    pub last_known_elr: Vec<u32>,
 }

@@ -10,8 +10,8 @@
 //! sender simply ignores an answer it no longer waits for. A `slow` link delivers later than
 //! usual, in order and without loss.
 //!
-//! Deaths: a dead node's inbox drops what reaches it, and what waited on its links (either way)
-//! is gone with it. A process crash on a live machine makes its OS reset every connection (peers
+//! Deaths: a dead node's inbox drops what reaches it, and what it had written that still waited
+//! on a cut link is gone with it (what others wrote to it meets a reset when the link heals). A process crash on a live machine makes its OS reset every connection (peers
 //! hear at once) and refuse new ones; a power loss is silent until the machine comes back, when
 //! its OS answers its peers' old connections with a reset (a `PeerDown` to each). A message that
 //! waited on a cut link for a receiver that has since restarted reaches a new process on an old
@@ -192,7 +192,9 @@ impl Network {
         let now_us = self.now_us();
         let mut links = self.links.lock().unwrap();
         links.inboxes[node] = Inbox::default();
-        links.waiting.retain(|&(from, to), _| from != node && to != node);
+        // What it had written is gone with it; what others wrote to it still waits in their
+        // kernels, and will meet a reset when the link heals.
+        links.waiting.retain(|&(from, _), _| from != node);
         if machine_up {
             links.refusing.insert(node);
             links.powered_off.remove(&node);
@@ -227,7 +229,8 @@ impl Network {
 
     fn send_locked(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, now_us: u64) {
         if links.cuts.contains(&(from, to)) {
-            let waiting = Waiting { sent_us: now_us, incarnation: links.incarnations[to], envelope: Envelope { from, msg } };
+            let waiting =
+                Waiting { sent_us: now_us, incarnation: links.incarnations[to], envelope: Envelope { from, msg } };
             links.waiting.entry((from, to)).or_default().push_back(waiting);
             return;
         }
@@ -430,6 +433,13 @@ mod tests {
         std::iter::from_fn(|| net.take_arrived(node, now)).map(peer).collect()
     }
 
+    fn arrived_kinds(net: &Network, node: NodeIdx) -> Vec<String> {
+        let now = net.now_us();
+        std::iter::from_fn(|| net.take_arrived(node, now))
+            .map(|e| format!("{:?}", e.msg).split_whitespace().next().unwrap_or("").to_string())
+            .collect()
+    }
+
     #[test]
     fn a_message_arrives_after_its_latency_and_links_stay_fifo() {
         with_network(|net| {
@@ -446,20 +456,85 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_loses_what_is_on_the_wire_unless_healed_before_it_arrives() {
+    fn retransmissions_back_off_from_200_ms_up_to_120_s() {
+        assert_eq!(next_retransmission_us(0, 0), 200_000);
+        assert_eq!(next_retransmission_us(0, 200_000), 200_000);
+        assert_eq!(next_retransmission_us(0, 200_001), 600_000);
+        assert_eq!(next_retransmission_us(0, 1_000_000), 1_400_000);
+        // 0.2 + 0.4 + ... + 102.4 s = 204.6 s; then every 120 s.
+        assert_eq!(next_retransmission_us(0, 204_600_000), 204_600_000);
+        assert_eq!(next_retransmission_us(0, 204_600_001), 324_600_000);
+        assert_eq!(next_retransmission_us(5, 324_600_006), 444_600_005);
+    }
+
+    #[test]
+    fn a_cut_holds_what_crosses_it_until_the_retransmission_after_the_heal() {
         with_network(|net| {
             Box::pin(async move {
                 net.send(0, 1, ping(7));
                 net.send(0, 2, ping(8));
                 clock::sleep(Duration::from_millis(1)).await;
                 net.cut(0, 1);
-                net.cut(0, 2);
-                net.send(0, 1, ping(9)); // dropped at send time
-                clock::sleep(Duration::from_millis(1)).await;
-                net.heal(0, 2);
-                clock::sleep(Duration::from_millis(5)).await;
-                assert!(arrived(&net, 1).is_empty(), "cut at its arrival: lost");
-                assert_eq!(arrived(&net, 2), [8], "healed before its arrival: delivered");
+                net.send(0, 1, ping(9)); // written during the cut
+                clock::sleep(Duration::from_millis(10)).await;
+                assert!(arrived(&net, 1).is_empty(), "nothing crosses a cut");
+                assert_eq!(arrived(&net, 2), [8], "other links are untouched");
+                clock::sleep(Duration::from_millis(989)).await; // t = 1 s
+                net.heal(0, 1);
+                // Retransmissions of the message written at 0 come at 0.2, 0.6 and 1.4 s.
+                assert_eq!(net.next_arrival_us(1), Some(1_405_000));
+                clock::sleep(Duration::from_millis(406)).await;
+                assert_eq!(arrived(&net, 1), [7, 9], "in order, after the heal");
+            })
+        });
+    }
+
+    #[test]
+    fn a_slow_link_delivers_later_in_order_until_healed() {
+        with_network(|net| {
+            Box::pin(async move {
+                net.slow(0, 1, 100_000);
+                net.send(0, 1, ping(1));
+                net.heal(0, 1);
+                net.send(0, 1, ping(2)); // not slowed, but never ahead of the first
+                assert_eq!(net.next_arrival_us(1), Some(105_000));
+                clock::sleep(Duration::from_millis(106)).await;
+                assert_eq!(arrived(&net, 1), [1, 2]);
+            })
+        });
+    }
+
+    #[test]
+    fn a_message_for_a_receiver_that_restarted_meanwhile_is_reset() {
+        with_network(|net| {
+            Box::pin(async move {
+                net.cut(0, 1);
+                net.send(0, 1, ping(3));
+                net.unregister(1, true);
+                net.register(1);
+                // Drain the reset that the crash sent (it waited on no cut: 1 -> 0 is open).
+                clock::sleep(Duration::from_millis(6)).await;
+                let _ = arrived_kinds(&net, 0);
+                net.send(0, 1, ping(4)); // written to the new process
+                net.heal(0, 1);
+                clock::sleep(Duration::from_millis(400)).await;
+                assert_eq!(arrived(&net, 1), [4], "the new process gets nothing meant for the old one");
+                assert_eq!(arrived_kinds(&net, 0), ["Refused"], "the old connection's message is reset");
+            })
+        });
+    }
+
+    #[test]
+    fn a_machine_back_from_a_power_loss_resets_its_peers() {
+        with_network(|net| {
+            Box::pin(async move {
+                net.unregister(1, false);
+                clock::sleep(Duration::from_millis(6)).await;
+                assert!(arrived_kinds(&net, 0).is_empty(), "a power loss is silent");
+                net.register(1);
+                clock::sleep(Duration::from_millis(6)).await;
+                assert_eq!(arrived_kinds(&net, 0), ["PeerDown"]);
+                assert_eq!(arrived_kinds(&net, 2), ["PeerDown"]);
             })
         });
     }
@@ -473,12 +548,8 @@ mod tests {
                 net.send(0, 1, ping(2));
                 clock::sleep(Duration::from_millis(6)).await;
                 assert!(arrived(&net, 1).is_empty());
-                let now = net.now_us();
-                let kinds: Vec<String> = std::iter::from_fn(|| net.take_arrived(0, now))
-                    .map(|e| format!("{:?}", e.msg).split_whitespace().next().unwrap_or("").to_string())
-                    .collect();
                 // Node 1's OS resets 0's connection, then refuses its next request (one link, FIFO).
-                assert_eq!(kinds, ["PeerDown", "Refused"]);
+                assert_eq!(arrived_kinds(&net, 0), ["PeerDown", "Refused"]);
             })
         });
     }

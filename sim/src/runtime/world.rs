@@ -270,6 +270,7 @@ fn offsets_partition(s: &Scenario) -> PartitionState {
         isr,
         replicas,
         elr: vec![],
+        last_known_elr: vec![],
     }
 }
 

@@ -18,7 +18,12 @@ pub const V3_6: KafkaVersion = KafkaVersion::new(3, 6);
 pub const V3_7: KafkaVersion = KafkaVersion::new(3, 7);
 
 pub fn rules(version: KafkaVersion, min_isr: u32) -> ReplicaRules {
-    ReplicaRules { version, min_insync_replicas: min_isr, replica_lag_time_max_ms: LAG_MS }
+    ReplicaRules {
+        version,
+        min_insync_replicas: min_isr,
+        replica_lag_time_max_ms: LAG_MS,
+        mode: losslab_model::config::MetadataMode::KRaft,
+    }
 }
 
 pub fn state(leader: u32, leader_epoch: u32, partition_epoch: u32, isr: &[u32]) -> PartitionState {
@@ -30,6 +35,7 @@ pub fn state(leader: u32, leader_epoch: u32, partition_epoch: u32, isr: &[u32]) 
         partition_epoch,
         isr: isr.to_vec(),
         elr: vec![],
+        last_known_elr: vec![],
     }
 }
 
@@ -162,8 +168,11 @@ impl Cluster {
         let leader = self.replica(f).leader().filter(|&l| l != f)?;
         let fnode = self.node(f);
         let fetch_offset = fnode.log.log_end_offset();
+        // As the broker's fetcher: the epoch goes out while the follower checks its log (always
+        // from 2.8).
+        let checks = fnode.replica.truncation_pending || self.rules.version.checks_divergence_on_every_fetch();
         let last_fetched_epoch =
-            if self.rules.version.truncates_by_leader_epoch() { fnode.log.latest_epoch() } else { None };
+            if self.rules.version.truncates_by_leader_epoch() && checks { fnode.log.latest_epoch() } else { None };
         let current_leader_epoch = fnode.replica.leader_epoch;
         let now = self.now_us;
         let l = self.node_mut(leader);
@@ -175,7 +184,13 @@ impl Cluster {
         let n = self.node_mut(f);
         match &answer.data {
             FetchData::Records { batches, high_watermark } => {
+                n.replica.truncation_pending = false;
                 n.replica.append_as_follower(&mut n.log, batches.clone(), *high_watermark);
+            }
+            FetchData::EpochEnd { end_offset } => {
+                let to = end_offset.unwrap_or(n.replica.high_watermark);
+                n.replica.truncate(&mut n.log, to);
+                n.replica.truncation_pending = false;
             }
             FetchData::Diverging { epoch, end_offset } => {
                 let t = n.replica.truncation_for(&n.log, *epoch, *end_offset);

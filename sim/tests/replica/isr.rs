@@ -22,9 +22,15 @@ fn a_lagging_follower_is_proposed_out_and_nothing_changes_until_the_controller_a
     assert_eq!(c.hw(1), 0, "b3 still holds the HW back");
     assert_eq!(c.fetch(2).unwrap().hw_moved, None);
 
-    // The controller rejects: the ISR stays, the leader may ask again.
+    // An error that leaves the leader unsure whether the change was applied keeps it pending
+    // until the controller's next state (`Partition.handleAlterPartitionError`).
     let n = c.node_mut(1);
     assert_eq!(n.replica.on_alter_partition(&n.log, &[1, 2], 1, Err(KafkaError::InvalidUpdateVersion)), None);
+    assert_eq!(pending_isr(c.replica(1)), Some(vec![1, 2]));
+    assert_eq!(c.shrink_isr(1), None, "still one change in flight");
+    // A refusal that surely was not applied reverts to the committed ISR: the leader may ask again.
+    let n = c.node_mut(1);
+    assert_eq!(n.replica.on_alter_partition(&n.log, &[1, 2], 1, Err(KafkaError::IneligibleReplica)), None);
     assert_eq!(pending_isr(c.replica(1)), None);
     assert_eq!(c.replica(1).isr(), &[1, 2, 3]);
     assert_eq!(c.shrink_isr(1), Some(vec![1, 2]));
@@ -118,11 +124,11 @@ fn a_follower_is_proposed_in_only_once_it_reaches_the_current_leader_epoch() {
     let changes = c.apply_all(&state(2, 2, 2, &[2]));
     assert_eq!(changes[1], StateChange::BecameLeader);
     assert_eq!(c.node(2).log.epoch_cache(), &[(1, 0), (2, 3)]);
-    assert_eq!(c.hw(2), 0);
+    assert_eq!(c.hw(2), 3, "makeLeader moves the HW at once: b2 is alone in its ISR");
 
     let f = c.fetch(3).unwrap();
     assert_eq!(f.isr_proposal, None, "b3 at 0 is before the epoch-2 start offset 3");
-    assert_eq!(f.hw_moved, Some(3), "b2 alone in its ISR");
+    assert_eq!(f.hw_moved, None);
     let f = c.fetch(3).unwrap();
     assert_eq!(f.isr_proposal, Some(vec![2, 3]));
 }
@@ -137,7 +143,7 @@ fn alter_partition_answers_for_another_leader_epoch_change_nothing() {
     let n = c.node_mut(1);
     assert_eq!(n.replica.on_alter_partition(&n.log, &[1], 1, Ok(&state(1, 0, 9, &[1]))), None);
     assert_eq!(c.replica(1).isr(), &[1, 2, 3]);
-    assert_eq!(pending_isr(c.replica(1)), None);
+    assert_eq!(pending_isr(c.replica(1)), Some(vec![1]), "pending until the controller's next state");
     // A follower ignores AlterPartition answers altogether.
     let n = c.node_mut(2);
     assert_eq!(n.replica.on_alter_partition(&n.log, &[1], 1, Ok(&state(1, 1, 2, &[1]))), None);

@@ -101,6 +101,7 @@ fn election_kind(kind: ElectionKind) -> &'static str {
     match kind {
         ElectionKind::Clean => "from the ISR",
         ElectionKind::Elr => "from the ELR",
+        ElectionKind::LastKnownLeader => "last known leader",
         ElectionKind::Unclean => "UNCLEAN",
         ElectionKind::Offline => "offline",
     }

@@ -133,6 +133,7 @@ impl Consumer {
                 fetch_offset,
                 last_fetched_epoch: None,
                 current_leader_epoch: 0,
+                broker_epoch: 0,
                 max_wait_ms: FETCH_MAX_WAIT_MS,
             };
             self.assigned.get_mut(&partition).unwrap().fetch_in_flight = Some(corr);
@@ -172,7 +173,7 @@ impl Consumer {
                     self.wake_app();
                 }
             },
-            Ok(FetchData::Diverging { .. }) | Err(_) => {
+            Ok(FetchData::Diverging { .. } | FetchData::EpochEnd { .. }) | Err(_) => {
                 self.request_metadata();
                 let at = self.after_us(RETRY_BACKOFF_MS);
                 self.wake_app_at(at);
