@@ -92,7 +92,8 @@ pub enum TruncateReason {
     /// The leader of `leader_epoch` (KIP-101 / KIP-279 / fetch with diverging epoch) ends the
     /// follower's last common epoch at `to_offset`.
     LeaderEpoch { leader: u32, leader_epoch: u32 },
-    /// Before KIP-101: truncate to the replica's own checkpointed high watermark.
+    /// Before KIP-101 (and 0.11-2.7 when the leader cannot place the follower's epoch): truncate
+    /// to the replica's own high watermark.
     HighWatermark,
 }
 

@@ -104,6 +104,12 @@ impl KafkaVersion {
         self.at_least(2, 2)
     }
 
+    /// 2.0 (commit 8f2c087, "Complete inflight requests in order on disconnect"):
+    /// `InFlightRequests.clearAll` returns the requests of a broken connection oldest first.
+    pub fn completes_in_flight_oldest_first(self) -> bool {
+        self.at_least(2, 0)
+    }
+
     /// KIP-320, client side (2.3): consumers detect log truncation after a leader change.
     pub fn consumers_detect_truncation(self) -> bool {
         self.at_least(2, 3)

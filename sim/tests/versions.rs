@@ -22,12 +22,14 @@ fn with_version(template: &str, version: &str) -> String {
     template.replace("VERSION", version)
 }
 
-/// KIP-101: a restarted follower truncating to its high watermark, then elected.
-const KIP101: &str = r#"{"kafka.version": "VERSION", "brokers": 2, "workload": {"messages": 1500}, "faults": [
-    {"after_acked": 800, "action": "crash", "node": "follower"},
-    {"delay_ms": 100, "action": "restart", "node": "brokers"},
-    {"action": "crash", "node": "leader"},
-    {"delay_ms": 15000, "action": "restart", "node": "brokers"}]}"#;
+/// KIP-101: two leader failures in a row; the second leader's follower truncates to its high
+/// watermark when it starts following, before it could fetch again, and is then elected
+/// (scenarios/kip101-hw-truncation.json).
+const KIP101: &str = r#"{"kafka.version": "VERSION", "topic": {"unclean.leader.election.enable": false},
+    "workload": {"messages": 3000}, "faults": [
+    {"after_acked": 1000, "action": "crash", "node": "leader"},
+    {"when_isr_size": 2, "action": "crash", "node": "leader"},
+    {"delay_ms": 20000, "action": "restart", "node": "brokers"}]}"#;
 
 #[test]
 fn kip_101_truncation_by_leader_epoch_keeps_what_0_10_loses() {
@@ -36,24 +38,81 @@ fn kip_101_truncation_by_leader_epoch_keeps_what_0_10_loses() {
     assert_eq!(lost_acked(&with_version(KIP101, "2.0"), 1..3), 0);
 }
 
-fn fenced_on_registration(version: &str) -> bool {
-    let json = format!(
-        r#"{{"kafka.version": "{version}", "workload": {{"messages": 500}}, "faults": [
-        {{"after_acked": 200, "action": "crash", "node": "follower"}},
-        {{"delay_ms": 500, "action": "restart", "node": "brokers"}}]}}"#
-    );
-    let r = run(&json, 1);
+/// The controller's events about broker `b` after the start (its first registration), in
+/// order, as short words.
+fn lifecycle_of(r: &losslab_sim::RunOutput, b: u32) -> Vec<String> {
     r.history
         .events
         .iter()
-        .any(|e| matches!(&e.kind, EventKind::Fenced { reason, .. } if reason.contains("registered again")))
+        .filter(|e| e.t_us > 100_000)
+        .filter_map(|e| match &e.kind {
+            EventKind::RegistrationRefused { broker, error } if *broker == b => Some(format!("refused {error}")),
+            EventKind::Registered { broker, .. } if *broker == b => Some("registered".into()),
+            EventKind::Fenced { broker, .. } if *broker == b => Some("fenced".into()),
+            EventKind::BecameFollower { broker, .. } if *broker == b => Some("follows".into()),
+            _ => None,
+        })
+        .collect()
 }
 
+fn quick_restart(version: &str, broker: &str) -> String {
+    format!(
+        r#"{{"kafka.version": "{version}", {broker} "workload": {{"messages": 500}}, "faults": [
+        {{"after_acked": 200, "action": "crash", "node": "b3"}},
+        {{"delay_ms": 500, "action": "restart", "node": "b3"}}]}}"#
+    )
+}
+
+/// ZooKeeper mode (every line before 4.0 by default): a broker restarted while its earlier
+/// session lives cannot create its znode (NODEEXISTS) until the session expires, and the
+/// controller removes it from its ISRs then (`KafkaZkClient.registerBroker`, `onBrokerFailure`).
 #[test]
-fn kip_380_a_quick_restart_is_fenced_from_2_2_on() {
-    assert!(!fenced_on_registration("2.1"));
-    assert!(fenced_on_registration("2.2"));
-    assert!(fenced_on_registration("4.1"));
+fn b4_a_zookeeper_broker_restarted_within_its_session_waits_for_it_to_expire() {
+    for version in ["0.10", "2.1", "2.4", "3.9"] {
+        let r = run(&quick_restart(version, ""), 1);
+        let life = lifecycle_of(&r, 3);
+        let first = |w: &str| life.iter().position(|l| l.starts_with(w));
+        assert_eq!(life[0], "refused NODEEXISTS", "{version}: {life:?}");
+        assert!(first("fenced") < first("registered"), "{version}: registered only after expiry: {life:?}");
+    }
+}
+
+/// KRaft (`ClusterControlManager.registerBroker`): DUPLICATE_BROKER_REGISTRATION while the earlier
+/// incarnation's session is valid; the broker retries until it was fenced.
+#[test]
+fn b8_a_kraft_broker_restarted_within_its_session_is_refused_until_fenced() {
+    let kraft = r#""broker": {"process.roles": "broker"},"#;
+    for (version, broker) in [("3.9", kraft), ("4.1", "")] {
+        let r = run(&quick_restart(version, broker), 1);
+        let life = lifecycle_of(&r, 3);
+        let first = |w: &str| life.iter().position(|l| l.starts_with(w));
+        assert_eq!(life[0], "refused DUPLICATE_BROKER_REGISTRATION", "{version}: {life:?}");
+        assert!(first("fenced") < first("registered"), "{version}: {life:?}");
+    }
+}
+
+/// KIP-380 (2.2): the controller stamps partition states with the broker epoch it registered;
+/// before 2.2 a restarted broker applied a state the controller meant for its earlier incarnation.
+/// Here b3 restarts quickly (its registration refused until its session expires) while the
+/// controller, after b1's session expired, tells every broker b2 now leads.
+#[test]
+fn kip_380_a_restarted_broker_ignores_state_meant_for_its_earlier_self_from_2_2() {
+    let json = |v: &str| {
+        format!(
+            r#"{{"kafka.version": "{v}", "workload": {{"messages": 3000}}, "faults": [
+            {{"after_acked": 300, "action": "crash", "node": "b1"}},
+            {{"delay_ms": 1000, "action": "crash", "node": "b3"}},
+            {{"delay_ms": 500, "action": "restart", "node": "b3"}},
+            {{"delay_ms": 20000, "action": "restart", "node": "b1"}}]}}"#
+        )
+    };
+    let follows_before_registering = |v: &str| {
+        let life = lifecycle_of(&run(&json(v), 1), 3);
+        let registered = life.iter().position(|l| l == "registered").expect("b3 registers in the end");
+        life[..registered].iter().any(|l| l == "follows")
+    };
+    assert!(follows_before_registering("2.1"));
+    assert!(!follows_before_registering("2.2"));
 }
 
 /// KIP-966's last replica standing: b3 dies, b2 is cut off, b1 (the last ISR member) loses power.

@@ -200,10 +200,17 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
                 TruncateReason::LeaderEpoch { leader, leader_epoch } => {
                     format!("to match leader epoch {leader_epoch} of b{leader}")
                 }
-                TruncateReason::HighWatermark => format!(
-                    "to its checkpointed high watermark {to_offset} (before KIP-101{})",
-                    parens_inline(&settings_of_version(ix))
-                ),
+                TruncateReason::HighWatermark => {
+                    let by_epoch = crate::version::KafkaVersion::parse(&ix.history.meta.kafka_version)
+                        .is_some_and(|v| v.truncates_by_leader_epoch());
+                    let rule = if by_epoch {
+                        // 0.11-2.7: the leader answered UNDEFINED_EPOCH_OFFSET for its epoch.
+                        "its leader could not say where its leader epoch ends"
+                    } else {
+                        "before KIP-101"
+                    };
+                    format!("to its own high watermark {to_offset} ({rule}{})", parens_inline(&settings_of_version(ix)))
+                }
             };
             (event, format!("b{broker_id} truncated {} at {when} {why}", offsets(span)))
         }

@@ -262,11 +262,24 @@ fn reordering(
             story.tell(p.event, explain::placement(ix, &subject, &p));
         }
     }
+    let later_batch = ix.batch_of(facts);
     let closing = match earlier_facts.and_then(|f| ix.batch_of(f)) {
         Some(batch) if !ix.retries(batch).is_empty() => {
             let retries = ix.retries(batch);
             story.tell(retries[0], explain::retries_sentence(ix, batch.1, retries));
-            format!("The retry of batch {} was stored after the later batch that had succeeded", batch.1)
+            match later_batch.filter(|&later| later != batch && !ix.retries(later).is_empty()) {
+                // Both failed: each failed batch goes back to the front of its queue
+                // (`RecordAccumulator.reenqueue`, addFirst), so the later one was sent first.
+                Some(later) => format!(
+                    "Both batches were retried: the client put each failed batch back at the front of \
+                    its queue (RecordAccumulator.reenqueue without idempotence), so batch {} went ahead \
+                    of batch {} and was stored first",
+                    later.1, batch.1
+                ),
+                None => {
+                    format!("The retry of batch {} was stored after the later batch that had succeeded", batch.1)
+                }
+            }
         }
         Some(batch) => format!("No retry of batch {} was recorded", batch.1),
         None => format!("No batch of {earlier} was recorded"),

@@ -131,7 +131,7 @@ fn kip101_a_follower_truncates_to_its_high_watermark_and_is_elected() {
         &[
             "b2 copied it at offset 1 in leader epoch 1 at 0.100 s",
             "b2 crashed (process) at 0.200 s and restarted at 0.300 s",
-            "b2 truncated offset 1 at 0.300 s to its checkpointed high watermark 1 (before \
+            "b2 truncated offset 1 at 0.300 s to its own high watermark 1 (before \
             KIP-101; kafka.version 0.10)",
             "b1 crashed (process) at 0.400 s and restarted at 0.900 s",
             "elected b2 leader of partition 0 in epoch 2 at 0.500 s (clean, ISR [2]); b2 did not \

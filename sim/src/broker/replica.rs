@@ -164,11 +164,15 @@ impl Replica {
                 self.become_leader(log, state, now_us);
                 StateChange::BecameLeader
             }
-        } else if !first && !self.is_leader() && self.leader() == state.leader {
-            // The same leader: only the ISR changed, or the controller bumped the epoch (a
-            // ZooKeeper controller does on its own ISR changes). Kafka's `makeFollower` reports no
-            // change, so the follower neither truncates nor starts over (0.10 truncated to its HW
-            // only on a leader change).
+        } else if !first
+            && !self.is_leader()
+            && self.leader() == state.leader
+            && (!newer_leader || !self.rules.version.fences_fetches_by_leader_epoch())
+        {
+            // The same leader: only the ISR changed, or (before 2.1) the controller bumped the
+            // epoch, which `makeFollower` then reported as no change, so the follower neither
+            // truncated nor started over (0.10 truncated to its HW only on a leader change). From
+            // 2.1 (KAFKA-7395) a newer epoch is a change even from the same leader.
             self.leader_epoch = state.leader_epoch;
             StateChange::IsrUpdated
         } else {
@@ -350,7 +354,12 @@ impl Replica {
             // `Partition.readRecords` (2.8) / OffsetsForLeaderEpoch v1 (2.0): the leader's end of
             // the largest epoch at or below the follower's; an epoch the leader cannot place is
             // out of range.
-            let data = match log.end_offset_for_epoch(epoch) {
+            let end_for_epoch = log.end_offset_for_epoch(epoch).map(|(floor, end)| {
+                // The bug: the epoch cache says an earlier epoch ends where the log ends.
+                let misplaced = mutation::on(Mutation::EpochEndMisplaced) && floor < self.leader_epoch;
+                (floor, if misplaced { leo } else { end })
+            });
+            let data = match end_for_epoch {
                 // 2.8+ answers OFFSET_OUT_OF_RANGE; 2.0-2.7's OffsetsForLeaderEpoch answered
                 // UNDEFINED_EPOCH_OFFSET, and the follower fell back to its high watermark.
                 None if self.rules.version.checks_divergence_on_every_fetch() => {
@@ -393,9 +402,9 @@ impl Replica {
         view.last_fetch_leader_leo = leo;
         view.log_end_offset = Some(fetch_offset);
         // ISR expansion: caught up to the high watermark and into the current epoch.
-        let eligible = !(self.rules.mode == MetadataMode::KRaft
-            && self.rules.version.isr_refuses_fenced_brokers()
-            && self.ineligible.contains(&follower));
+        // KIP-841 (3.3): a leader does not propose a follower its metadata shows fenced, shutting
+        // down (KRaft) or not alive (ZooKeeper).
+        let eligible = !(self.rules.version.isr_refuses_fenced_brokers() && self.ineligible.contains(&follower));
         let isr_proposal = if eligible
             && !isr.contains(&follower)
             && pending_isr.is_none()
@@ -491,7 +500,6 @@ impl Replica {
             // leader's end offset.
             None => end_offset,
         };
-        let to_offset = if mutation::on(Mutation::TruncationOffByOne) { to_offset + 1 } else { to_offset };
         Truncation { to_offset: to_offset.min(log.log_end_offset()) }
     }
 

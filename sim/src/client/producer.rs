@@ -369,13 +369,20 @@ impl Producer {
         });
         batch.retry_at_us = now.saturating_add(cfg.retry_backoff_ms.saturating_mul(1000));
         batch.closed = true;
+        let idempotent = self.cfg().enable_idempotence;
         let queue = self.accumulator.entry(batch.partition).or_default();
-        // Back in creation order ahead of the batches not yet sent (Kafka re-enqueues at the
-        // front; idempotent producers by sequence, which is the same order). A batch that was
-        // sent after this one and already succeeded stays ahead of it in the log: the reorder
-        // that max.in.flight > 1 without idempotence allows.
-        let pos = queue.iter().position(|b| b.id > batch.id).unwrap_or(queue.len());
-        queue.insert(pos, batch);
+        if idempotent {
+            // `RecordAccumulator.reenqueue` with a transaction manager: in sequence order
+            // (`insertInSequenceOrder`), which for one partition is creation order.
+            let pos = queue.iter().position(|b| b.id > batch.id).unwrap_or(queue.len());
+            queue.insert(pos, batch);
+        } else {
+            // Without one, `addFirst`: each failed batch goes to the front as its failure comes
+            // in, so batches that fail together go back reversed, and a batch sent after this one
+            // that succeeded stays ahead of it in the log. The reordering max.in.flight > 1
+            // without idempotence allows.
+            queue.push_front(batch);
+        }
         self.timers
             .at(now.saturating_add(self.world.scenario.producer.retry_backoff_ms.saturating_mul(1000)), Timer::Drain);
         if matches!(
@@ -403,11 +410,17 @@ impl Producer {
     }
 
     /// The connection to `broker` broke: every request in flight on it fails with
-    /// NETWORK_EXCEPTION, newest first, each re-enqueued at the front (Kafka's `clearAll` then
-    /// `reenqueue`), so the oldest ends up first again.
+    /// NETWORK_EXCEPTION and is re-enqueued (`NetworkClient.cancelInFlightRequests`). From 2.0
+    /// `InFlightRequests.clearAll` hands them back oldest first (before, newest first), and each
+    /// goes to the front of its partition's queue.
     fn disconnect(&mut self, broker: u32, error: KafkaError) {
-        let dropped: Vec<u64> =
-            self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).rev().collect();
+        let mut dropped: Vec<u64> =
+            self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).collect();
+        if !self.world.scenario.kafka_version.completes_in_flight_oldest_first() {
+            dropped.reverse();
+        }
+        // `NetworkClient.handleServerDisconnect`: a broken connection asks for new metadata.
+        self.request_metadata();
         for c in dropped {
             let f = self.in_flight.remove(&c).unwrap();
             self.retry_or_fail(f.batch, error);
@@ -418,12 +431,28 @@ impl Producer {
     fn on_refused(&mut self, msg: Msg) {
         match msg {
             Msg::Produce { corr, .. } => {
-                if let Some(f) = self.in_flight.remove(&corr) {
-                    let now = self.now_us();
-                    self.backoff_until_us.insert(f.broker, now + RECONNECT_BACKOFF_MS.saturating_mul(1000));
-                    self.timers.at(now.saturating_add(RECONNECT_BACKOFF_MS.saturating_mul(1000)), Timer::Drain);
-                    self.retry_or_fail(f.batch, KafkaError::NetworkException);
+                let Some(broker) = self.in_flight.get(&corr).map(|f| f.broker) else { return };
+                // The connection was refused: Kafka's `NetworkClient` would not have sent anything
+                // over it (`ready()` is false), so every request to that broker goes back to the
+                // front of its queue as it was drained, without counting as an attempt, and the
+                // client refreshes its metadata (`handleServerDisconnect`).
+                let unsent: Vec<u64> =
+                    self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&c, _)| c).rev().collect();
+                for c in unsent {
+                    let mut f = self.in_flight.remove(&c).expect("listed");
+                    f.batch.attempts -= 1;
+                    self.record(EventKind::ProduceRetry {
+                        partition: f.batch.partition,
+                        batch: f.batch.id,
+                        attempt: f.batch.attempts,
+                        error: "connection refused (nothing sent)".to_string(),
+                    });
+                    self.accumulator.entry(f.batch.partition).or_default().push_front(f.batch);
                 }
+                let now = self.now_us();
+                self.backoff_until_us.insert(broker, now + RECONNECT_BACKOFF_MS.saturating_mul(1000));
+                self.timers.at(now.saturating_add(RECONNECT_BACKOFF_MS.saturating_mul(1000)), Timer::Drain);
+                self.request_metadata();
                 self.drain();
             }
             Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),

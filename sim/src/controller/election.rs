@@ -158,9 +158,11 @@ fn elect(
     let valid = |r: u32| (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && acceptable(r);
     let preferred = st.replicas.first().copied().filter(|&r| valid(r));
     let keep = st.leader.filter(|&l| valid(l));
+    let first_valid = || st.replicas.iter().copied().find(|&r| valid(r));
+    // `electPreferredLeader` tries the first replica, then goes on as `electAnyLeader` does.
     let chosen = match change.election {
-        Election::Preferred => preferred.or(keep),
-        _ => keep.or_else(|| st.replicas.iter().copied().find(|&r| valid(r))),
+        Election::Preferred => preferred.or(keep).or_else(first_valid),
+        _ => keep.or_else(first_valid),
     };
     if let Some(leader) = chosen {
         if isr.contains(&leader) {
@@ -177,7 +179,13 @@ fn elect(
             }
         }
     }
-    if rules.unclean || change.election == Election::Unclean {
+    // A preferred-leader election never elects uncleanly, whatever the topic allows.
+    let unclean_allowed = match change.election {
+        Election::Unclean => true,
+        Election::Normal => rules.unclean,
+        Election::Preferred => false,
+    };
+    if unclean_allowed {
         if let Some(leader) = st.replicas.iter().copied().find(|&r| acceptable(r)) {
             return (Some(leader), vec![leader], vec![], ElectionKind::Unclean);
         }

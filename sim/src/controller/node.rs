@@ -109,7 +109,7 @@ impl Controller {
     fn push_to(&self, broker: u32, state: PartitionState) {
         let (broker_epoch, ineligible) = {
             let store = self.store();
-            (store.broker_epoch(broker), store.ineligible())
+            (store.broker_epoch(broker), store.ineligible(self.mode() == MetadataMode::KRaft))
         };
         self.send(self.world.broker_idx(broker), Msg::PartitionUpdate { state, broker_epoch, ineligible });
     }
@@ -123,6 +123,7 @@ impl Controller {
 
     /// Applies one change to `partition` through the partition-change rules; records and pushes
     /// it if anything changed. `excluded` may not lead in this change whatever its liveness.
+    #[allow(clippy::too_many_arguments)]
     fn change(
         &mut self,
         partition: u32,
@@ -269,13 +270,18 @@ impl Controller {
         if kraft && fenced && !want_fence && !want_shutdown {
             self.unfence(broker);
         }
+        if !kraft && fenced {
+            // A ZooKeeper client whose session expired while it was cut off opens a new session
+            // when it reconnects, and the broker registers again (`afterInitializingSession`).
+            self.rejoin_after_expiry(broker);
+        }
         if kraft && want_shutdown && !shutting_down {
             self.begin_controlled_shutdown(broker);
         }
         let (fenced, shutting_down, ineligible) = {
             let store = self.store();
             let rec = &store.brokers[&broker];
-            (rec.fenced, rec.shutting_down, store.ineligible())
+            (rec.fenced, rec.shutting_down, store.ineligible(self.mode() == MetadataMode::KRaft))
         };
         let leads = !self.partitions_where(|s| s.leader == Some(broker)).is_empty();
         self.send(from, Msg::HeartbeatResponse { fenced, shut_down_now: shutting_down && !leads, ineligible });
@@ -284,6 +290,18 @@ impl Controller {
             // cut off catches up with its next heartbeat.
             self.push_all_to(broker);
         }
+    }
+
+    fn rejoin_after_expiry(&mut self, broker: u32) {
+        {
+            let mut store = self.store();
+            let rec = store.brokers.entry(broker).or_default();
+            rec.fenced = false;
+            rec.shutting_down = false;
+        }
+        self.record(EventKind::Registered { broker, clean: false });
+        self.push_all_to(broker);
+        self.elect_offline(&format!("b{broker} registered"));
     }
 
     fn unfence(&mut self, broker: u32) {
@@ -420,6 +438,7 @@ impl Controller {
         None
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_alter_partition(
         &mut self,
         from: NodeIdx,
@@ -464,9 +483,9 @@ impl Controller {
         let leader_live = st.leader.is_some_and(|l| self.store().is_live(l));
         let (election, cause) = match (unclean, leader_live) {
             (true, false) => (Election::Unclean, "an operator asked for an unclean election"),
+            // ELECTION_NOT_NEEDED: the partition has a live leader.
             (true, true) => return,
-            (false, false) => (Election::Normal, "an operator asked for an election"),
-            (false, true) => (Election::Preferred, "an operator asked for the preferred leader"),
+            (false, _) => (Election::Preferred, "an operator asked for the preferred leader"),
         };
         self.change(partition, st.isr.clone(), Origin::Controller, election, &[], &[], &format!("election: {cause}"));
     }

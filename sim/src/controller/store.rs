@@ -58,9 +58,12 @@ impl ControllerStore {
         self.brokers.get(&broker).is_some_and(|b| b.incarnation.is_some() && !b.fenced && !b.shutting_down)
     }
 
-    /// Brokers that may not join an ISR: fenced, unregistered or shutting down.
-    pub fn ineligible(&self) -> Vec<u32> {
-        self.brokers.keys().copied().filter(|&b| !self.is_live(b)).collect()
+    /// Brokers a leader may not add to an ISR, as its metadata shows them: KRaft, fenced,
+    /// unregistered or shutting down (`Partition.isReplicaIsrEligible`); ZooKeeper, not alive
+    /// (`hasAliveBroker`: no znode), shutting down or not.
+    pub fn ineligible(&self, kraft: bool) -> Vec<u32> {
+        let out = |b: &BrokerRecord| b.incarnation.is_none() || b.fenced || (kraft && b.shutting_down);
+        self.brokers.iter().filter(|(_, r)| out(r)).map(|(&b, _)| b).collect()
     }
 
     /// The broker epoch registered for `broker` (0 if none).

@@ -18,8 +18,9 @@ pub enum Mutation {
     /// Elections pick the first live replica, in or out of the ISR, whatever the configuration
     /// (unclean election regardless of the config).
     ElectionIgnoresIsr,
-    /// A follower truncating after a leader change keeps one record too many.
-    TruncationOffByOne,
+    /// The leader's epoch cache says an earlier epoch ends where the log ends, not where the next
+    /// epoch starts: a follower that diverged in that epoch is never told to truncate.
+    EpochEndMisplaced,
     /// The flush policy is ignored: nothing is ever fsynced by Kafka.
     FlushIgnored,
     /// The leader ignores producer ids and sequences: retries are stored again.
@@ -35,7 +36,7 @@ impl Mutation {
         Mutation::HwIgnoresIsr,
         Mutation::AcksAllAnsweredAtAppend,
         Mutation::ElectionIgnoresIsr,
-        Mutation::TruncationOffByOne,
+        Mutation::EpochEndMisplaced,
         Mutation::FlushIgnored,
         Mutation::NoDeduplication,
         Mutation::ProducerStateNotRebuilt,
@@ -47,7 +48,7 @@ impl Mutation {
             Mutation::HwIgnoresIsr => "hw-ignores-isr",
             Mutation::AcksAllAnsweredAtAppend => "acks-all-answered-at-append",
             Mutation::ElectionIgnoresIsr => "election-ignores-isr",
-            Mutation::TruncationOffByOne => "truncation-off-by-one",
+            Mutation::EpochEndMisplaced => "epoch-end-misplaced",
             Mutation::FlushIgnored => "flush-ignored",
             Mutation::NoDeduplication => "no-deduplication",
             Mutation::ProducerStateNotRebuilt => "producer-state-not-rebuilt",

@@ -3,7 +3,7 @@
 //! never overtakes an earlier one, so any reordering a run shows comes from the protocol
 //! (retries), never from the wire. A cut does not drop what crosses it: TCP keeps retransmitting
 //! what was sent (before or during the cut), so those messages wait on the link and are delivered,
-//! in order, at TCP's first retransmission after the heal (retransmissions back off from 200 ms,
+//! in order, at TCP's first retransmission after the heal (of the freshest connection) (retransmissions back off from 200 ms,
 //! doubling up to 120 s, Linux's `TCP_RTO_MIN` and `TCP_RTO_MAX`). A sender that gives up on a
 //! request (a client's timeout) has still written it: it may reach the receiver later, and the
 //! receiver acts on it as Kafka's `SocketServer` does on a request read before the close; the
@@ -375,12 +375,14 @@ impl Network {
     }
 
     /// What waited on a healed link goes across, in order, at the first retransmission at or
-    /// after the heal (counted from the oldest waiting message). A message written to an
-    /// earlier incarnation of its receiver reaches a new process on an old connection: reset.
+    /// after the heal. Its timer is the most recently written message's: a sender that keeps
+    /// writing has given up on its stale connections and opened new ones, whose timers are
+    /// fresh; a lone message waits out its own backoff. A message written to an earlier
+    /// incarnation of its receiver reaches a new process on an old connection: reset.
     fn release(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, now_us: u64) {
         let Some(waiting) = links.waiting.remove(&(from, to)) else { return };
-        let Some(first) = waiting.front() else { return };
-        let depart_us = next_retransmission_us(first.sent_us, now_us);
+        let Some(newest) = waiting.back() else { return };
+        let depart_us = next_retransmission_us(newest.sent_us, now_us);
         for w in waiting {
             if w.incarnation != links.incarnations[to] {
                 self.reset(links, from, to, w.envelope.msg, depart_us);
@@ -481,9 +483,10 @@ mod tests {
                 assert_eq!(arrived(&net, 2), [8], "other links are untouched");
                 clock::sleep(Duration::from_millis(989)).await; // t = 1 s
                 net.heal(0, 1);
-                // Retransmissions of the message written at 0 come at 0.2, 0.6 and 1.4 s.
-                assert_eq!(net.next_arrival_us(1), Some(1_405_000));
-                clock::sleep(Duration::from_millis(406)).await;
+                // The newest waiting message was written at 1 ms: its retransmissions come at
+                // 0.201, 0.601 and 1.401 s.
+                assert_eq!(net.next_arrival_us(1), Some(1_406_000));
+                clock::sleep(Duration::from_millis(407)).await;
                 assert_eq!(arrived(&net, 1), [7, 9], "in order, after the heal");
             })
         });

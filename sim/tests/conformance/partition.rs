@@ -75,7 +75,6 @@ fn test_leader_epoch_validation_on_leader() {
 /// Kafka: PartitionTest.testMakeFollowerWithNoLeaderIdChange (3.7.0, core/src/test/scala/unit/kafka/cluster/PartitionTest.scala)
 /// A follower takes a newer leader epoch of the same leader as a change, the same epoch again not.
 #[test]
-#[ignore = "departs from Kafka: a newer leader epoch of the same leader is IsrUpdated, not BecameFollower"]
 fn test_make_follower_with_no_leader_id_change() {
     // Kafka's brokers 101 (local), 1 (the leader), 0 and 2 are brokers 1, 2, 3 and 4.
     let replicas = [3, 2, 4, 1];

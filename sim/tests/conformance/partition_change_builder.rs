@@ -234,7 +234,6 @@ fn test_eligible_leader_replicas_remove_unclean_shutdown_replicas_from_elr() {
 /// Kafka: PartitionChangeBuilderTest.testEligibleLeaderReplicas_ElrCanBeElected(true) (3.8.0, metadata/src/test/java/org/apache/kafka/controller/PartitionChangeBuilderTest.java)
 /// With the last ISR member offline, an ELR member leads and the departing member joins the ELR.
 #[test]
-#[ignore = "departs from Kafka: a Preferred election does not fall back to the other valid replicas"]
 fn test_eligible_leader_replicas_elr_can_be_elected() {
     let mut st = four(&[1], &[3], &[], Some(1));
     build(&mut st, &[], Election::Preferred, &|r| r != 1, &[], elr_rules(true));

@@ -174,7 +174,6 @@ fn test_isr_not_expanded_if_replica_is_fenced_or_shutdown_kraft() {
 /// Kafka: PartitionTest.testIsrNotExpandedIfReplicaIsFencedOrShutdown("zk") (3.7.0, core/src/test/scala/unit/kafka/cluster/PartitionTest.scala)
 /// A ZooKeeper-mode leader does not propose a follower its metadata says is not alive.
 #[test]
-#[ignore = "departs from Kafka: a ZooKeeper-mode leader proposes a follower the controller reports dead"]
 fn test_isr_not_expanded_if_replica_is_fenced_or_shutdown_zk() {
     isr_not_expanded_while_ineligible(MetadataMode::ZooKeeper);
 }

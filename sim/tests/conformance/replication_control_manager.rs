@@ -150,7 +150,6 @@ fn test_elect_unclean_leaders_without_elr() {
 /// Kafka: ReplicationControlManagerTest.testPreferredElectionDoesNotTriggerUncleanElection (3.8.0, metadata/src/test/java/org/apache/kafka/controller/ReplicationControlManagerTest.java)
 /// A preferred election never elects uncleanly, even where the topic allows unclean elections.
 #[test]
-#[ignore = "departs from Kafka: a Preferred election elects uncleanly when the topic allows unclean elections"]
 fn test_preferred_election_does_not_trigger_unclean_election() {
     let mut c = Controller::new(&[1, 2, 3, 4], &[&[1, 2, 3]], kraft_rules(V3_8, 1, false));
     c.fence_brokers(&[2, 3]);

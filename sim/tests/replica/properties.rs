@@ -267,8 +267,9 @@ impl Sim {
                     FetchData::OutOfRange { log_end_offset } => assert_eq!(*log_end_offset, leader_leo),
                     FetchData::EpochEnd { end_offset } => assert!(end_offset.is_none_or(|e| e <= leader_leo)),
                 }
-                if self.workarounds && !self.c.rules.version.truncates_by_leader_epoch() {
-                    // Drop answers that would append an older epoch after a newer one.
+                if self.workarounds && !self.c.rules.version.truncates_over_several_rounds() {
+                    // Drop answers that would append an older epoch after a newer one (before
+                    // KIP-279 logs can diverge that way).
                     let latest = self.c.node(f).log.latest_epoch();
                     if let FetchData::Records { batches, .. } = &answer.data {
                         if batches.iter().any(|b| Some(b.leader_epoch) < latest) {
