@@ -187,6 +187,9 @@ impl Broker {
             world,
         };
         broker.recover_logs();
+        // Kafka deletes the clean-shutdown marker when it starts; its epoch goes with the
+        // registration (KIP-966's previous broker epoch).
+        broker.clean_epoch = broker.world.disks[id as usize - 1].lock().unwrap().take_clean_marker();
         let now = broker.now_us();
         if broker.world.first_start(broker.me) {
             // The topic exists before the workload starts: at time zero every broker already
