@@ -42,35 +42,43 @@ fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass)
         FindingClass::ConsumerDuplicated => {
             yes("Kafka's consumer delivers at least once unless the app commits before it processes (consumer docs, 'Offsets and Consumer Position')")
         }
-        FindingClass::Divergence => no(
-            "replicas never hold different records below their high watermarks: a follower truncates to the leader's log before it fetches (replication design, KIP-101)",
-        ),
+        FindingClass::Divergence => divergence(s),
         FindingClass::Stuck => {
             yes("availability is not promised: without unclean election a partition waits for an in-sync replica (unclean.leader.election.enable)")
         }
     }
 }
 
+fn divergence(s: &Scenario) -> Prediction {
+    if !s.kafka_version.truncates_by_leader_epoch() {
+        return yes("before KIP-101 (0.11) a follower truncates to its own high watermark, which cannot tell where its log and a new leader's part");
+    }
+    if !s.kafka_version.truncates_over_several_rounds() {
+        return yes("before KIP-279 (2.0) a follower truncates once, to the offset its leader gives for its latest epoch, which after two fast leader changes can leave different records at one offset");
+    }
+    no("replicas never hold different records below their high watermarks: a follower truncates to the leader's log by leader epoch before it fetches (KIP-101, KIP-279)")
+}
+
 fn lost_acked(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
     let t = &s.topic;
+    let min_isr = s.effective_min_insync_replicas();
     if s.producer.acks != Acks::All {
         return yes(format!(
             "acks={} acknowledges before the ISR has the record (producer config `acks`)",
             s.producer.acks.as_kafka()
         ));
     }
-    if t.min_insync_replicas < 2 {
+    if min_isr < 2 {
         return yes("min.insync.replicas=1 lets the ISR shrink to the leader alone, which then acknowledges acks=all writes by itself (topic config `min.insync.replicas`)");
     }
-    if t.replication_factor < t.min_insync_replicas {
-        return no("every acks=all write fails with NOT_ENOUGH_REPLICAS when replication.factor < min.insync.replicas, so nothing is acknowledged (topic config `min.insync.replicas`)");
+    if t.replication_factor < min_isr {
+        return no("every acks=all write fails with NOT_ENOUGH_REPLICAS when replication.factor < min.insync.replicas (before 3.7, which caps it at the replication factor), so nothing is acknowledged (topic config `min.insync.replicas`)");
     }
     if let Some(why) = an_elected_log_can_lack_records(s, kinds) {
         return yes(why);
     }
     no(format!(
-        "acks=all with min.insync.replicas={} and unclean election off: an acknowledged record is on at least {} in-sync replicas, and only an in-sync (or eligible) replica is elected (docs, 'Guarantees'; topic config `min.insync.replicas`)",
-        t.min_insync_replicas, t.min_insync_replicas
+        "acks=all with min.insync.replicas={min_isr} and unclean election off: an acknowledged record is on at least {min_isr} in-sync replicas, and only an in-sync (or eligible) replica is elected (docs, 'Guarantees'; topic config `min.insync.replicas`)"
     ))
 }
 
@@ -81,7 +89,10 @@ fn an_elected_log_can_lack_records(s: &Scenario, kinds: &BTreeSet<FaultKind>) ->
         return Some("unclean.leader.election.enable lets an out-of-sync replica lead (topic config `unclean.leader.election.enable`)");
     }
     if !s.kafka_version.truncates_by_leader_epoch() {
-        return Some("before KIP-101 (0.11) a restarted follower truncates to its high watermark and may be elected with acknowledged records cut off");
+        return Some("before KIP-101 (0.11) a new follower truncates to its high watermark and may be elected with acknowledged records cut off");
+    }
+    if !s.kafka_version.truncates_over_several_rounds() {
+        return Some("before KIP-279 (2.0) two fast leader changes can leave a follower with other records at offsets its leader committed, and it may lead later");
     }
     if kinds.contains(&FaultKind::Wipe) {
         return Some("Kafka's guarantee assumes a replica keeps its log: a wiped disk can come back as the only eligible replica (design, 'Replicated Logs')");
@@ -182,6 +193,25 @@ mod tests {
         }
         let fsync = scenario(r#"{"broker": {"log.flush.interval.messages": 1}}"#);
         assert!(!predict(&fsync, &kinds("power"))[&FindingClass::Reordered].permitted);
+    }
+
+    #[test]
+    fn divergence_is_permitted_only_before_kip_279() {
+        for (version, permitted) in [("0.10", true), ("1.1", true), ("2.0", false), ("4.1", false)] {
+            let p = &predict(&scenario(&format!(r#"{{"kafka.version": "{version}"}}"#)), &kinds("crash"));
+            assert_eq!(p[&FindingClass::Divergence].permitted, permitted, "{version}");
+        }
+        let p = &predict(&scenario(r#"{"kafka.version": "1.1"}"#), &kinds("crash"))[&FindingClass::Divergence];
+        assert!(p.reason.contains("KIP-279"), "{}", p.reason);
+    }
+
+    #[test]
+    fn min_isr_above_the_replication_factor_counts_as_the_replication_factor_from_3_7() {
+        let json = |v: &str| format!(r#"{{"kafka.version": "{v}", "topic": {{"min.insync.replicas": 4}}}}"#);
+        let before = &predict(&scenario(&json("3.6")), &kinds("crash"))[&FindingClass::LostAcked];
+        assert!(!before.permitted && before.reason.contains("nothing is acknowledged"), "{}", before.reason);
+        let after = &predict(&scenario(&json("3.7")), &kinds("crash"))[&FindingClass::LostAcked];
+        assert!(!after.permitted && after.reason.contains("min.insync.replicas=3"), "{}", after.reason);
     }
 
     #[test]

@@ -174,3 +174,22 @@ fn kafka_15583_freezes_the_high_watermark_below_min_isr() {
     assert!(leader_hw_max("3.6", 3_000_000, 4_400_000) > 0);
     assert_eq!(leader_hw_max("3.7", 3_000_000, 4_400_000), 0);
 }
+
+/// B2 (`Partition.effectiveMinIsr`, 3.7): `min.insync.replicas` above the replication factor
+/// counts as the replication factor. Before 3.7 every acks=all write fails with
+/// NOT_ENOUGH_REPLICAS; from 3.7 they succeed once every replica has them.
+#[test]
+fn min_isr_above_the_replication_factor_is_capped_from_3_7() {
+    let json = |v: &str| {
+        format!(
+            r#"{{"kafka.version": "{v}", "topic": {{"min.insync.replicas": 4}}, "workload": {{"messages": 200}},
+            "producer": {{"delivery.timeout.ms": 40000}}}}"#
+        )
+    };
+    let acked = |v: &str| {
+        let r = run(&json(v), 1);
+        r.history.events.iter().filter(|e| matches!(e.kind, EventKind::Acked { .. })).count()
+    };
+    assert_eq!(acked("3.6"), 0, "before 3.7 no acks=all write succeeds");
+    assert!(acked("3.7") > 0, "from 3.7 the cap lets them through");
+}

@@ -178,3 +178,42 @@ fn the_hw_never_goes_back_and_a_reelected_leader_waits_for_its_followers_again()
     assert_eq!(f.hw_moved, None, "b2's log end is unknown until this fetch");
     assert_eq!(c.fetch(2).unwrap().hw_moved, Some(3));
 }
+
+/// B7 (`ReplicaFetcherThread.processPartitionData`): a follower takes min(leader HW, own log end)
+/// on every fetch, so its high watermark falls when a new leader's is behind what the old leader
+/// had told it.
+#[test]
+fn a_followers_hw_falls_to_a_new_leaders() {
+    let mut c = cluster_led_by_1(V3_6, 1, &[1, 2, 3]);
+    c.produce(1, 4, Acks::All).unwrap();
+    for f in [2, 3, 2, 3] {
+        c.fetch(f).unwrap(); // the leader learns both log ends: its HW is 4
+    }
+    c.fetch(2).unwrap(); // b2 learns HW 4; b3 still knows 0
+    assert_eq!((c.hw(1), c.hw(2), c.hw(3)), (4, 4, 0));
+    // b3 leads epoch 2 with its HW of 0 (it can move only once b2 fetched from it).
+    c.apply_all(&state(3, 2, 2, &[2, 3]));
+    assert_eq!(c.hw(3), 0);
+    c.fetch(2).unwrap();
+    assert_eq!(c.hw(2), 0, "b2 takes its new leader's lower HW");
+}
+
+/// B14 (`Partition.maybeIncrementLeaderHW`, KAFKA-4485 and KAFKA-15021): the HW also waits for a
+/// follower outside the ISR that was caught up within `replica.lag.time.max.ms`; from 3.6 only
+/// if it may join the ISR (not fenced, not shutting down).
+#[test]
+fn the_hw_waits_for_caught_up_followers_outside_the_isr_if_eligible() {
+    for (version, ineligible, want) in [(V3_6, false, 0), (V3_6, true, 2), (KafkaVersion::new(3, 5), true, 0)] {
+        let mut c = cluster_led_by_1(version, 1, &[1, 2, 3]);
+        c.fetch(3).unwrap(); // b3 caught up at t=0 (the log is empty)
+                             // The ISR shrinks to {1, 2} by the controller; b3 is caught up but outside it.
+        c.apply_all(&state(1, 1, 2, &[1, 2]));
+        if ineligible {
+            c.node_mut(1).replica.set_ineligible([3].into_iter().collect());
+        }
+        c.produce(1, 2, Acks::All).unwrap();
+        c.fetch(2).unwrap();
+        c.fetch(2).unwrap();
+        assert_eq!(c.hw(1), want, "{version}, b3 ineligible: {ineligible}");
+    }
+}
