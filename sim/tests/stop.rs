@@ -11,7 +11,7 @@ fn run(json: &str, seed: u64) -> losslab_sim::RunOutput {
     losslab_sim::run(&scenario, seed)
 }
 
-fn kinds<'a>(r: &'a losslab_sim::RunOutput) -> impl Iterator<Item = (u64, &'a NodeName, &'a EventKind)> {
+fn kinds(r: &losslab_sim::RunOutput) -> impl Iterator<Item = (u64, &NodeName, &EventKind)> {
     r.history.events.iter().map(|e| (e.t_us, &e.node, &e.kind))
 }
 
