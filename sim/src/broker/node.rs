@@ -24,15 +24,16 @@ pub(super) const FETCH_SOCKET_TIMEOUT_MS: u64 = 30_000;
 pub(super) const ALTER_PARTITION_RETRY_MS: u64 = 2_000;
 /// When every broker has loaded the initial metadata (see `start_fetcher`).
 pub(super) const CLUSTER_START_US: u64 = 10_000;
-/// How often the `log.flush.interval.ms` policy is checked.
-pub(super) const FLUSH_CHECK_MS: u64 = 100;
 
 #[derive(Debug)]
 pub enum Timer {
     Heartbeat,
     IsrCheck,
     HwCheckpoint,
-    FlushCheck,
+    /// The log flusher's run due at `due_us` (it keeps a fixed rate from there).
+    FlushCheck {
+        due_us: u64,
+    },
     ProduceExpire {
         partition: u32,
         corr: u64,
@@ -169,9 +170,7 @@ impl Broker {
             now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)),
             Timer::HwCheckpoint,
         );
-        if b.log_flush_interval_ms.is_some() {
-            broker.timers.at(now.saturating_add(FLUSH_CHECK_MS.saturating_mul(1000)), Timer::FlushCheck);
-        }
+        broker.schedule_flusher(now);
         broker
     }
 
@@ -277,7 +276,7 @@ impl Actor for Broker {
             Timer::Heartbeat => self.on_heartbeat(),
             Timer::IsrCheck => self.on_isr_check(),
             Timer::HwCheckpoint => self.on_hw_checkpoint(),
-            Timer::FlushCheck => self.on_flush_check(),
+            Timer::FlushCheck { due_us } => self.on_flush_check(due_us),
             Timer::ProduceExpire { partition, corr, from } => {
                 let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
                 if let Some(i) = pending.iter().position(|p| p.corr == corr && p.from == from) {
