@@ -95,6 +95,10 @@ pub enum TruncateReason {
     /// Before KIP-101 (and 0.11-2.7 when the leader cannot place the follower's epoch): truncate
     /// to the replica's own high watermark.
     HighWatermark,
+    /// Log recovery at startup after a power cut (`LogLoader.recoverLog`): the batch at
+    /// `to_offset` never reached the disk, so it fails its checksum; recovery cuts the log there
+    /// and discards the records the OS had written back after it.
+    Recovery,
 }
 
 /// How a leader came to be.
@@ -209,15 +213,19 @@ pub enum EventKind {
     },
 
     // ---- disks ----
-    /// Everything below `durable_offset` of the partition is on the platter.
+    /// Everything below `durable_offset` of the partition is on the platter: Kafka flushed it
+    /// (`by` names the trigger: `log.flush.interval.messages`, `log.flush.interval.ms`, a clean
+    /// shutdown) or an OS writeback pass finished (`os writeback`).
     Flush {
         broker: u32,
         partition: u32,
         durable_offset: u64,
         by: String,
     },
-    /// Power loss dropped the page cache: the log of `partition` now ends at `durable_offset`;
-    /// `lost` are the records that were only in the page cache.
+    /// Power loss dropped the page cache: `lost` are the records that were only in the page
+    /// cache, and `durable_offset` is where the durable prefix of the log of `partition` ends.
+    /// The OS may have written back records past it (writeback completes in any order): they
+    /// stay on disk until log recovery discards them (`Truncate` with reason `recovery`).
     PageCacheLost {
         broker: u32,
         partition: u32,

@@ -12,6 +12,7 @@ use losslab_model::{
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
+use proptest::test_runner::RngSeed;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -584,6 +585,8 @@ fn key() -> impl Strategy<Value = String> {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { rng_seed: RngSeed::Fixed(586), ..ProptestConfig::default() })]
+
     #[test]
     fn no_value_makes_the_parser_panic(v in value()) {
         let _ = parse_json(v);

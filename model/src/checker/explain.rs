@@ -10,7 +10,7 @@
 use super::index::{first_after, last_before, Index, MsgFacts, Placement, Span};
 use crate::fault::CrashMode;
 use crate::history::{ElectionKind, EventKind, MsgId, NodeName, TruncateReason};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// How many items a list in a sentence shows before summing up the rest.
@@ -21,6 +21,8 @@ pub(super) const LIST_MAX: usize = 3;
 pub(super) struct Story {
     steps: BTreeMap<(u32, u32), String>,
     notes: u32,
+    /// The remarks told so far, so that each is told once.
+    remarks: BTreeSet<String>,
 }
 
 impl Story {
@@ -33,6 +35,14 @@ impl Story {
     pub(super) fn note(&mut self, at: u32, sentence: String) {
         self.notes += 1;
         self.steps.insert((at, self.notes), sentence);
+    }
+
+    /// Adds a remark placed at event `at`, unless the same remark was made already (a rule that
+    /// explains the loss on every replica).
+    pub(super) fn remark(&mut self, at: u32, sentence: String) {
+        if self.remarks.insert(sentence.clone()) {
+            self.note(at, sentence);
+        }
     }
 
     pub(super) fn has_told(&self, at: u32) -> bool {
@@ -68,6 +78,32 @@ pub(super) fn offsets(span: Span) -> String {
     } else {
         format!("offsets {}..{}", span.start, span.end)
     }
+}
+
+/// `41` or `41..57`: a range without the word.
+fn bare(span: Span) -> String {
+    if span.end <= span.start.saturating_add(1) {
+        span.start.to_string()
+    } else {
+        format!("{}..{}", span.start, span.end)
+    }
+}
+
+/// `offsets 41..57`, or `offsets 41..45 and 50..57` for several ranges.
+fn ranges_text(ranges: &[Span]) -> String {
+    match ranges {
+        [one] => offsets(*one),
+        _ => format!("offsets {}", bare_list(ranges)),
+    }
+}
+
+/// `41..45 and 50..57`; past [`LIST_MAX`] ranges, `41..45, 50..57, 60 and 4 more ranges up to 99`.
+fn bare_list(ranges: &[Span]) -> String {
+    let mut items: Vec<String> = ranges.iter().take(LIST_MAX).map(|&r| bare(r)).collect();
+    if let (true, Some(last)) = (ranges.len() > LIST_MAX, ranges.last()) {
+        items.push(format!("{} more ranges up to {}", ranges.len() - LIST_MAX, last.end));
+    }
+    and_list(&items)
 }
 
 /// `[2, 3]`.
@@ -211,32 +247,58 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
                     };
                     format!("to its own high watermark {to_offset} ({rule}{})", parens_inline(&settings_of_version(ix)))
                 }
+                TruncateReason::Recovery => {
+                    return story.tell(event, recovery_sentence(ix, event, broker_id, *to_offset, placed));
+                }
             };
             (event, format!("b{broker_id} truncated {} at {when} {why}", offsets(span)))
         }
         EventKind::PageCacheLost { durable_offset, .. } => {
-            let span = ix.span(event).unwrap_or(Span { start: *durable_offset, end: *durable_offset });
-            // The power cut that emptied the page cache: the last crash of the broker since it
-            // wrote the record, if that crash was a power loss.
-            let power_cut = last_before(ix.crashes(broker(broker_id)), event).filter(|&c| {
-                c > placed.event && matches!(ix.event(c).kind, EventKind::Crash { mode: CrashMode::Power, .. })
-            });
+            let mut ranges = ix.ranges(event);
+            if ranges.is_empty() {
+                ranges.push(Span { start: *durable_offset, end: *durable_offset });
+            }
+            let power_cut = power_cut_before(ix, broker_id, event, placed.event);
             let lost = match power_cut {
                 Some(c) => format!("b{broker_id} lost power at {} and its page cache", ix.time(c)),
                 None => format!("b{broker_id} lost its page cache at {when}"),
             };
-            let flushed = match last_before(ix.flushes(broker_id, partition), event) {
-                Some(f) => format!("its last flush, at {}, made offsets below {durable_offset} durable", ix.time(f)),
+            let (mut flushed, upto) = match last_before(ix.flushes(broker_id, partition), event) {
+                Some(f) => {
+                    // What the flush covered and is still in the log (a truncation since may
+                    // have cut below it).
+                    let upto = match ix.event(f).kind {
+                        EventKind::Flush { durable_offset: upto, .. } => upto.min(*durable_offset),
+                        _ => *durable_offset,
+                    };
+                    (format!("its last flush, at {}, made offsets below {upto} durable", ix.time(f)), upto)
+                }
+                None if *durable_offset == 0 => ("no flush was recorded".to_string(), 0),
                 None => {
-                    format!("no flush was recorded; offsets below {durable_offset} were on disk")
+                    (format!("no flush was recorded; offsets below {durable_offset} were on disk"), *durable_offset)
                 }
             };
+            // A power cut in the middle of a writeback: what it had written since the last flush.
+            let mut under_way = Vec::new();
+            if *durable_offset > upto {
+                under_way.push(format!("offsets {upto}..{durable_offset}"));
+            }
+            if ranges.len() > 1 {
+                under_way.push("the records between these ranges".to_string());
+            }
+            if !under_way.is_empty() {
+                let _ = write!(flushed, "; the OS writeback under way had written {}", and_list(&under_way));
+            }
             let policy = settings(ix, &["log.flush.interval.messages", "log.flush.interval.ms", "os.dirty.expire.ms"]);
+            let at = power_cut.unwrap_or(event);
+            if let Some(remark) = flusher_remark(ix) {
+                story.remark(at, remark);
+            }
             (
-                power_cut.unwrap_or(event),
+                at,
                 format!(
                     "{lost} with {} of partition {partition}, not yet flushed ({flushed}{})",
-                    offsets(span),
+                    ranges_text(&ranges),
                     policy.iter().map(|s| format!("; {s}")).collect::<String>()
                 ),
             )
@@ -250,6 +312,50 @@ pub(super) fn tell_removal(ix: &Index, story: &mut Story, event: u32, placed: &P
         _ => return,
     };
     story.tell(at, sentence);
+}
+
+/// The power cut behind a loss at event `event` on `broker`: its last crash before, after it
+/// wrote the record (event `written`), if that crash was a power loss.
+fn power_cut_before(ix: &Index, broker_id: u32, event: u32, written: u32) -> Option<u32> {
+    last_before(ix.crashes(broker(broker_id)), event)
+        .filter(|&c| c > written && matches!(ix.event(c).kind, EventKind::Crash { mode: CrashMode::Power, .. }))
+}
+
+/// "b1 lost power at 12.300 s; the OS had written offsets 40..60 back but not 35..40; log
+/// recovery at 20.000 s truncated at offset 35, the first batch that failed its checksum, and
+/// discarded 40..60".
+fn recovery_sentence(ix: &Index, event: u32, broker_id: u32, to_offset: u64, placed: &Placement) -> String {
+    let ranges = ix.ranges(event);
+    let first_written = ranges.first().map_or(to_offset, |r| r.start);
+    let discarded = bare_list(&ranges);
+    let power = match power_cut_before(ix, broker_id, event, placed.event) {
+        Some(c) => format!("b{broker_id} lost power at {}", ix.time(c)),
+        None => format!("b{broker_id} had lost power"),
+    };
+    format!(
+        "{power}; the OS had written {} back but not {}; log recovery at {} truncated at offset {to_offset}, \
+        the first batch that failed its checksum, and discarded {discarded}",
+        ranges_text(&ranges),
+        bare(Span { start: to_offset, end: first_written }),
+        ix.time(event)
+    )
+}
+
+/// Why `log.flush.interval.ms` did not save the page cache: Kafka's log flusher checks it only
+/// when it runs (`LogManager.flushDirtyLogs`, scheduled 30 s after start, then every
+/// `log.flush.scheduler.interval.ms`).
+fn flusher_remark(ix: &Index) -> Option<String> {
+    let flush_ms = ix.setting("log.flush.interval.ms")?;
+    let then = match ix.setting("log.flush.scheduler.interval.ms")? {
+        "9223372036854775807" => "then every log.flush.scheduler.interval.ms=9223372036854775807 ms (Kafka's \
+            default), which never comes: it runs once"
+            .to_string(),
+        period => format!("then every log.flush.scheduler.interval.ms={period} ms"),
+    };
+    Some(format!(
+        "Kafka checks log.flush.interval.ms={flush_ms} only when its log flusher runs: 30 s after the broker \
+        starts (log.initial.task.delay.ms), {then}"
+    ))
 }
 
 fn settings_of_version(ix: &Index) -> Vec<String> {

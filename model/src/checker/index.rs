@@ -139,6 +139,9 @@ pub(super) struct Index<'h> {
     retries: BTreeMap<BatchKey, Vec<u32>>,
     wipes: BTreeMap<u32, Vec<Wipe>>,
     spans: BTreeMap<u32, Span>,
+    /// The ranges of the events whose offsets are not one range (a power cut in the middle of
+    /// an out-of-order writeback loses records on both sides of ones written back).
+    pieces: BTreeMap<u32, Vec<Span>>,
     polls: BTreeMap<u32, Polls>,
     commits: BTreeMap<u32, Commits>,
     pub final_phase: Option<u32>,
@@ -165,6 +168,7 @@ impl<'h> Index<'h> {
             retries: BTreeMap::new(),
             wipes: BTreeMap::new(),
             spans: BTreeMap::new(),
+            pieces: BTreeMap::new(),
             polls: BTreeMap::new(),
             commits: BTreeMap::new(),
             final_phase: None,
@@ -220,6 +224,9 @@ impl<'h> Index<'h> {
                 self.refer(i, removed.iter().map(|(_, m)| m), Some(*partition), false);
                 if let Some(span) = span_of(removed.iter().map(|(o, _)| *o)) {
                     self.spans.insert(i, span);
+                    if span.end - span.start != removed.len() as u64 {
+                        self.pieces.insert(i, pieces_of(removed.iter().map(|(o, _)| *o)));
+                    }
                 }
             }
             EventKind::Processed { partition, msg, .. } => {
@@ -481,6 +488,14 @@ impl<'h> Index<'h> {
         self.spans.get(&event).copied()
     }
 
+    /// The offsets a `Truncate` or `PageCacheLost` took away, as ranges in offset order.
+    pub(super) fn ranges(&self, event: u32) -> Vec<Span> {
+        match self.pieces.get(&event) {
+            Some(pieces) => pieces.clone(),
+            None => self.span(event).into_iter().collect(),
+        }
+    }
+
     /// What a wipe took from one partition, as one span from its lowest to its highest offset.
     pub(super) fn wipe_span(&self, broker: u32, event: u32, partition: u32) -> Option<Span> {
         let wipe = self.wipes.get(&broker)?.iter().find(|w| w.event == event)?;
@@ -589,6 +604,20 @@ fn span_of(offsets: impl Iterator<Item = u64>) -> Option<Span> {
             Some(s) => Span { start: s.start.min(o), end: s.end.max(end) },
         })
     })
+}
+
+/// Offsets (in any order, possibly repeated) as sorted, merged ranges.
+fn pieces_of(offsets: impl Iterator<Item = u64>) -> Vec<Span> {
+    let mut sorted: Vec<u64> = offsets.collect();
+    sorted.sort_unstable();
+    let mut pieces: Vec<Span> = Vec::new();
+    for o in sorted {
+        match pieces.last_mut() {
+            Some(last) if o <= last.end => last.end = last.end.max(o.saturating_add(1)),
+            _ => pieces.push(Span { start: o, end: o.saturating_add(1) }),
+        }
+    }
+    pieces
 }
 
 fn ranges_by_partition(lost: &[(u32, u64)]) -> BTreeMap<u32, Vec<Span>> {

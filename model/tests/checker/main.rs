@@ -4,12 +4,14 @@
 //!
 //! One test binary, one file per finding class or theme: `story` is the shared run builder
 //! and assertions; `loss`, `order`, `resend`, `consumer` and `replicas` judge the finding
-//! classes; `verdict` the shape of a verdict; `arbitrary` any history, by proptest.
+//! classes; `recovery` the losses to power and log recovery; `verdict` the shape of a verdict;
+//! `arbitrary` any history, by proptest.
 
 mod arbitrary;
 mod consumer;
 mod loss;
 mod order;
+mod recovery;
 mod replicas;
 mod resend;
 mod story;

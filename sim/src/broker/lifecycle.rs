@@ -75,6 +75,9 @@ impl Broker {
                 if !self.kraft() {
                     // NODEEXISTS: `KafkaServer` shuts down in order before it exits.
                     self.flush_everything("shutdown after a failed registration");
+                    // The supervisor's restart reads and deletes the marker at once: a power cut
+                    // after it is an unclean shutdown again.
+                    self.clean_epoch = self.world.disks[self.id as usize - 1].lock().unwrap().take_clean_marker();
                 }
                 self.retry_registration();
             }
@@ -184,9 +187,10 @@ impl Broker {
     /// `LogManager.shutdown`: every log flushed, the clean-shutdown marker written with this
     /// incarnation's broker epoch.
     fn flush_everything(&mut self, by: &str) {
-        let flushed = self.world.disks[self.id as usize - 1].lock().unwrap().shut_down_cleanly(self.incarnation);
+        let now = self.now_us();
+        let flushed = self.world.disks[self.id as usize - 1].lock().unwrap().shut_down_cleanly(self.incarnation, now);
         for (partition, durable_offset) in flushed {
-            self.record(EventKind::Flush { broker: self.id, partition, durable_offset, by: by.to_string() });
+            self.record_flush(partition, Some(durable_offset), by);
         }
     }
 }

@@ -25,8 +25,6 @@ pub(super) const FETCH_REQUEST_TIMEOUT_MS: u64 = 30_000;
 pub(super) const ALTER_PARTITION_RETRY_MS: u64 = 2_000;
 /// When every broker has loaded the initial metadata (see `start_fetcher`).
 pub(super) const CLUSTER_START_US: u64 = 10_000;
-/// How often the `log.flush.interval.ms` policy is checked.
-pub(super) const FLUSH_CHECK_MS: u64 = 100;
 
 /// How long a supervisor (systemd's `Restart=on-failure`) waits before it starts a broker whose
 /// ZooKeeper registration failed and which therefore exited.
@@ -60,7 +58,10 @@ pub enum Timer {
     ControlledShutdownRetry,
     IsrCheck,
     HwCheckpoint,
-    FlushCheck,
+    /// The log flusher's run due at `due_us` (it keeps a fixed rate from there).
+    FlushCheck {
+        due_us: u64,
+    },
     ProduceExpire {
         partition: u32,
         corr: u64,
@@ -186,10 +187,9 @@ impl Broker {
             group: GroupHost::default(),
             world,
         };
-        broker.recover_logs();
         // Kafka deletes the clean-shutdown marker when it starts; its epoch goes with the
         // registration (KIP-966's previous broker epoch).
-        broker.clean_epoch = broker.world.disks[id as usize - 1].lock().unwrap().take_clean_marker();
+        broker.clean_epoch = broker.recover_logs();
         let now = broker.now_us();
         if broker.world.first_start(broker.me) {
             // The topic exists before the workload starts: at time zero every broker already
@@ -207,9 +207,7 @@ impl Broker {
             now.saturating_add(b.replica_high_watermark_checkpoint_interval_ms.saturating_mul(1000)),
             Timer::HwCheckpoint,
         );
-        if b.log_flush_interval_ms.is_some() {
-            broker.timers.at(now.saturating_add(FLUSH_CHECK_MS.saturating_mul(1000)), Timer::FlushCheck);
-        }
+        broker.schedule_flusher(now);
         broker
     }
 
@@ -334,7 +332,7 @@ impl Actor for Broker {
             Timer::ControlledShutdownRetry => self.on_controlled_shutdown_retry(),
             Timer::IsrCheck => self.on_isr_check(),
             Timer::HwCheckpoint => self.on_hw_checkpoint(),
-            Timer::FlushCheck => self.on_flush_check(),
+            Timer::FlushCheck { due_us } => self.on_flush_check(due_us),
             Timer::ProduceExpire { partition, corr, from } => {
                 let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
                 if let Some(i) = pending.iter().position(|p| p.corr == corr && p.from == from) {

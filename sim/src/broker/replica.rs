@@ -584,7 +584,10 @@ impl Replica {
         if let Role::Leader { isr, .. } = &self.role {
             assert!(isr.contains(&self.broker), "leader b{} not in its ISR {isr:?}", self.broker);
         }
-        if let Some(epoch) = log.latest_epoch() {
+        // Before KIP-320 fencing (2.1) a follower fetches from the same leader whatever epoch
+        // that leader has reached, so it can hold a newer epoch's batches when a delayed push
+        // makes it leader of an older one; its first append then cuts the cache back.
+        if let (Some(epoch), true) = (log.latest_epoch(), self.rules.version.fences_fetches_by_leader_epoch()) {
             assert!(
                 !self.is_leader() || epoch <= self.leader_epoch,
                 "log epoch {epoch} ahead of leader epoch {}",

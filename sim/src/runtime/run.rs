@@ -235,6 +235,13 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     settings.insert("eligible.leader.replicas.enable".to_string(), elr.to_string());
     let flush = s.broker.log_flush_interval_messages;
     settings.insert("log.flush.interval.messages".to_string(), flush.to_string());
+    // The flush policy's time trigger and the OS writeback, which explain a power loss.
+    if let Some(ms) = s.broker.log_flush_interval_ms {
+        settings.insert("log.flush.interval.ms".to_string(), ms.to_string());
+    }
+    let scheduler = s.broker.log_flush_scheduler_interval_ms;
+    settings.insert("log.flush.scheduler.interval.ms".to_string(), scheduler.to_string());
+    settings.insert("os.dirty.expire.ms".to_string(), s.broker.os_dirty_expire_ms.to_string());
     if s.workload.consumers > 0 {
         consumer_settings(s, &mut settings);
     }
@@ -279,31 +286,45 @@ fn consumer_settings(s: &Scenario, settings: &mut std::collections::BTreeMap<Str
     }
 }
 
-/// The OS of every broker machine writes back dirty pages older than `os.dirty.expire.ms`,
-/// every `os.dirty.writeback.ms`, whether or not the Kafka process runs (but not while the
-/// machine is off after a power crash).
+/// The OS of every broker machine: every `os.dirty.writeback.ms` its flusher thread hands the
+/// files dirty for `os.dirty.expire.ms` to the device (`Disk::start_writeback`), whether or not
+/// the Kafka process runs (but not while the machine is off after a power crash); in between,
+/// the device completes those requests one by one, and a file whose writeback finished gets a
+/// `Flush` event by `os writeback`. The task sleeps until the next pass or the next completion,
+/// whichever comes first.
 async fn os_writeback(world: Arc<World>) {
     let b = &world.scenario.broker;
-    let (period_ms, expire_us) =
-        (b.os_dirty_writeback_ms.clamp(1, 3_600_000), b.os_dirty_expire_ms.saturating_mul(1000));
+    let period_us = b.os_dirty_writeback_ms.clamp(1, 3_600_000) * 1000;
+    let expire_us = b.os_dirty_expire_ms.saturating_mul(1000);
+    let (order, record_bytes) = (b.os_writeback_order, world.scenario.workload.message_bytes);
+    let mut next_pass_us = period_us;
     loop {
-        sleep(Duration::from_millis(period_ms)).await;
+        let next_done_us = world.disks.iter().filter_map(|d| d.lock().unwrap().next_completion_us()).min();
+        let wake_us = next_done_us.map_or(next_pass_us, |d| d.min(next_pass_us));
+        sleep(Duration::from_micros(wake_us.saturating_sub(world.now_us()))).await;
         let now = world.now_us();
         for (i, disk) in world.disks.iter().enumerate() {
-            let moved: Vec<(u32, u64)> = {
+            let finished = {
                 let mut disk = disk.lock().unwrap();
-                if disk.powered_off {
-                    continue;
+                if now >= next_pass_us {
+                    // What completed before the pass is on the platter before it starts.
+                    let finished = disk.complete_writes(now);
+                    disk.start_writeback(now, expire_us, order, record_bytes, &mut madsim::rand::thread_rng());
+                    finished
+                } else {
+                    disk.complete_writes(now)
                 }
-                disk.logs.iter_mut().filter_map(|(&p, s)| s.writeback(now, expire_us).map(|d| (p, d))).collect()
             };
-            for (partition, durable_offset) in moved {
+            for (partition, durable_offset) in finished {
                 let broker = i as u32 + 1;
                 world.record(
                     NodeName::Broker(broker),
                     EventKind::Flush { broker, partition, durable_offset, by: "os writeback".into() },
                 );
             }
+        }
+        if now >= next_pass_us {
+            next_pass_us += period_us;
         }
     }
 }

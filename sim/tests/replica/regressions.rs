@@ -2,6 +2,7 @@
 
 use super::common::*;
 use losslab_model::config::Acks;
+use losslab_model::KafkaVersion;
 use losslab_sim::broker::log::Log;
 use losslab_sim::broker::replica::{LeaderAppend, StateChange};
 use losslab_sim::protocol::KafkaError;
@@ -125,4 +126,40 @@ fn a_batch_of_a_fenced_producer_epoch_is_not_a_duplicate() {
         !matches!(r, Ok(LeaderAppend { duplicate: true, .. })),
         "zombie acked as a duplicate of other records: {r:?}"
     );
+}
+
+#[test]
+fn before_fetch_fencing_a_delayed_push_can_make_a_replica_lead_an_older_epoch_than_its_log() {
+    // Found by `pre_kip_101_replication_keeps_its_invariants`. b3 leads epoch 1; the controller
+    // elects b2 (epoch 2) and then b3 again (epoch 3), and only b3 has heard. b2, still
+    // following b3 at epoch 1, fetches an epoch-3 batch: before KIP-320 (2.1) the leader
+    // serves a fetch whatever epoch the follower knows. The delayed epoch-2 push then makes b2
+    // leader of an epoch older than its log's; Kafka accepts that (no check before 2.1), and
+    // b2's first append as leader cuts the epoch cache back.
+    for version in [V0_10, V0_11, KafkaVersion::new(2, 0)] {
+        let mut c = Cluster::new(version, 1);
+        let e1 = state(3, 1, 1, &[1, 2, 3]);
+        c.apply_all(&e1);
+        c.apply(3, &state(2, 2, 2, &[1, 2, 3]));
+        c.apply(3, &state(3, 3, 3, &[1, 2, 3]));
+        c.produce(3, 1, Acks::Leader).unwrap();
+        c.fetch(2).unwrap();
+        assert_eq!(c.node(2).log.latest_epoch(), Some(3), "{version}: b2 took the epoch-3 batch");
+        c.apply(2, &state(2, 2, 2, &[1, 2, 3]));
+        assert!(c.replica(2).is_leader(), "{version}");
+        c.produce(2, 1, Acks::Leader).unwrap();
+        assert_eq!(c.node(2).log.latest_epoch(), Some(2), "{version}: the cache is cut back to epoch 2");
+    }
+}
+
+#[test]
+fn from_fetch_fencing_the_follower_cannot_take_a_newer_epochs_batch() {
+    // The same story from 2.1: b3 refuses b2's fetch at epoch 1 (FENCED_LEADER_EPOCH).
+    let mut c = Cluster::new(KafkaVersion::new(2, 1), 1);
+    c.apply_all(&state(3, 1, 1, &[1, 2, 3]));
+    c.apply(3, &state(2, 2, 2, &[1, 2, 3]));
+    c.apply(3, &state(3, 3, 3, &[1, 2, 3]));
+    c.produce(3, 1, Acks::Leader).unwrap();
+    assert_eq!(c.fetch(2).err(), Some(KafkaError::FencedLeaderEpoch));
+    assert_eq!(c.leo(2), 0);
 }
