@@ -3,7 +3,7 @@
 //! own property names so that a reader can compare them with their own cluster. Everything
 //! else a scenario may set is still in the file; a report is not a copy of it.
 
-use losslab_model::config::{CommitStrategy, OnFailure, Processing, SendMode};
+use losslab_model::config::{CommitStrategy, OnFailure, Processing, SendMode, WritebackOrder};
 use losslab_model::Scenario;
 
 /// One group of settings, named after the scenario file's object they come from.
@@ -29,17 +29,22 @@ pub fn key_settings(s: &Scenario) -> Vec<SettingGroup> {
     groups.into_iter().flatten().collect()
 }
 
-/// The key settings that differ from Kafka's defaults (`{}` as a scenario), as `key=value`:
-/// what makes this scenario different, for the summary table. Workload, network and faults are
-/// left out: they say how the scenario is run, not what it configures.
+/// The key settings that differ from Kafka's defaults, as `key=value`: what makes this scenario
+/// different, for the summary table. The release line is compared with the newest; every other
+/// setting with the defaults of the scenario's own line (0.10's `replica.lag.time.max.ms=10000`
+/// is no change). Workload, network and faults are left out: they say how the scenario is run,
+/// not what it configures.
 pub fn changed_settings(s: &Scenario) -> Vec<String> {
-    let Ok(defaults) = Scenario::parse("defaults", "defaults", "{}") else { return Vec::new() };
-    let defaults = key_settings(&defaults);
+    let Ok(newest) = Scenario::parse("defaults", "defaults", "{}") else { return Vec::new() };
+    let line = format!(r#"{{"kafka.version": "{}"}}"#, s.kafka_version);
+    let Ok(of_line) = Scenario::parse("defaults", "defaults", &line) else { return Vec::new() };
+    let (newest, of_line) = (key_settings(&newest), key_settings(&of_line));
     let skip = ["workload", "faults", "rules", "consumer"];
     key_settings(s)
         .into_iter()
         .filter(|g| !skip.contains(&g.name))
         .flat_map(|g| {
+            let defaults = if g.name == "cluster" { &newest } else { &of_line };
             let default_group = defaults.iter().find(|d| d.name == g.name);
             g.settings
                 .into_iter()
@@ -81,6 +86,14 @@ fn broker(s: &Scenario) -> SettingGroup {
     let mut settings = vec![("log.flush.interval.messages", b.log_flush_interval_messages.to_string())];
     if let Some(ms) = b.log_flush_interval_ms {
         settings.push(("log.flush.interval.ms", ms.to_string()));
+    }
+    // The flusher's period decides whether `log.flush.interval.ms` ever applies (B1).
+    if b.log_flush_interval_ms.is_some() || b.log_flush_scheduler_interval_ms != i64::MAX as u64 {
+        settings.push(("log.flush.scheduler.interval.ms", b.log_flush_scheduler_interval_ms.to_string()));
+    }
+    settings.push(("replica.lag.time.max.ms", b.replica_lag_time_max_ms.to_string()));
+    if b.os_writeback_order == WritebackOrder::Offset {
+        settings.push(("os.writeback.order", "offset".to_string()));
     }
     settings.push(("eligible.leader.replicas.enable", b.eligible_leader_replicas_enable.to_string()));
     group("broker", settings)
@@ -181,5 +194,18 @@ mod changed_tests {
         assert!(changed.contains(&"acks=1".to_string()), "{changed:?}");
         assert!(changed.contains(&"min.insync.replicas=2".to_string()), "{changed:?}");
         assert!(!changed.iter().any(|c| c.starts_with("messages")), "{changed:?}");
+    }
+
+    #[test]
+    fn a_release_lines_own_defaults_are_no_change() {
+        let old = changed_settings(&parse(r#"{"kafka.version": "0.10"}"#));
+        assert_eq!(old, ["kafka.version=0.10"], "0.10's lag and unclean defaults are its own");
+        let lag =
+            changed_settings(&parse(r#"{"kafka.version": "0.10", "broker": {"replica.lag.time.max.ms": 30000}}"#));
+        assert!(lag.contains(&"replica.lag.time.max.ms=30000".to_string()), "{lag:?}");
+        let flusher = changed_settings(&parse(r#"{"broker": {"log.flush.scheduler.interval.ms": 100}}"#));
+        assert_eq!(flusher, ["log.flush.scheduler.interval.ms=100"]);
+        let order = changed_settings(&parse(r#"{"broker": {"os.writeback.order": "offset"}}"#));
+        assert_eq!(order, ["os.writeback.order=offset"]);
     }
 }

@@ -57,3 +57,34 @@ fn a_retried_batch_lands_after_a_later_one() {
         ],
     );
 }
+
+#[test]
+fn two_failed_batches_go_back_to_the_front_of_the_queue_and_swap() {
+    // Without idempotence a failed batch is re-enqueued at the front (RecordAccumulator.reenqueue,
+    // addFirst): batch 1 fails first and goes back, then batch 2 fails and goes in front of it.
+    let mut run = Run::new(&[("enable.idempotence", "false"), ("max.in.flight.requests.per.connection", "5")]);
+    run.at(0).elect(Some(1), 1, ElectionKind::Clean, &[1]);
+    run.at(100).send(&p1(0, 0)).request(1, 1, 1, &p1(0, 0));
+    run.at(101).send(&p1(1, 1)).request(1, 2, 1, &p1(1, 1));
+    run.at(106).retry(1, 1, "NETWORK_EXCEPTION").retry(2, 1, "NETWORK_EXCEPTION");
+    run.at(210).request(1, 2, 2, &p1(1, 1)).append(1, 0, 1, &p1(1, 1), true).ack(2, Some(0), &p1(1, 1), true);
+    run.at(211).request(1, 1, 2, &p1(0, 0)).append(1, 1, 1, &p1(0, 0), true).ack(1, Some(1), &p1(0, 0), true);
+    run.final_log(1, 1, &[m(1, 1), m(1, 0)], &[1]);
+
+    let reordered = only(&run.check(), FindingClass::Reordered);
+    assert_eq!(reordered.len(), 1);
+    assert_mentions(
+        &reordered[0],
+        &[
+            "p1#1 (batch 2, sent at 0.101 s, acknowledged at 0.210 s) is stored at offset 0 of partition 0",
+            "Both batches were retried: the client put each failed batch back at the front of its queue \
+            (RecordAccumulator.reenqueue without idempotence), so batch 2 went ahead of batch 1 and was \
+            stored first",
+        ],
+    );
+    assert!(
+        !reordered[0].explanation.contains("after the later batch that had succeeded"),
+        "{}",
+        reordered[0].explanation
+    );
+}

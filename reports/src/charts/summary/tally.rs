@@ -126,13 +126,18 @@ pub(super) fn numeric_order(v: &str) -> (u8, u64, String) {
 }
 
 /// The flush policy in words, with a sort key: fsync every N messages and/or every M ms, or
-/// never (Kafka's default: the OS writes back on its own).
+/// never (Kafka's default: the OS writes back on its own). `log.flush.interval.ms` only counts
+/// when the log flusher runs: with Kafka's default `log.flush.scheduler.interval.ms` it never
+/// checks it, and the label says so rather than promise an fsync.
 pub(super) fn flush_policy(known: &Known, r: &ConfigResult) -> ((u64, u64), String) {
     let messages = known.get(r, "log.flush.interval.messages").parse::<u64>().unwrap_or(u64::MAX);
+    let scheduler_ms = known.get(r, "log.flush.scheduler.interval.ms").parse::<u64>().unwrap_or(u64::MAX);
     let ms = known.get(r, "log.flush.interval.ms").parse::<u64>().ok();
     let never = messages >= i64::MAX as u64;
     let label = match (never, ms) {
         (true, None) => "no fsync (OS writeback only)".to_string(),
+        (true, Some(ms)) if scheduler_ms >= i64::MAX as u64 => format!("{ms} ms, flusher never runs"),
+        (true, Some(ms)) if scheduler_ms > ms => format!("fsync every {ms} ms, checked every {scheduler_ms} ms"),
         (true, Some(ms)) => format!("fsync every {ms} ms"),
         (false, ms) => {
             let every = match messages {
@@ -140,6 +145,7 @@ pub(super) fn flush_policy(known: &Known, r: &ConfigResult) -> ((u64, u64), Stri
                 n => format!("fsync every {} messages", style::thousands(n)),
             };
             match ms {
+                Some(ms) if scheduler_ms >= i64::MAX as u64 => format!("{every} ({ms} ms never checked)"),
                 Some(ms) => format!("{every} or {ms} ms"),
                 None => every,
             }

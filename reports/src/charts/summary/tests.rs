@@ -81,3 +81,25 @@ fn axes_are_round() {
     assert_eq!(nice_axis(2300.0), (2500.0, 500.0));
     assert_eq!(split_label("no fsync (OS writeback only)"), vec!["no fsync (OS", "writeback only)"]);
 }
+
+#[test]
+fn a_time_flush_reads_as_the_flusher_runs_it() {
+    let r = results(
+        r#"{"config": {"broker": {"log.flush.interval.ms": 1000}}, "runs": 1, "found": {}}
+{"config": {"broker": {"log.flush.interval.ms": 1000, "log.flush.scheduler.interval.ms": 1000}}, "runs": 1, "found": {}}
+{"config": {"broker": {"log.flush.interval.ms": 100, "log.flush.scheduler.interval.ms": 1000}}, "runs": 1, "found": {}}
+{"config": {"broker": {"log.flush.interval.messages": 1, "log.flush.interval.ms": 1000}}, "runs": 1, "found": {}}
+"#,
+    );
+    let known = Known::of(&r);
+    let labels: Vec<String> = r.iter().map(|c| flush_policy(&known, c).1).collect();
+    assert_eq!(
+        labels,
+        [
+            "1000 ms, flusher never runs",
+            "fsync every 1000 ms",
+            "fsync every 100 ms, checked every 1000 ms",
+            "fsync every message (1000 ms never checked)"
+        ]
+    );
+}
