@@ -16,12 +16,13 @@ pub enum FindingClass {
     Reordered,
     ConsumerSkipped,
     ConsumerDuplicated,
+    ConsumedLost,
     Divergence,
     Stuck,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 9] = [
+    pub const ALL: [FindingClass; 10] = [
         FindingClass::LostAcked,
         FindingClass::LostUnnoticed,
         FindingClass::LostFailed,
@@ -29,6 +30,7 @@ impl FindingClass {
         FindingClass::Reordered,
         FindingClass::ConsumerSkipped,
         FindingClass::ConsumerDuplicated,
+        FindingClass::ConsumedLost,
         FindingClass::Divergence,
         FindingClass::Stuck,
     ];
@@ -42,6 +44,7 @@ impl FindingClass {
             FindingClass::Reordered => "reordered",
             FindingClass::ConsumerSkipped => "consumer_skipped",
             FindingClass::ConsumerDuplicated => "consumer_duplicated",
+            FindingClass::ConsumedLost => "consumed_lost",
             FindingClass::Divergence => "divergence",
             FindingClass::Stuck => "stuck",
         }

@@ -298,11 +298,16 @@ pub enum EventKind {
     // ---- the consumer group ----
     // (The simulator's `__consumer_offsets` is partition 4294967295: its replica events,
     // `Append` and the like, carry the coordinator's records as `p0#N`.)
-    /// A consumer's `poll()` returned offsets `from..to` of `partition`.
+    /// A consumer's `poll()` returned offsets `from..to` of `partition`: the records `msgs`, in
+    /// offset order. The identities tell the checker which record a poll returned, since after a
+    /// truncation another record can sit at the same offset (histories written before they were
+    /// recorded have none).
     Polled {
         consumer: u32,
         partition: u32,
         offsets: (u64, u64),
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        msgs: Vec<MsgId>,
     },
     Processed {
         consumer: u32,

@@ -42,10 +42,23 @@ fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass)
         FindingClass::ConsumerDuplicated => {
             yes("Kafka's consumer delivers at least once unless the app commits before it processes (consumer docs, 'Offsets and Consumer Position')")
         }
+        FindingClass::ConsumedLost => consumed_lost(s, kinds),
         FindingClass::Divergence => divergence(s),
         FindingClass::Stuck => {
             yes("availability is not promised: without unclean election a partition waits for an in-sync replica (unclean.leader.election.enable)")
         }
+    }
+}
+
+/// A consumer reads below the high watermark only, what every in-sync replica has, whatever
+/// `acks` is: so a consumed record can go only where an elected log can lack committed records.
+fn consumed_lost(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
+    if s.workload.consumers == 0 {
+        return no("the workload has no consumer group");
+    }
+    match an_elected_log_can_lack_records(s, kinds) {
+        Some(why) => yes(format!("a consumer reads committed records only, but {why}")),
+        None => no("a consumer reads only below the high watermark, what every in-sync replica has, and only an in-sync (or eligible) replica is elected: a committed record is not lost while one of them keeps its log (design docs, 'Replication')"),
     }
 }
 
@@ -230,5 +243,24 @@ mod tests {
             let p = &predict(&scenario(json), &kinds("crash"))[&FindingClass::LostAcked];
             assert!(p.permitted && p.reason.contains(word), "{json}: {}", p.reason);
         }
+    }
+
+    #[test]
+    fn a_consumed_record_is_lost_only_where_an_elected_log_can_lack_committed_records() {
+        let group = |extra: &str| scenario(&format!(r#"{{"workload": {{"consumers": 1}}{extra}}}"#));
+        // acks=1 and min ISR 1 do not matter: a consumer reads below the high watermark.
+        let plain = &predict(&group(r#", "producer": {"acks": "1"}"#), &kinds("crash,pause,cut,isolate"));
+        let p = &plain[&FindingClass::ConsumedLost];
+        assert!(!p.permitted && p.reason.contains("below the high watermark"), "{}", p.reason);
+        let unclean = group(r#", "topic": {"unclean.leader.election.enable": true}"#);
+        let p = &predict(&unclean, &kinds("crash"))[&FindingClass::ConsumedLost];
+        assert!(p.permitted && p.reason.contains("unclean.leader.election.enable"), "{}", p.reason);
+        assert!(predict(&group(""), &kinds("power"))[&FindingClass::ConsumedLost].permitted);
+        assert!(predict(&group(""), &kinds("wipe"))[&FindingClass::ConsumedLost].permitted);
+        let fsync = group(r#", "broker": {"log.flush.interval.messages": 1}"#);
+        assert!(!predict(&fsync, &kinds("power"))[&FindingClass::ConsumedLost].permitted);
+        let none_json = r#"{"workload": {"consumers": 0}, "topic": {"unclean.leader.election.enable": true}}"#;
+        let none = &predict(&scenario(none_json), &kinds("crash"));
+        assert!(!none[&FindingClass::ConsumedLost].permitted, "no consumer group, nothing consumed");
     }
 }

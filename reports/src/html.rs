@@ -166,6 +166,7 @@ pub fn meaning(class: FindingClass) -> &'static str {
         }
         FindingClass::ConsumerSkipped => "it is in the final log and the consumer group never processed it",
         FindingClass::ConsumerDuplicated => "the consumer group processed it more than once",
+        FindingClass::ConsumedLost => "the consumer group processed it, and it is not in the final log",
         FindingClass::Divergence => {
             "two replicas hold different records at one offset below both their high watermarks"
         }

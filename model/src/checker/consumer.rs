@@ -17,6 +17,14 @@ use crate::finding::{Finding, FindingClass};
 use crate::history::{EventKind, MsgId, NodeName};
 use std::collections::BTreeMap;
 
+/// A record as a consumer processed it: which one, and where it sat then.
+#[derive(Clone, Copy)]
+struct Consumed {
+    msg: MsgId,
+    partition: u32,
+    offset: u64,
+}
+
 /// The consumer settings that decide when the group's position moves.
 const GROUP_SETTINGS: &[&str] =
     &["enable.auto.commit", "auto.commit.interval.ms", "app.processing", "app.commit", "auto.offset.reset"];
@@ -102,7 +110,7 @@ pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
                 parens(&settings(ix, GROUP_SETTINGS))
             );
             let mut story = Story::default();
-            tell_skip(ix, g, partition, offset, &mut story);
+            tell_skip(ix, g, partition, offset, msg, &mut story);
             Some(Finding {
                 class: FindingClass::ConsumerSkipped,
                 message: Some(msg),
@@ -113,11 +121,21 @@ pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
         .collect()
 }
 
-/// Why the group never processed offset `offset`: the polls that returned it and what
-/// happened to their consumer, or where the group's first poll started; the commit past it;
-/// and where the group resumed past it.
-fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, story: &mut Story) {
-    let polls = ix.polls_covering(partition, offset, u32::MAX);
+/// Why the group never processed `msg` at offset `offset`: the polls that returned it and what
+/// happened to their consumer, or where the group's first poll started; polls that read
+/// another record at that offset before a truncation replaced it; the commit past it; and
+/// where the group resumed past it.
+fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, msg: MsgId, story: &mut Story) {
+    let polls = ix.polls_returning(partition, offset, msg, u32::MAX);
+    let others: Vec<u32> =
+        ix.polls_covering(partition, offset, u32::MAX).into_iter().filter(|e| !polls.contains(e)).collect();
+    for &poll in others.iter().take(LIST_MAX) {
+        let held = match ix.poll_record_at(poll, offset) {
+            Some(other) => format!("when offset {offset} held another record, {other}"),
+            None => format!("when offset {offset} held another record"),
+        };
+        story.tell(poll, poll_sentence(ix, poll, &held));
+    }
     for &poll in polls.iter().take(LIST_MAX) {
         story.tell(poll, poll_sentence(ix, poll, "which included it"));
         if let Some(consumer) = consumer_of(ix, poll) {
@@ -130,7 +148,7 @@ fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, story: &mut Sto
             }
         }
     }
-    if polls.is_empty() {
+    if polls.is_empty() && others.is_empty() {
         match ix.polls(partition).first() {
             Some(&first) => story.tell(first, poll_sentence(ix, first, "the group's first poll of it")),
             None => story.note(0, format!("No consumer ever polled partition {partition}")),
@@ -143,7 +161,7 @@ fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, story: &mut Sto
     }
     // Where a consumer started on the partition past the record: after the commit past it
     // (the group's bookmark), or, without one, anywhere (a reset).
-    let since = commit.or(polls.first().copied()).unwrap_or(0);
+    let since = commit.or(polls.first().copied()).or(others.first().copied()).unwrap_or(0);
     let resumed = g.resumed(partition);
     let start = resumed.partition_point(|&e| e <= since);
     let past = resumed[start..].iter().copied().find(|&e| resumed_offset(ix, e).is_some_and(|o| o > offset));
@@ -225,7 +243,7 @@ fn duplicate_processing(ix: &Index, g: &Group, msg: MsgId, facts: &MsgFacts, pro
     let mut story = Story::default();
     let (first, second) = (processings[0], processings[1]);
     if let Some((partition, offset)) = processed_at(ix, second) {
-        tell_replay(ix, g, &mut story, first, second, partition, offset);
+        tell_replay(ix, g, &mut story, Consumed { msg, partition, offset }, first, second);
     }
     let closing = if places.windows(2).any(|w| w[0] != w[1]) {
         "It is stored at more than one offset of the log, and each copy was processed".to_string()
@@ -244,13 +262,14 @@ fn duplicate_processing(ix: &Index, g: &Group, msg: MsgId, facts: &MsgFacts, pro
 /// consumer's crash or removal from the group, its failed commits, the group's last commit
 /// before the replay (not past the record, or lost with a coordinator), where the group
 /// resumed, and the poll that returned it again.
-fn tell_replay(ix: &Index, g: &Group, story: &mut Story, first: u32, second: u32, partition: u32, offset: u64) {
+fn tell_replay(ix: &Index, g: &Group, story: &mut Story, at: Consumed, first: u32, second: u32) {
+    let Consumed { msg, partition, offset } = at;
     let first_node = ix.event(first).node;
     explain::tell_crash_between(ix, story, first_node, first, Some(second));
     if let NodeName::Consumer(c) = first_node {
         // Leaving the group and a failed commit matter from the poll that first delivered it
         // (a slow batch can outlast the membership before the record is reached).
-        let delivered = ix.polls_covering(partition, offset, first).last().copied().unwrap_or(first);
+        let delivered = ix.polls_returning(partition, offset, msg, first).last().copied().unwrap_or(first);
         tell_removal_between(ix, g, story, c, delivered, Some(second));
         tell_failed_commit(ix, g, story, c, partition, delivered, second);
     }
@@ -289,7 +308,7 @@ fn tell_replay(ix: &Index, g: &Group, story: &mut Story, first: u32, second: u32
     if let Some(&e) = resumed[start..end].iter().rev().find(|&&e| resumed_offset(ix, e).is_some_and(|o| o <= offset)) {
         story.tell(e, resumed_sentence(ix, e, "before it"));
     }
-    if let Some(&poll) = ix.polls_covering(partition, offset, second).last().filter(|&&p| p > first) {
+    if let Some(&poll) = ix.polls_returning(partition, offset, msg, second).last().filter(|&&p| p > first) {
         story.tell(poll, poll_sentence(ix, poll, "which returned it again"));
     }
 }
@@ -388,7 +407,7 @@ fn is_reset(ix: &Index, event: u32) -> bool {
 /// "c1 polled offsets 0..500 of partition 0 at 1.000 s, which included it".
 fn poll_sentence(ix: &Index, poll: u32, remark: &str) -> String {
     match ix.event(poll).kind {
-        EventKind::Polled { consumer, partition, offsets: (from, to) } => {
+        EventKind::Polled { consumer, partition, offsets: (from, to), .. } => {
             format!("c{consumer} polled offsets {from}..{to} of partition {partition} at {}, {remark}", ix.time(poll))
         }
         _ => String::new(),
@@ -491,7 +510,12 @@ mod tests {
         }
 
         fn poll(&mut self, ms: u64, from: u64, to: u64) -> &mut Run {
-            self.at(ms, NodeName::Consumer(1), EventKind::Polled { consumer: 1, partition: 0, offsets: (from, to) })
+            let msgs = (from..to).map(m).collect();
+            self.at(
+                ms,
+                NodeName::Consumer(1),
+                EventKind::Polled { consumer: 1, partition: 0, offsets: (from, to), msgs },
+            )
         }
 
         fn process(&mut self, ms: u64, offsets: std::ops::Range<u64>) -> &mut Run {

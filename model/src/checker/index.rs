@@ -563,6 +563,33 @@ impl<'h> Index<'h> {
         found
     }
 
+    /// The polls of `partition` before event `before` that returned `msg` at `offset`: matched
+    /// by the record's identity where the poll recorded it (after a truncation another record
+    /// can have sat at that offset), by the offset alone in histories without identities.
+    pub(super) fn polls_returning(&self, partition: u32, offset: u64, msg: MsgId, before: u32) -> Vec<u32> {
+        let mut found = self.polls_covering(partition, offset, before);
+        found.retain(|&e| self.poll_returned(e, msg) != Some(false));
+        found
+    }
+
+    /// Whether poll event `poll` returned `msg`; None when the poll did not record its records.
+    pub(super) fn poll_returned(&self, poll: u32, msg: MsgId) -> Option<bool> {
+        match &self.event(poll).kind {
+            EventKind::Polled { msgs, .. } if !msgs.is_empty() => Some(msgs.contains(&msg)),
+            _ => None,
+        }
+    }
+
+    /// The record poll event `poll` returned at `offset`, when it recorded one per offset.
+    pub(super) fn poll_record_at(&self, poll: u32, offset: u64) -> Option<MsgId> {
+        match &self.event(poll).kind {
+            EventKind::Polled { offsets: (from, to), msgs, .. } if msgs.len() as u64 == to.saturating_sub(*from) => {
+                msgs.get(usize::try_from(offset.checked_sub(*from)?).ok()?).copied()
+            }
+            _ => None,
+        }
+    }
+
     /// The first commit of `partition` that moved the group past `offset`.
     pub(super) fn first_commit_past(&self, partition: u32, offset: u64) -> Option<u32> {
         let commits = self.commits.get(&partition)?;

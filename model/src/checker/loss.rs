@@ -154,7 +154,7 @@ fn producer_lost(ix: &Index, facts: &MsgFacts) -> Option<(u32, usize)> {
 
 /// How the message went away: each replica's append, what removed it there and the crash
 /// that preceded, and the elections that made a replica without it the leader.
-fn tell_fate(ix: &Index, facts: &MsgFacts, story: &mut Story) {
+pub(super) fn tell_fate(ix: &Index, facts: &MsgFacts, story: &mut Story) {
     explain::tell_retries(ix, facts, story);
     let placements: Vec<_> = ix.placements(facts).collect();
     let Some(first) = placements.first() else {

@@ -5,11 +5,12 @@
 //! It works in two steps. `index` reads the history once and the final logs once, gathering
 //! per-message facts (the events that mention each message) and per-partition, per-node lists
 //! (elections, crashes, commits...). Then one function per finding class (`loss`, `order`,
-//! `consumer`, `replicas`, `stuck`) judges from that index alone, telling its findings
+//! `consumer`, `consumed`, `replicas`, `stuck`) judges from that index alone, telling its findings
 //! with the shared wording of `explain`; `verdict` runs them all and gathers their findings
 //! into one [`Verdict`](crate::finding::Verdict). The checker never panics on an odd history:
 //! a missing event makes a finding's story shorter, not wrong.
 
+mod consumed;
 mod consumer;
 mod explain;
 mod index;

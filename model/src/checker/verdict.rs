@@ -4,7 +4,7 @@
 //! with a consumer group), so that `mod.rs` stays a table of contents.
 
 use super::index::Index;
-use super::{consumer, loss, order, replicas, stuck};
+use super::{consumed, consumer, loss, order, replicas, stuck};
 use crate::finding::{FindingClass, Verdict};
 use crate::history::{FinalState, History};
 use std::collections::BTreeMap;
@@ -22,6 +22,7 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
     if history.meta.consumers > 0 {
         findings.extend(consumer::consumer_skipped(&ix));
         findings.extend(consumer::consumer_duplicated(&ix));
+        findings.extend(consumed::consumed_lost(&ix));
     }
     findings.extend(replicas::divergence(&ix));
     findings.extend(stuck::stuck(&ix));

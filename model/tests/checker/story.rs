@@ -156,8 +156,15 @@ impl Run {
 
     // the consumer group
 
+    /// A poll as histories without record identities recorded it.
     pub fn poll(&mut self, consumer: u32, from: u64, to: u64) -> &mut Run {
-        self.record(NodeName::Consumer(consumer), EventKind::Polled { consumer, partition: 0, offsets: (from, to) })
+        self.polled(consumer, from, to, &[])
+    }
+
+    /// A poll that returned `msgs` at offsets `from..to`.
+    pub fn polled(&mut self, consumer: u32, from: u64, to: u64, msgs: &[MsgId]) -> &mut Run {
+        let kind = EventKind::Polled { consumer, partition: 0, offsets: (from, to), msgs: msgs.to_vec() };
+        self.record(NodeName::Consumer(consumer), kind)
     }
 
     pub fn process(&mut self, consumer: u32, offset: u64, msg: MsgId) -> &mut Run {

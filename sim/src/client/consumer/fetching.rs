@@ -215,7 +215,8 @@ impl Consumer {
             let last = taken[taken.len() - 1].0;
             a.position = Some(last + 1);
             room -= n;
-            self.record(EventKind::Polled { consumer: self.id, partition: p, offsets: (first, last + 1) });
+            let msgs = taken.iter().map(|&(_, m)| m).collect();
+            self.record(EventKind::Polled { consumer: self.id, partition: p, offsets: (first, last + 1), msgs });
             out.extend(taken.into_iter().map(|(o, m)| (p, o, m)));
         }
         out
