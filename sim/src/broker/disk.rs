@@ -658,6 +658,7 @@ mod tests {
     #[test]
     fn the_recovery_point_and_the_flush_time_move_only_when_a_flush_flushes_something() {
         let mut s = StoredLog::created_at(5 * S);
+        assert_eq!(s.last_flush_us, 5 * S, "Kafka starts the flush clock at the log's creation");
         let first = vec![MsgId { producer: 0, seq: 0 }];
         s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first, stamp: None });
         assert_eq!((s.flush(), s.last_flush_us), (Some(1), 5 * S), "a flush with no append told is at creation");
