@@ -125,8 +125,6 @@ pub struct StoredLog {
     durable_len: usize,
     /// The requests the device has not completed, earliest first.
     requests: VecDeque<Request>,
-    /// The durable end when the writeback under way began (to report how far it got).
-    writeback_from: u64,
     /// The latest time any call told this log: a size-triggered flush happens at the time of the
     /// append just noted.
     now_us: u64,
@@ -184,7 +182,6 @@ impl StoredLog {
         self.sync(None);
         let leo = self.log.log_end_offset();
         self.recovery_point = self.recovery_point.min(leo);
-        self.unflushed_messages = leo - self.recovery_point;
         self.hw_checkpoint = self.hw_checkpoint.min(leo);
     }
 
@@ -254,9 +251,6 @@ impl StoredLog {
             return Vec::new();
         }
         debug_assert!(self.places[..first].iter().all(|c| c.place != Place::Cached), "cached batches are a suffix");
-        if self.requests.is_empty() {
-            self.writeback_from = self.durable_end();
-        }
         let start_byte = self.places[first].base_offset.saturating_mul(record_bytes);
         let mut requests: Vec<(usize, usize, u64)> = Vec::new();
         for (i, c) in self.places.iter_mut().enumerate().skip(first) {
@@ -282,7 +276,9 @@ impl StoredLog {
     }
 
     /// Applies the requests completed by `now_us`. Returns true when the last one under way just
-    /// completed.
+    /// completed: then every batch handed to the device is durable, and the durable prefix moved
+    /// past them (the batches before them were durable or in those requests; later ones are
+    /// cached).
     fn complete(&mut self, now_us: u64) -> bool {
         let mut done_any = false;
         while let Some(r) = self.requests.front().copied().filter(|r| r.done_us <= now_us) {
@@ -482,18 +478,9 @@ impl Disk {
     }
 
     /// The device completes the requests due by `now_us`. Returns (partition, durable end) of
-    /// each log whose writeback just finished and moved its durable prefix.
+    /// each log whose writeback just finished.
     pub fn complete_writes(&mut self, now_us: u64) -> Vec<(u32, u64)> {
-        let mut finished = Vec::new();
-        for (&p, stored) in self.logs.iter_mut() {
-            if stored.complete(now_us) {
-                let end = stored.durable_end();
-                if end > stored.writeback_from {
-                    finished.push((p, end));
-                }
-            }
-        }
-        finished
+        self.logs.iter_mut().filter_map(|(&p, s)| s.complete(now_us).then(|| (p, s.durable_end()))).collect()
     }
 
     /// When the device completes its next request, if it has one.
@@ -671,17 +658,21 @@ mod tests {
     #[test]
     fn the_recovery_point_and_the_flush_time_move_only_when_a_flush_flushes_something() {
         let mut s = StoredLog::created_at(5 * S);
+        assert_eq!(s.last_flush_us, 5 * S, "Kafka starts the flush clock at the log's creation");
+        let first = vec![MsgId { producer: 0, seq: 0 }];
+        s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first, stamp: None });
+        assert_eq!((s.flush(), s.last_flush_us), (Some(1), 5 * S), "a flush with no append told is at creation");
         assert_eq!((s.last_flush_us, s.flush_at(6 * S)), (5 * S, None));
         assert_eq!(s.last_flush_us, 5 * S);
-        let msgs = vec![MsgId { producer: 1, seq: 0 }, MsgId { producer: 1, seq: 1 }];
-        s.log.append(Batch { base_offset: 0, leader_epoch: 1, msgs, stamp: None });
+        let msgs = vec![MsgId { producer: 1, seq: 1 }, MsgId { producer: 1, seq: 2 }];
+        s.log.append(Batch { base_offset: 1, leader_epoch: 1, msgs, stamp: None });
         s.note_append(2, 7 * S);
         assert_eq!(s.unflushed_messages, 2, "the size trigger reads log end - recovery point");
-        assert_eq!(s.flush(), Some(2), "a size-triggered flush at the append's time");
-        assert_eq!((s.recovery_point, s.last_flush_us, s.unflushed_messages), (2, 7 * S, 0));
-        s.log.truncate_to(0);
+        assert_eq!(s.flush(), Some(3), "a size-triggered flush at the append's time");
+        assert_eq!((s.recovery_point, s.last_flush_us, s.unflushed_messages), (3, 7 * S, 0));
+        s.log.truncate_to(1);
         s.note_truncate();
-        assert_eq!((s.recovery_point, s.unflushed_messages), (0, 0), "never past the log end");
+        assert_eq!((s.recovery_point, s.unflushed_messages), (1, 0), "never past the log end");
     }
 
     #[test]
@@ -695,6 +686,31 @@ mod tests {
         let now = 29 * S + 900_000;
         assert_eq!(disk.flush_dirty_logs(now, S), vec![(0, 1)], "1 flushed 0.9 s ago, 0 at its load");
         assert_eq!(disk.flush_dirty_logs(30 * S, S), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn a_truncation_the_disk_was_not_told_of_is_found_by_the_batches_identity() {
+        // The last batch the disk knew is replaced by batches (base, end, epoch) after a
+        // truncation to `to`: one that differs only in its epoch, only in its end, only in its base.
+        type Case = (u64, &'static [(u64, u64, u32)]);
+        let cases: [Case; 3] = [(2, &[(2, 4, 2)]), (2, &[(2, 5, 1)]), (0, &[(0, 1, 1), (1, 4, 1)])];
+        for (to, batches) in cases {
+            let mut disk = Disk::default();
+            append(&mut disk, 2, 0);
+            append(&mut disk, 2, 0);
+            let s = disk.logs.get_mut(&0).unwrap();
+            s.flush_at(S);
+            s.log.truncate_to(to);
+            for &(base, end, leader_epoch) in batches {
+                let msgs = (base..end).map(|seq| MsgId { producer: 2, seq }).collect();
+                s.log.append(Batch { base_offset: base, leader_epoch, msgs, stamp: None });
+            }
+            s.sync(Some(2 * S));
+            assert_eq!(s.durable_end(), to, "{batches:?}: the new batches are in the page cache only");
+            assert_eq!(s.dirtied_us(), Some(2 * S));
+            let end = batches.last().unwrap().1;
+            assert_eq!(disk.power_loss()[0].lost.len() as u64, end - to);
+        }
     }
 
     #[test]
