@@ -80,6 +80,9 @@ fn defaults() -> Scenario {
             batch_size: 16_384,
             app_send: SendMode::Callback,
             app_on_failure: OnFailure::Log,
+            retry_backoff_max_ms: 1_000,
+            buffer_memory: 33_554_432,
+            max_block_ms: 60_000,
         },
         consumer: ConsumerConfig {
             group_id: "g1".into(),
@@ -191,6 +194,9 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         batch_size: 1024,
         app_send: SendMode::FireAndForget,
         app_on_failure: OnFailure::Resend,
+        retry_backoff_max_ms: 500,
+        buffer_memory: 1_048_576,
+        max_block_ms: 0,
     };
     want.consumer = ConsumerConfig {
         group_id: "readers".into(),
