@@ -8,7 +8,7 @@
 
 use super::accumulator::Accumulator;
 use super::app::App;
-use super::sender::{Effect, Leaders, Sender, SenderConfig};
+use super::sender::{Effect, Leaders, Sender, SenderConfig, HANDSHAKE_CORR_BASE};
 use crate::client::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
 use crate::protocol::{KafkaError, Msg};
 use crate::runtime::actor::{Actor, TimerKey, Timers};
@@ -140,6 +140,11 @@ impl Producer {
     fn apply(&mut self, effect: Effect) {
         let notified = self.app_notified();
         match effect {
+            Effect::Connect { corr, broker } => {
+                // The connection's handshake: any request the broker answers will do (Kafka's
+                // ApiVersions); a dead process refuses it.
+                self.world.net.send(self.me, self.world.broker_idx(broker), Msg::Metadata { corr });
+            }
             Effect::Produce { corr, broker, connection, partition, batch, attempt, msgs, stamp } => {
                 self.record(EventKind::ProduceRequest { broker, partition, batch, attempt, msgs: msgs.clone() });
                 let cfg = self.cfg();
@@ -267,9 +272,17 @@ impl Actor for Producer {
             Msg::ProduceResponse { corr, partition, result, current_leader } => {
                 self.on_produce_response(corr, partition, result, current_leader)
             }
+            Msg::MetadataResponse { corr, .. } if corr >= HANDSHAKE_CORR_BASE => {
+                self.sender.on_connected(corr);
+                self.pump();
+            }
             Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Produce { corr, .. } => {
+                    self.sender.on_refused(corr, now);
+                    self.pump();
+                }
+                Msg::Metadata { corr } if corr >= HANDSHAKE_CORR_BASE => {
                     self.sender.on_refused(corr, now);
                     self.pump();
                 }

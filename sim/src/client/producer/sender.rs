@@ -18,6 +18,17 @@ use std::collections::{BTreeMap, BTreeSet};
 /// `reconnect.backoff.max.ms`: how long the client leaves a broker alone after it refused a
 /// connection.
 pub const RECONNECT_BACKOFF_MS: u64 = 1_000;
+/// Correlation ids of connection handshakes start here, far above those of produce requests.
+pub const HANDSHAKE_CORR_BASE: u64 = 1 << 62;
+
+/// A connection to a broker, as `NetworkClient` tracks it (absent: not connected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conn {
+    /// Connecting: the TCP handshake and the ApiVersions exchange (one round trip here, `corr`).
+    Connecting { corr: u64, since_us: u64 },
+    /// `NetworkClient.isReady`: requests may go out.
+    Ready,
+}
 
 /// What the producer knows of partition leaders (its metadata cache).
 pub trait Leaders {
@@ -84,6 +95,8 @@ impl SenderConfig {
 /// What the process must do or record.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// Open a connection to `broker`: one round trip (`corr`) that a dead process refuses.
+    Connect { corr: u64, broker: u32 },
     /// Send a produce request for one batch; `attempt` counts the requests that carried it.
     Produce {
         corr: u64,
@@ -124,6 +137,7 @@ pub struct Sender {
     next_corr: u64,
     /// Per broker: how many times its connection broke (a request names its connection).
     connections: BTreeMap<u32, u64>,
+    conn: BTreeMap<u32, Conn>,
     reconnect_at_us: BTreeMap<u32, u64>,
     /// `max.in.flight.requests.per.connection=1`: partitions with a batch in flight
     /// (`guaranteeMessageOrder` mutes them).
@@ -144,6 +158,7 @@ impl Sender {
             requests: BTreeMap::new(),
             next_corr: 0,
             connections: BTreeMap::new(),
+            conn: BTreeMap::new(),
             reconnect_at_us: BTreeMap::new(),
             muted: BTreeSet::new(),
             drain_index: BTreeMap::new(),
@@ -235,6 +250,11 @@ impl Sender {
             }
         }
         at.extend(self.reconnect_at_us.values().copied().filter(|&t| t > now_us));
+        for c in self.conn.values() {
+            if let Conn::Connecting { since_us, .. } = c {
+                at.push(since_us.saturating_add(self.cfg.request_timeout_us));
+            }
+        }
         at.into_iter().min()
     }
 
@@ -259,6 +279,7 @@ impl Sender {
                 }
             }
         }
+        self.connect_where_needed(&by_leader, now_us);
         let mut drained = Vec::new();
         loop {
             let mut any = false;
@@ -279,13 +300,43 @@ impl Sender {
 
     /// `client.ready(node)` and `batchReady` for some partition of it.
     fn node_ready(&self, broker: u32, parts: &[u32], now_us: u64) -> bool {
-        let connected = self.reconnect_at_us.get(&broker).is_none_or(|&t| t <= now_us);
         let in_flight = self.requests.values().filter(|r| r.broker == broker).count();
-        connected
+        self.conn.get(&broker) == Some(&Conn::Ready)
             && in_flight < self.cfg.max_in_flight as usize
-            && parts
-                .iter()
-                .any(|&p| !self.muted.contains(&p) && self.accumulator.head_sendable(p, now_us) == Some(true))
+            && self.has_sendable(parts, now_us)
+    }
+
+    fn has_sendable(&self, parts: &[u32], now_us: u64) -> bool {
+        parts.iter().any(|&p| !self.muted.contains(&p) && self.accumulator.head_sendable(p, now_us) == Some(true))
+    }
+
+    /// `NetworkClient.ready` → `initiateConnect`: a leader with something to send and no
+    /// connection gets one, unless it refused one within `reconnect.backoff.max.ms`. Nothing is
+    /// sent to it before the connection is ready, so a dead leader costs no attempt and an
+    /// `acks=0` record is not "sent" into a refused connection.
+    fn connect_where_needed(&mut self, by_leader: &BTreeMap<u32, Vec<u32>>, now_us: u64) {
+        for (&broker, parts) in by_leader {
+            let backing_off = self.reconnect_at_us.get(&broker).is_some_and(|&t| t > now_us);
+            if self.conn.contains_key(&broker) || backing_off || !self.has_sendable(parts, now_us) {
+                continue;
+            }
+            self.next_corr += 1;
+            let corr = HANDSHAKE_CORR_BASE + self.next_corr;
+            self.conn.insert(broker, Conn::Connecting { corr, since_us: now_us });
+            self.effects.push(Effect::Connect { corr, broker });
+        }
+    }
+
+    /// The broker `corr`'s handshake went to.
+    fn connecting_to(&self, corr: u64) -> Option<u32> {
+        self.conn.iter().find(|(_, c)| matches!(c, Conn::Connecting { corr: k, .. } if *k == corr)).map(|(&b, _)| b)
+    }
+
+    /// The handshake `corr` was answered: the connection is ready.
+    pub fn on_connected(&mut self, corr: u64) {
+        if let Some(b) = self.connecting_to(corr) {
+            self.conn.insert(b, Conn::Ready);
+        }
     }
 
     /// One `drainBatchesForOneNode`: the requests created, or `None` if nothing drained.
@@ -464,6 +515,7 @@ impl Sender {
     /// before; the client asks for new metadata (`NetworkClient.handleServerDisconnect`).
     pub fn on_disconnect(&mut self, broker: u32, error: KafkaError, now_us: u64) {
         *self.connections.entry(broker).or_insert(0) += 1;
+        self.conn.remove(&broker);
         self.effects.push(Effect::NeedMetadata);
         let mut dropped: Vec<u64> = self.requests.iter().filter(|(_, r)| r.broker == broker).map(|(&c, _)| c).collect();
         if !self.cfg.oldest_first_on_disconnect {
@@ -478,8 +530,11 @@ impl Sender {
     /// every request to it goes back to the front of its queue as drained, without counting as
     /// an attempt, and the client leaves the broker alone for `reconnect.backoff.max.ms`.
     pub fn on_refused(&mut self, corr: u64, now_us: u64) {
-        let Some(broker) = self.requests.get(&corr).map(|r| r.broker) else { return };
+        let Some(broker) = self.connecting_to(corr).or_else(|| self.requests.get(&corr).map(|r| r.broker)) else {
+            return;
+        };
         *self.connections.entry(broker).or_insert(0) += 1;
+        self.conn.remove(&broker);
         let unsent: Vec<u64> =
             self.requests.iter().filter(|(_, r)| r.broker == broker).map(|(&c, _)| c).rev().collect();
         for c in unsent {
@@ -505,6 +560,20 @@ impl Sender {
     /// `NetworkClient.handleTimedOutRequests`: a broker whose oldest request is older than
     /// `request.timeout.ms` loses its connection.
     fn time_out_requests(&mut self, now_us: u64) {
+        // A connection attempt without an answer gives up after `request.timeout.ms` (the silent
+        // peer of a power cut or a network partition).
+        let timeout_us = self.cfg.request_timeout_us;
+        let stalled: Vec<u32> = self
+            .conn
+            .iter()
+            .filter(|(_, c)| matches!(c, Conn::Connecting { since_us, .. } if since_us.saturating_add(timeout_us) <= now_us))
+            .map(|(&b, _)| b)
+            .collect();
+        for broker in stalled {
+            self.conn.remove(&broker);
+            *self.connections.entry(broker).or_insert(0) += 1;
+            self.effects.push(Effect::NeedMetadata);
+        }
         let mut oldest: BTreeMap<u32, u64> = BTreeMap::new();
         for r in self.requests.values() {
             let t = oldest.entry(r.broker).or_insert(r.sent_us);
