@@ -198,6 +198,14 @@ impl Accumulator {
         self.deques.get_mut(&partition)?.pop_front()
     }
 
+    /// `drain`'s take of the head: the batch is closed (`batch.close()`), so nothing joins it and,
+    /// back for a retry, it counts as full.
+    pub fn drain_head(&mut self, partition: u32) -> Option<ProducerBatch> {
+        let mut batch = self.pop_head(partition)?;
+        batch.drained = true;
+        Some(batch)
+    }
+
     /// The partition's queue, head first.
     pub fn queue(&self, partition: u32) -> impl Iterator<Item = &ProducerBatch> {
         self.deques.get(&partition).into_iter().flatten()
@@ -226,7 +234,9 @@ impl Accumulator {
         if self.backing_off(head, now_us) {
             return None;
         }
-        let full = queue.len() > 1 || head.msgs.len() >= self.capacity;
+        // A drained batch is closed, and a closed batch counts as full (`MemoryRecordsBuilder.isFull`):
+        // a retry does not linger again.
+        let full = queue.len() > 1 || head.msgs.len() >= self.capacity || head.drained;
         let lingered = head.waited_us(now_us) >= self.linger_us;
         Some(full || lingered || self.pool.waiting || self.closed)
     }
@@ -282,7 +292,7 @@ impl Accumulator {
                 continue;
             }
             while let Some(head) = queue.front() {
-                let full = queue.len() > 1 || head.msgs.len() >= capacity;
+                let full = queue.len() > 1 || head.msgs.len() >= capacity || head.drained;
                 if expiry_at(head, rule, full).is_some_and(|at| at <= now_us) {
                     expired.push(queue.pop_front().expect("a head"));
                 } else {
@@ -297,7 +307,7 @@ impl Accumulator {
     pub fn head_expires_at(&self, partition: u32, rule: Expiry) -> Option<u64> {
         let queue = self.deques.get(&partition)?;
         let head = queue.front()?;
-        expiry_at(head, rule, queue.len() > 1 || head.msgs.len() >= self.capacity)
+        expiry_at(head, rule, queue.len() > 1 || head.msgs.len() >= self.capacity || head.drained)
     }
 }
 

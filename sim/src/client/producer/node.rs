@@ -18,9 +18,10 @@ use losslab_model::history::{EventKind, NodeName};
 use madsim::rand::Rng;
 use std::sync::Arc;
 
-/// How many sender rounds one event may cause at most (each round acts on the last one's
-/// effects); far above what any event needs.
-const MAX_ROUNDS: usize = 64;
+/// How many sender runs one event may cause at most: each run drains one batch per partition,
+/// and the sender runs again while it makes progress (Kafka's I/O thread loops without waiting
+/// while a leader has data ready). A safety bound, far above any backlog.
+const MAX_ROUNDS: usize = 1_000_000;
 
 #[derive(Debug)]
 pub enum Timer {
@@ -121,7 +122,9 @@ impl Producer {
                 self.sender.set_producer_id(self.world.new_incarnation());
             }
             let effects = self.sender.take_effects();
-            let acted = !effects.is_empty();
+            // A request for metadata is no progress: the sender asks again every run while a
+            // leader is unknown.
+            let acted = effects.iter().any(|e| !matches!(e, Effect::NeedMetadata));
             for effect in effects {
                 self.apply(effect);
             }

@@ -185,6 +185,17 @@ impl Sender {
         self.requests.len()
     }
 
+    /// The requests in flight, oldest first: (correlation id, broker, batch).
+    pub fn in_flight(&self) -> Vec<(u64, u32, &ProducerBatch)> {
+        self.requests.iter().map(|(&c, r)| (c, r.broker, &r.batch)).collect()
+    }
+
+    /// Kafka's `Sender.inFlightBatches(tp)`: batches of `partition` sent and not answered, not
+    /// counting those expired meanwhile.
+    pub fn in_flight_batches(&self, partition: u32) -> usize {
+        self.requests.values().filter(|r| r.batch.partition == partition && !r.batch.done).count()
+    }
+
     /// Nothing left to send and nothing in flight: a closing producer may exit.
     pub fn is_idle(&self) -> bool {
         self.accumulator.is_empty() && self.requests.is_empty()
@@ -262,8 +273,8 @@ impl Sender {
 
     /// `RecordAccumulator.ready` + `drain`: a leader is ready when it takes another request and
     /// some partition it leads has a sendable head; then each of its partitions gives its head
-    /// (unless muted, backing off, or held by the sequencer, which stops the leader's drain),
-    /// one batch per partition per round, rounds repeated while anything drains.
+    /// (unless muted, backing off, or held by the sequencer, which stops the leader's drain): one
+    /// batch per partition per run, as Kafka's sender loop drains again on its next turn.
     fn drain(&mut self, now_us: u64, leaders: &dyn Leaders) -> Vec<u64> {
         let mut by_leader: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let partitions: Vec<u32> = self.accumulator.partitions().collect();
@@ -281,21 +292,12 @@ impl Sender {
         }
         self.connect_where_needed(&by_leader, now_us);
         let mut drained = Vec::new();
-        loop {
-            let mut any = false;
-            for (&broker, parts) in &by_leader {
-                if !self.node_ready(broker, parts, now_us) {
-                    continue;
-                }
-                if let Some(corr) = self.drain_node(broker, parts, now_us) {
-                    drained.extend(corr);
-                    any = true;
-                }
-            }
-            if !any {
-                return drained;
+        for (&broker, parts) in &by_leader {
+            if self.node_ready(broker, parts, now_us) {
+                drained.extend(self.drain_node(broker, parts, now_us).unwrap_or_default());
             }
         }
+        drained
     }
 
     /// `client.ready(node)` and `batchReady` for some partition of it.
@@ -332,6 +334,18 @@ impl Sender {
         self.conn.iter().find(|(_, c)| matches!(c, Conn::Connecting { corr: k, .. } if *k == corr)).map(|(&b, _)| b)
     }
 
+    /// A connection to `broker` that is ready already (a test that starts connected, as Kafka's
+    /// do after InitProducerId).
+    pub fn assume_connected(&mut self, broker: u32) {
+        self.conn.insert(broker, Conn::Ready);
+    }
+
+    /// The connection to `broker` is gone, as `NetworkClient` notices before its next poll: nothing
+    /// more goes out on it; what was in flight fails when `on_disconnect` delivers it.
+    pub fn connection_lost(&mut self, broker: u32) {
+        self.conn.remove(&broker);
+    }
+
     /// The handshake `corr` was answered: the connection is ready.
     pub fn on_connected(&mut self, corr: u64) {
         if let Some(b) = self.connecting_to(corr) {
@@ -363,7 +377,7 @@ impl Sender {
             if self.sequencer.as_ref().is_some_and(|s| !s.may_drain(&view)) {
                 break;
             }
-            let mut batch = self.accumulator.pop_head(p).expect("a head");
+            let mut batch = self.accumulator.drain_head(p).expect("a head");
             if batch.stamp.is_none() {
                 if let Some(seq) = self.sequencer.as_mut() {
                     batch.stamp = Some(seq.stamp_new_batch(&seq_view(&batch)));
@@ -372,7 +386,6 @@ impl Sender {
             // A sequenced batch keeps its stamp: "if we change the producer id and sequence here,
             // this attempt will also be accepted, causing a duplicate".
             batch.reopened = false;
-            batch.drained = true;
             batch.sends += 1;
             self.next_corr += 1;
             let corr = self.next_corr;

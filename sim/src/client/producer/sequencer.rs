@@ -171,6 +171,11 @@ impl Sequencer {
         }
     }
 
+    /// `transitionToFatalError`: nothing is bumped or renumbered any more.
+    pub fn transition_to_fatal_error(&mut self, error: KafkaError) {
+        self.fatal = Some(error);
+    }
+
     /// The error that made the producer unusable (before 2.7: INVALID_PRODUCER_EPOCH).
     pub fn fatal(&self) -> Option<KafkaError> {
         self.fatal
@@ -213,6 +218,11 @@ impl Sequencer {
     /// `firstInFlightSequence(tp)`.
     pub fn first_in_flight_sequence(&self, partition: u32) -> Option<u32> {
         self.entries.get(&partition)?.in_flight.keys().next().map(|k| k.2)
+    }
+
+    /// `producerIdAndEpoch(tp)`: the id and epoch the partition's sequences belong to.
+    pub fn partition_producer_id_and_epoch(&self, partition: u32) -> Option<PidEpoch> {
+        self.entries.get(&partition).and_then(|e| e.pid_epoch)
     }
 
     /// `hasStaleProducerIdAndEpoch(tp)`: the partition's sequences belong to an older id or epoch.
@@ -272,9 +282,7 @@ impl Sequencer {
         assert!(batch.stamp.is_none(), "a sequenced batch keeps its stamp: a new one could be a duplicate");
         let producer = self.producer.expect("drained only with a producer id (may_drain)");
         let p = batch.partition;
-        if self.rules.bumps_epoch && self.has_stale_producer_id_and_epoch(p) && !self.has_in_flight(p) {
-            self.start_sequences_at_beginning(p, producer);
-        }
+        self.maybe_update_producer_id_and_epoch(p);
         let entry = self.entries.entry(p).or_default();
         if entry.pid_epoch.is_none() {
             entry.pid_epoch = Some(producer);
@@ -287,6 +295,19 @@ impl Sequencer {
         entry.next_sequence = sequence_add(entry.next_sequence, batch.count);
         entry.in_flight.insert((stamp.producer_id, stamp.producer_epoch, stamp.base_sequence), (batch.id, batch.count));
         stamp
+    }
+
+    /// `maybeUpdateProducerIdAndEpoch(tp)` (2.8, KAFKA-12152): a partition whose sequences belong
+    /// to an older epoch, with nothing of it in flight, starts again at 0 under the current one.
+    pub fn maybe_update_producer_id_and_epoch(&mut self, partition: u32) {
+        let Some(producer) = self.producer else { return };
+        if self.fatal.is_none()
+            && self.rules.bumps_epoch
+            && self.has_stale_producer_id_and_epoch(partition)
+            && !self.has_in_flight(partition)
+        {
+            self.start_sequences_at_beginning(partition, producer);
+        }
     }
 
     // ------------------------------------------------------------------ outcomes
