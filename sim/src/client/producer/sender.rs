@@ -431,7 +431,7 @@ impl Sender {
         }
     }
 
-    fn retry_or_fail(&mut self, batch: ProducerBatch, error: KafkaError, now_us: u64) {
+    fn retry_or_fail(&mut self, mut batch: ProducerBatch, error: KafkaError, now_us: u64) {
         // Before 2.7 INVALID_PRODUCER_EPOCH reaches the client as a fatal ProducerFencedException.
         let error = match (error, self.cfg.idempotence) {
             (KafkaError::InvalidProducerEpoch, Some(rules)) if rules.invalid_epoch_fatal => KafkaError::ProducerFenced,
@@ -444,7 +444,7 @@ impl Sender {
             // An `InvalidMetadataException`: the leader moved.
             self.effects.push(Effect::NeedMetadata);
         }
-        if !self.can_retry(&batch, error, now_us) {
+        if !self.can_retry(&mut batch, error, now_us) {
             let adjust = u64::from(batch.attempts) < self.cfg.retries;
             self.fail(batch, error, adjust);
             return;
@@ -467,7 +467,7 @@ impl Sender {
 
     /// `Sender.canRetry`: not past `delivery.timeout.ms`, retries left, not done, and retriable
     /// (with idempotence, as the sequencer decides).
-    fn can_retry(&mut self, batch: &ProducerBatch, error: KafkaError, now_us: u64) -> bool {
+    fn can_retry(&mut self, batch: &mut ProducerBatch, error: KafkaError, now_us: u64) -> bool {
         let timed_out = self.cfg.delivery_timeout_us.is_some_and(|t| now_us >= batch.created_us.saturating_add(t));
         if timed_out || u64::from(batch.attempts) >= self.cfg.retries || batch.done {
             return false;
@@ -477,7 +477,8 @@ impl Sender {
             Some(seq) => seq.can_retry(&view, error),
             None => error.is_retriable(),
         };
-        self.after_sequencer();
+        // Deciding may renumber the partition (1.0-2.4 UNKNOWN_PRODUCER_ID), this batch included.
+        self.after_sequencer_with(Some(batch));
         retry
     }
 
@@ -656,6 +657,11 @@ impl Sender {
     /// Applies the sequencer's renumberings to the batches wherever they are, and reports id
     /// changes.
     fn after_sequencer(&mut self) {
+        self.after_sequencer_with(None);
+    }
+
+    /// `after_sequencer`, also for a batch held outside the queues and requests.
+    fn after_sequencer_with(&mut self, held: Option<&mut ProducerBatch>) {
         let Some(seq) = self.sequencer.as_mut() else { return };
         let rewrites = seq.take_rewrites();
         let changes = seq.take_changes();
@@ -663,7 +669,7 @@ impl Sender {
             let stamps: BTreeMap<u64, ProducerStamp> = rewrites.into_iter().map(|r| (r.batch, r.stamp)).collect();
             let queued = self.accumulator.batches_mut();
             let sent = self.requests.values_mut().map(|r| &mut r.batch);
-            for b in queued.chain(sent) {
+            for b in queued.chain(sent).chain(held) {
                 if let Some(&stamp) = stamps.get(&b.id) {
                     b.stamp = Some(stamp);
                     b.reopened = true;
