@@ -7,49 +7,11 @@
 //! Records go to a sticky partition (KIP-480, KIP-794 from 3.3).
 
 use super::accumulator::Appended;
-use super::node::{Producer, Timer};
+use super::node::{App, Blocked, BlockedOn, Producer, Timer};
 use crate::protocol::KafkaError;
-use crate::runtime::actor::{Actor, TimerKey};
+use crate::runtime::actor::Actor;
 use losslab_model::config::{OnFailure, SendMode};
 use losslab_model::history::{EventKind, MsgId};
-
-/// What `send()` waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BlockedOn {
-    /// `KafkaProducer.waitOnMetadata`: the topic's partitions.
-    Metadata,
-    /// `BufferPool.allocate`: room for a new batch.
-    Memory { bytes: u64 },
-}
-
-/// A `send()` in progress that blocks the app.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Blocked {
-    msg: MsgId,
-    partition: u32,
-    /// When `send()` was called: `max.block.ms` counts from here, metadata wait included.
-    since_us: u64,
-    on: BlockedOn,
-    token: u64,
-}
-
-/// The app's state, beside the `World`'s record of what it handed to `send()`.
-pub struct App {
-    partitions: u32,
-    /// Before 3.3 (KIP-480) the sticky partition moves on once its batch is sent.
-    switch_when_sent: bool,
-    sticky_partition: u32,
-    /// Records sent to the sticky partition since it was chosen.
-    sticky_records: usize,
-    blocked: Option<Blocked>,
-    next_token: u64,
-    /// `app.send=sync`: the app waits for this record's outcome.
-    awaiting: Option<MsgId>,
-    /// `close()` was called (or will be, once a blocked `send()` returns).
-    closing: bool,
-    /// The app's next `send()`: at most one is armed.
-    pub(super) next_send: Option<TimerKey>,
-}
 
 impl App {
     pub fn new(producer: u32, partitions: u32, switch_when_sent: bool) -> App {

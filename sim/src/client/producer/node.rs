@@ -7,14 +7,13 @@
 //! accumulator dies with the process.
 
 use super::accumulator::Accumulator;
-use super::app::App;
 use super::sender::{Effect, Leaders, Sender, SenderConfig, HANDSHAKE_CORR_BASE};
 use crate::client::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
 use crate::protocol::{KafkaError, Msg};
 use crate::runtime::actor::{Actor, TimerKey, Timers};
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::World;
-use losslab_model::history::{EventKind, NodeName};
+use losslab_model::history::{EventKind, MsgId, NodeName};
 use madsim::rand::Rng;
 use std::sync::Arc;
 
@@ -46,6 +45,45 @@ impl Leaders for MetadataCache {
     fn leader_epoch(&self, partition: u32) -> Option<u32> {
         MetadataCache::leader_epoch(self, partition)
     }
+}
+
+/// What `send()` waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BlockedOn {
+    /// `KafkaProducer.waitOnMetadata`: the topic's partitions.
+    Metadata,
+    /// `BufferPool.allocate`: room for a new batch.
+    Memory { bytes: u64 },
+}
+
+/// A `send()` in progress that blocks the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Blocked {
+    pub(super) msg: MsgId,
+    pub(super) partition: u32,
+    /// When `send()` was called: `max.block.ms` counts from here, metadata wait included.
+    pub(super) since_us: u64,
+    pub(super) on: BlockedOn,
+    pub(super) token: u64,
+}
+
+/// The app's state (its behaviour is in `app`), beside the `World`'s record of what it handed
+/// to `send()`.
+pub(super) struct App {
+    pub(super) partitions: u32,
+    /// Before 3.3 (KIP-480) the sticky partition moves on once its batch is sent.
+    pub(super) switch_when_sent: bool,
+    pub(super) sticky_partition: u32,
+    /// Records sent to the sticky partition since it was chosen.
+    pub(super) sticky_records: usize,
+    pub(super) blocked: Option<Blocked>,
+    pub(super) next_token: u64,
+    /// `app.send=sync`: the app waits for this record's outcome.
+    pub(super) awaiting: Option<MsgId>,
+    /// `close()` was called (or will be, once a blocked `send()` returns).
+    pub(super) closing: bool,
+    /// The app's next `send()`: at most one is armed.
+    pub(super) next_send: Option<TimerKey>,
 }
 
 pub struct Producer {
