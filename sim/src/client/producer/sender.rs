@@ -244,7 +244,10 @@ impl Sender {
         let mut at: Vec<u64> = Vec::new();
         for p in self.accumulator.partitions() {
             at.extend(self.accumulator.head_ready_at(p, now_us));
-            at.extend(self.accumulator.head_expires_at(p, self.cfg.expiry));
+            // Before 2.1 a muted partition's batches do not expire (`expire` skips them).
+            if !(matches!(self.cfg.expiry, Expiry::Request { .. }) && self.muted.contains(&p)) {
+                at.extend(self.accumulator.head_expires_at(p, self.cfg.expiry));
+            }
         }
         if let Some(timeout_us) = self.cfg.delivery_timeout_us {
             let mut seen = BTreeSet::new();
