@@ -137,6 +137,24 @@ pub struct ProducerConfig {
     pub batch_size: u64,
     pub app_send: SendMode,
     pub app_on_failure: OnFailure,
+    /// `retry.backoff.max.ms` (KIP-580, 3.7): the cap of the exponential retry backoff; before
+    /// 3.7 the backoff is `retry.backoff.ms`, constant.
+    pub retry_backoff_max_ms: u64,
+    /// `buffer.memory`: bytes the accumulator may hold; each batch reserves at least `batch.size`.
+    pub buffer_memory: u64,
+    /// `max.block.ms`: how long `send()` blocks for metadata or for buffer memory before the
+    /// record fails (through its callback or future: `send()` does not throw).
+    pub max_block_ms: u64,
+}
+
+impl ProducerConfig {
+    /// The bytes of `buffer.memory` a new batch reserves (`RecordAccumulator.append`):
+    /// `batch.size`, or one record of `message_bytes` with the v2 batch header and the worst-case
+    /// record overhead if that is larger (`DefaultRecordBatch.estimateBatchSizeUpperBound`:
+    /// `RECORD_BATCH_OVERHEAD` 61 + `DefaultRecord.MAX_RECORD_OVERHEAD` 21, no key).
+    pub fn batch_reservation_bytes(&self, message_bytes: u64) -> u64 {
+        self.batch_size.max(61 + 21 + message_bytes)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -167,6 +167,15 @@ pub enum EventKind {
     ProducerLost {
         msgs: Vec<MsgId>,
     },
+    /// The idempotent producer changed its id or epoch: a bumped `epoch` with `partitions`
+    /// renumbered from sequence 0 (KIP-360, 2.5+), its id dropped after a sequence gap
+    /// (`producer_id` is `None`: 1.0-2.4 reset the id), or a new id taken (`partitions` empty).
+    ProducerIdChange {
+        producer_id: Option<u64>,
+        epoch: u32,
+        partitions: Vec<u32>,
+        reason: String,
+    },
 
     // ---- replicas ----
     /// A replica appended records at `base_offset..` stamped with `leader_epoch`.

@@ -233,12 +233,17 @@ mod tests {
             (r#"{"producer": {"acks": "1"}}"#, "acks=1"),
             (r#"{}"#, "min.insync.replicas=1"),
             (r#"{"topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": true}}"#, "unclean"),
+            // Before 3.0 producers default to acks=1 (KIP-679): these lines ask for acks=all.
             (
-                r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": false}}"#,
+                r#"{"kafka.version": "0.10", "producer": {"acks": "all"}, "topic": {"min.insync.replicas": 2, "unclean.leader.election.enable": false}}"#,
                 "KIP-101",
             ),
             // Before 0.11 unclean election is on unless switched off (KIP-106).
-            (r#"{"kafka.version": "0.10", "topic": {"min.insync.replicas": 2}}"#, "unclean"),
+            (
+                r#"{"kafka.version": "0.10", "producer": {"acks": "all"}, "topic": {"min.insync.replicas": 2}}"#,
+                "unclean",
+            ),
+            (r#"{"kafka.version": "2.8"}"#, "acks=1"),
         ] {
             let p = &predict(&scenario(json), &kinds("crash"))[&FindingClass::LostAcked];
             assert!(p.permitted && p.reason.contains(word), "{json}: {}", p.reason);

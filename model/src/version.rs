@@ -183,6 +183,138 @@ impl KafkaVersion {
         self.at_least(4, 0)
     }
 
+    // ---- the producer client (issue 15): `KafkaProducer`, `Sender`, `TransactionManager` ----
+
+    /// KIP-98 (0.11): the idempotent producer exists (`enable.idempotence`); before, the key is
+    /// unknown to `ProducerConfig` and Kafka ignores it with a warning.
+    pub fn has_idempotent_producer(self) -> bool {
+        self.at_least(0, 11)
+    }
+
+    /// 0.11 only (`KafkaProducer.configureInflightRequests`): idempotence needs
+    /// `max.in.flight.requests.per.connection=1` (unset: forced to 1); KAFKA-5494 (1.0) allows up
+    /// to 5, as the broker keeps the last five batches of each producer.
+    pub fn idempotence_needs_one_in_flight(self) -> bool {
+        !self.at_least(1, 0)
+    }
+
+    /// KAFKA-5494 (1.0): the broker remembers the last five batches of each producer for
+    /// deduplication (`ProducerStateEntry.NumBatchesToRetain`); 0.11 only the last one
+    /// (`Log.analyzeAndValidateProducerState`).
+    pub fn producer_batches_retained(self) -> usize {
+        if self.at_least(1, 0) {
+            5
+        } else {
+            1
+        }
+    }
+
+    /// KIP-679 (3.0; effective from 3.0.1/3.1.1 by KAFKA-13598, which losslab takes for the
+    /// "3.0" and "3.1" lines): producers default to `acks=all` and `enable.idempotence=true`;
+    /// before, `acks=1` and no idempotence.
+    pub fn producer_defaults_to_idempotence(self) -> bool {
+        self.at_least(3, 0)
+    }
+
+    /// KIP-91 (2.1, KAFKA-5886): `delivery.timeout.ms` bounds a record's whole life, in flight
+    /// too (`Sender.getExpiredInflightBatches`), and `retries` defaults to 2147483647; before,
+    /// only batches waiting in the accumulator expire, after `request.timeout.ms`
+    /// (`ProducerBatch.maybeExpire`), and `retries` defaults to 0.
+    pub fn has_delivery_timeout(self) -> bool {
+        self.at_least(2, 1)
+    }
+
+    /// `retries`' default: 2147483647 from 2.1 (KIP-91), 0 before (`ProducerConfig`).
+    pub fn producer_retries_default(self) -> u64 {
+        if self.has_delivery_timeout() {
+            2_147_483_647
+        } else {
+            0
+        }
+    }
+
+    /// KIP-1030 (4.0): `linger.ms` defaults to 5; 0 before.
+    pub fn producer_linger_ms_default(self) -> u64 {
+        if self.at_least(4, 0) {
+            5
+        } else {
+            0
+        }
+    }
+
+    /// KIP-360 (2.5, KAFKA-8710/KAFKA-8805): the idempotent producer bumps its epoch locally and
+    /// renumbers the failing partition from 0 after a sequence gap
+    /// (`TransactionManager.bumpIdempotentProducerEpoch`); 1.0-2.4 reset the producer id instead
+    /// (`resetProducerId`: a new id, every partition from 0). The 2.8 refinement that holds a
+    /// partition's new batches while batches of the old epoch are in flight (KAFKA-12152) is
+    /// taken for 2.5-2.7 too (docs/NOTES.md, "The producer").
+    pub fn producer_bumps_epoch(self) -> bool {
+        self.at_least(2, 5)
+    }
+
+    /// KAFKA-5494 (1.0): `TransactionManager.canRetry` retries OUT_OF_ORDER_SEQUENCE_NUMBER for a
+    /// batch that is not next in line, and sequences of expired batches are "unresolved" until the
+    /// batches in flight settle them; 0.11 fails every OUT_OF_ORDER and resets the producer id
+    /// when a batch that was retried expires.
+    pub fn producer_resolves_sequences(self) -> bool {
+        self.at_least(1, 0)
+    }
+
+    /// KAFKA-9911 (2.7): INVALID_PRODUCER_EPOCH fails the batch (`InvalidProducerEpochException`);
+    /// before, it is a `ProducerFencedException`, fatal for the whole producer.
+    pub fn invalid_producer_epoch_is_fatal(self) -> bool {
+        !self.at_least(2, 7)
+    }
+
+    /// Brokers 1.0-2.4 answer UNKNOWN_PRODUCER_ID to a batch from a producer they have no state
+    /// for, unless it starts at sequence 0 (`ProducerAppendInfo.checkSequence`); KIP-360 (2.5)
+    /// accepts any sequence then; 0.11 answers OUT_OF_ORDER_SEQUENCE_NUMBER ("Invalid sequence
+    /// number for new epoch").
+    pub fn broker_answers_unknown_producer_id(self) -> bool {
+        self.at_least(1, 0) && !self.at_least(2, 5)
+    }
+
+    /// 0.11 (`ProducerIdEntry.validateAppend`): a producer the broker does not know must start at
+    /// sequence 0, else OUT_OF_ORDER_SEQUENCE_NUMBER.
+    pub fn broker_refuses_unknown_producer_sequences(self) -> bool {
+        !self.at_least(1, 0)
+    }
+
+    /// KAFKA-3720 (2.6): a full `buffer.memory` fails a record with `BufferExhaustedException`;
+    /// before, a plain `TimeoutException` (`BufferPool.allocate`).
+    pub fn buffer_exhausted_exception(self) -> bool {
+        self.at_least(2, 6)
+    }
+
+    /// KAFKA-13834 (3.3): each broker has its own drain index, left on the partition being
+    /// drained (`RecordAccumulator.drainBatchesForOneNode`); before, one index for all brokers,
+    /// moved past each partition visited.
+    pub fn drain_index_per_node(self) -> bool {
+        self.at_least(3, 3)
+    }
+
+    /// KIP-794 (3.3): the built-in partitioner moves to another partition once `batch.size`
+    /// bytes went to the current one; 2.4-3.2 (KIP-480, `DefaultPartitioner.onNewBatch`) when a
+    /// record would open a new batch in it.
+    pub fn partitioner_switches_by_bytes(self) -> bool {
+        self.at_least(3, 3)
+    }
+
+    /// KIP-580 (3.7, KAFKA-9800): retries back off exponentially from `retry.backoff.ms` to
+    /// `retry.backoff.max.ms` with 20% jitter (`ExponentialBackoff`); before, a constant
+    /// `retry.backoff.ms`.
+    pub fn exponential_retry_backoff(self) -> bool {
+        self.at_least(3, 7)
+    }
+
+    /// KIP-951 (3.7, KAFKA-15627/KAFKA-15661): a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH
+    /// answer names the new leader, the client takes it into its metadata at once
+    /// (`Metadata.updatePartitionLeadership`), and a retry to a new leader skips its backoff
+    /// (`RecordAccumulator.shouldBackoff`).
+    pub fn produce_errors_name_the_new_leader(self) -> bool {
+        self.at_least(3, 7)
+    }
+
     /// KIP-106 (0.11): `unclean.leader.election.enable` defaults to false (true before).
     pub fn unclean_election_default(self) -> bool {
         !self.at_least(0, 11)
@@ -250,6 +382,25 @@ impl KafkaVersion {
             ),
             rule("KIP-966", elr, "eligible leader replicas: a replica that left an ISR below min ISR may lead"),
         ]
+        .into_iter()
+        .chain(self.producer_rules())
+        .collect()
+    }
+
+    /// The producer client's rules of this line, for the same list.
+    fn producer_rules(self) -> Vec<Rule> {
+        let rule = |name, on, meaning| Rule { name, on, meaning };
+        vec![
+            rule("KIP-91", self.has_delivery_timeout(), "delivery.timeout.ms expires batches in flight too"),
+            rule(
+                "KIP-360",
+                self.producer_bumps_epoch(),
+                "an idempotent producer bumps its epoch after a sequence gap instead of taking a new id",
+            ),
+            rule("KIP-679", self.producer_defaults_to_idempotence(), "producers default to acks=all and idempotence"),
+            rule("KIP-580", self.exponential_retry_backoff(), "retries back off exponentially"),
+            rule("KIP-951", self.produce_errors_name_the_new_leader(), "a produce error names the new leader"),
+        ]
     }
 }
 
@@ -313,10 +464,34 @@ mod tests {
     }
 
     #[test]
+    fn producer_rules_follow_their_releases() {
+        let v = KafkaVersion::new;
+        assert!(!v(0, 10).has_idempotent_producer() && v(0, 11).has_idempotent_producer());
+        assert!(v(0, 11).idempotence_needs_one_in_flight() && !v(1, 0).idempotence_needs_one_in_flight());
+        assert_eq!((v(0, 11).producer_batches_retained(), v(1, 0).producer_batches_retained()), (1, 5));
+        assert!(!v(2, 8).producer_defaults_to_idempotence() && v(3, 0).producer_defaults_to_idempotence());
+        assert!(!v(2, 0).has_delivery_timeout() && v(2, 1).has_delivery_timeout());
+        assert_eq!((v(2, 0).producer_retries_default(), v(2, 1).producer_retries_default()), (0, 2_147_483_647));
+        assert_eq!((v(3, 9).producer_linger_ms_default(), v(4, 0).producer_linger_ms_default()), (0, 5));
+        assert!(!v(2, 4).producer_bumps_epoch() && v(2, 5).producer_bumps_epoch());
+        assert!(!v(0, 11).producer_resolves_sequences() && v(1, 0).producer_resolves_sequences());
+        assert!(v(2, 6).invalid_producer_epoch_is_fatal() && !v(2, 7).invalid_producer_epoch_is_fatal());
+        assert!(!v(0, 11).broker_answers_unknown_producer_id() && v(1, 0).broker_answers_unknown_producer_id());
+        assert!(v(2, 4).broker_answers_unknown_producer_id() && !v(2, 5).broker_answers_unknown_producer_id());
+        assert!(v(0, 11).broker_refuses_unknown_producer_sequences());
+        assert!(!v(1, 0).broker_refuses_unknown_producer_sequences());
+        assert!(!v(2, 5).buffer_exhausted_exception() && v(2, 6).buffer_exhausted_exception());
+        assert!(!v(3, 6).exponential_retry_backoff() && v(3, 7).exponential_retry_backoff());
+        assert!(!v(3, 2).drain_index_per_node() && v(3, 3).drain_index_per_node());
+        assert!(!v(3, 2).partitioner_switches_by_bytes() && v(3, 3).partitioner_switches_by_bytes());
+        assert!(!v(3, 6).produce_errors_name_the_new_leader() && v(3, 7).produce_errors_name_the_new_leader());
+    }
+
+    #[test]
     fn every_rule_is_listed_with_its_state() {
         let rules = KafkaVersion::new(3, 6).rules(MetadataMode::ZooKeeper, false);
         let on: Vec<&str> = rules.iter().filter(|r| r.on).map(|r| r.name).collect();
-        assert_eq!(on, ["KIP-101", "KIP-279", "KIP-320", "KIP-380", "KAFKA-15021"]);
+        assert_eq!(on, ["KIP-101", "KIP-279", "KIP-320", "KIP-380", "KAFKA-15021", "KIP-91", "KIP-360", "KIP-679"]);
         let rules = KafkaVersion::new(4, 1).rules(MetadataMode::KRaft, true);
         assert!(rules.iter().all(|r| r.on), "{rules:?}");
     }

@@ -80,6 +80,9 @@ fn defaults() -> Scenario {
             batch_size: 16_384,
             app_send: SendMode::Callback,
             app_on_failure: OnFailure::Log,
+            retry_backoff_max_ms: 1_000,
+            buffer_memory: 33_554_432,
+            max_block_ms: 60_000,
         },
         consumer: ConsumerConfig {
             group_id: "g1".into(),
@@ -191,6 +194,9 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         batch_size: 1024,
         app_send: SendMode::FireAndForget,
         app_on_failure: OnFailure::Resend,
+        retry_backoff_max_ms: 500,
+        buffer_memory: 1_048_576,
+        max_block_ms: 0,
     };
     want.consumer = ConsumerConfig {
         group_id: "readers".into(),
@@ -467,12 +473,14 @@ fn every_invalid_fixture_is_refused_for_its_reason() {
     let reasons = [
         ("bad-node.json", "names `b7`, but the cluster has brokers b1 to b3"),
         ("bad-version.json", "`kafka.version` in"),
+        ("buffer-below-batch.json", "is 1000, below the 16384 bytes one batch reserves"),
         ("delivery-timeout.json", "`producer.delivery.timeout.ms` in"),
         ("duplicate-key.json", "duplicate key `acks`"),
         ("elr-on-3.9.json", "has no eligible leader replicas"),
         ("empty.json", "is empty"),
         ("fault-key-of-other-action.json", "does not apply to `pause`"),
         ("idempotence-acks1.json", "Must set acks to all"),
+        ("idempotence-before-0.11.json", "Kafka 0.10 has no idempotent producer (KIP-98 arrived in 0.11)"),
         ("malformed.json", "malformed JSON at line 3, column 10"),
         ("replication-above-brokers.json", "but the cluster has only 2 brokers"),
         ("top-level-array.json", "the top level must be a JSON object"),

@@ -26,7 +26,7 @@ fn with_version(template: &str, version: &str) -> String {
 /// watermark when it starts following, before it could fetch again, and is then elected
 /// (scenarios/kip101-hw-truncation.json).
 const KIP101: &str = r#"{"kafka.version": "VERSION", "topic": {"unclean.leader.election.enable": false},
-    "workload": {"messages": 3000}, "faults": [
+    "producer": {"acks": "all", "batch.size": 100}, "workload": {"messages": 3000}, "faults": [
     {"after_acked": 1000, "action": "crash", "node": "leader"},
     {"when_isr_size": 2, "action": "crash", "node": "leader"},
     {"delay_ms": 20000, "action": "restart", "node": "brokers"}]}"#;

@@ -1,21 +1,19 @@
-//! The configuration sections of a scenario (`topic`, `broker`, `producer`, `consumer`,
-//! `workload`, `network`): their keys, Kafka's defaults and bounds, and the rules Kafka itself
-//! enforces across keys (the idempotent producer's requirements, `delivery.timeout.ms` against
-//! `linger.ms` + `request.timeout.ms`, `replica.fetch.wait.max.ms` against
-//! `replica.lag.time.max.ms`). A file Kafka would refuse is refused here, with Kafka's own words,
-//! so that a scenario never simulates a configuration no real cluster could run.
+//! The configuration sections of a scenario (`topic`, `broker`, `consumer`, `workload`,
+//! `network`, and the key list of `producer`, whose values `producer` reads): their keys, Kafka's
+//! defaults and bounds, and the rules Kafka itself enforces across keys
+//! (`replica.fetch.wait.max.ms` against `replica.lag.time.max.ms`). A file Kafka would refuse is
+//! refused here, with Kafka's own words, so that a scenario never simulates a configuration no
+//! real cluster could run.
 //!
 //! Bounds follow Kafka's types (`INT` properties stop at 2147483647, `LONG` ones at
 //! 9223372036854775807); losslab's own keys get bounds that keep a run finite and meaningful.
 
-use super::obj::{describe, Obj, Result, INT, LONG};
+use super::obj::{Obj, Result, INT, LONG};
 use crate::config::{
-    Acks, BrokerConfig, CommitStrategy, ConsumerConfig, MetadataMode, NetworkConfig, OffsetReset, OnFailure,
-    Processing, ProducerConfig, SendMode, TopicConfig, Workload, WritebackOrder,
+    BrokerConfig, CommitStrategy, ConsumerConfig, MetadataMode, NetworkConfig, OffsetReset, Processing, TopicConfig,
+    Workload, WritebackOrder,
 };
-use crate::error::ScenarioError;
 use crate::version::KafkaVersion;
-use serde_json::Value;
 
 /// One configuration object and the keys it may hold.
 pub(super) struct Section {
@@ -63,6 +61,9 @@ pub(super) const PRODUCER: Section = Section {
         "batch.size",
         "app.send",
         "app.on.failure",
+        "retry.backoff.max.ms",
+        "buffer.memory",
+        "max.block.ms",
     ],
 };
 
@@ -90,9 +91,6 @@ pub(super) const NETWORK: Section = Section { name: "network", keys: &["latency.
 
 pub(super) const SECTIONS: [&Section; 6] = [&TOPIC, &BROKER, &PRODUCER, &CONSUMER, &WORKLOAD, &NETWORK];
 
-const SEND_MODES: [(&str, SendMode); 3] =
-    [("callback", SendMode::Callback), ("fire-and-forget", SendMode::FireAndForget), ("sync", SendMode::Sync)];
-const ON_FAILURE: [(&str, OnFailure); 2] = [("log", OnFailure::Log), ("resend", OnFailure::Resend)];
 const OFFSET_RESETS: [(&str, OffsetReset); 3] =
     [("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
 const PROCESSING: [(&str, Processing); 2] = [("sync", Processing::Sync), ("async", Processing::Async)];
@@ -101,8 +99,6 @@ const COMMITS: [(&str, CommitStrategy); 3] = [
     ("after-process", CommitStrategy::AfterProcess),
     ("before-process", CommitStrategy::BeforeProcess),
 ];
-/// `acks` as Kafka's validator accepts it (`all`, `-1`, `0`, `1`), case-sensitive as there.
-const ACKS: [(&str, Acks); 4] = [("all", Acks::All), ("-1", Acks::All), ("1", Acks::Leader), ("0", Acks::None)];
 
 /// Above this the producer refuses a record (Kafka's default `max.request.size`).
 const MAX_MESSAGE_BYTES: u64 = 1_048_576;
@@ -111,12 +107,9 @@ const MAX_RATE_PER_SEC: u64 = 1_000_000;
 const MAX_MESSAGES: u64 = 10_000_000;
 /// Simulated worker threads of one consumer app.
 const MAX_APP_WORKERS: u64 = 1024;
-/// Kafka allows at most this many unacknowledged requests for idempotence: a broker remembers
-/// the sequence numbers of a producer's last five batches.
-const IN_FLIGHT_FOR_IDEMPOTENCE: u32 = 5;
 
 /// Opens `section` under the top level, refusing unknown keys.
-fn open<'a>(top: &Obj<'a>, section: &Section) -> Result<Obj<'a>> {
+pub(super) fn open<'a>(top: &Obj<'a>, section: &Section) -> Result<Obj<'a>> {
     top.child(section.name)?.check_keys(section.keys, |key| placement_hint(key, section.name))
 }
 
@@ -272,141 +265,6 @@ fn elr(o: &Obj, version: KafkaVersion) -> Result<bool> {
     }
 }
 
-pub(super) fn producer(top: &Obj, version: KafkaVersion) -> Result<ProducerConfig> {
-    let o = open(top, &PRODUCER)?;
-    let mut config = ProducerConfig {
-        acks: acks(&o)?,
-        enable_idempotence: true,
-        retries: o.uint("retries", 0..=INT, INT)?,
-        max_in_flight_requests_per_connection: o.uint("max.in.flight.requests.per.connection", 1..=INT, 5)?,
-        delivery_timeout_ms: o.uint("delivery.timeout.ms", 0..=INT, 120_000)?,
-        request_timeout_ms: o.uint("request.timeout.ms", 0..=INT, 30_000)?,
-        retry_backoff_ms: o.uint("retry.backoff.ms", 0..=LONG, 100)?,
-        linger_ms: o.uint("linger.ms", 0..=LONG, 5)?,
-        batch_size: o.uint("batch.size", 1..=INT, 16_384)?,
-        app_send: o.choice("app.send", &SEND_MODES, SendMode::Callback)?,
-        app_on_failure: o.choice("app.on.failure", &ON_FAILURE, OnFailure::Log)?,
-    };
-    config.enable_idempotence = idempotence(&o, version, &config)?;
-    config.delivery_timeout_ms = delivery_timeout(&o, &config)?;
-    Ok(config)
-}
-
-/// `acks`: one of Kafka's strings, or the same as a number.
-fn acks(o: &Obj) -> Result<Acks> {
-    let Some(value) = o.get("acks") else {
-        return Ok(Acks::All);
-    };
-    let text = match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        _ => String::new(),
-    };
-    ACKS.iter().find(|(name, _)| *name == text).map(|&(_, acks)| acks).ok_or_else(|| {
-        o.fail("acks", format!("must be one of \"all\", \"-1\", \"1\", \"0\" (or -1, 1, 0), got {}", describe(value)))
-    })
-}
-
-/// A setting the idempotent producer cannot live with, in Kafka's words.
-struct Conflict {
-    key: &'static str,
-    value: String,
-    kafka: String,
-    /// Kafka 4.0 refuses a large `max.in.flight` even when idempotence is only the default.
-    fatal_by_default: bool,
-}
-
-/// Whether idempotence is actually on, following `ProducerConfig`: an explicit `false` turns it
-/// off; an explicit `true` with a conflicting setting is refused; the default `true` quietly
-/// yields to a conflict (except where Kafka 4.0 made that an error too).
-fn idempotence(o: &Obj, version: KafkaVersion, config: &ProducerConfig) -> Result<bool> {
-    let explicit = o.opt_bool("enable.idempotence")?;
-    if explicit == Some(false) {
-        return Ok(false);
-    }
-    let conflicts = idempotence_conflicts(version, config);
-    if let Some(c) = conflicts.iter().find(|c| explicit.is_some() || c.fatal_by_default) {
-        return Err(idempotence_error(o, version, explicit.is_some(), c));
-    }
-    Ok(conflicts.is_empty())
-}
-
-/// Kafka's checks, in Kafka's order.
-fn idempotence_conflicts(version: KafkaVersion, config: &ProducerConfig) -> Vec<Conflict> {
-    let in_flight = config.max_in_flight_requests_per_connection;
-    let in_flight_message = if version.rejects_in_flight_above_5() {
-        format!(
-            "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. \
-             Current value is {in_flight}."
-        )
-    } else {
-        "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer.".to_string()
-    };
-    let checks = [
-        Conflict {
-            key: "retries",
-            value: "0".to_string(),
-            kafka: "Must set retries to non-zero when using the idempotent producer.".to_string(),
-            fatal_by_default: false,
-        },
-        Conflict {
-            key: "acks",
-            value: format!("\"{}\"", config.acks.as_kafka()),
-            kafka: "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee \
-                    idempotence."
-                .to_string(),
-            fatal_by_default: false,
-        },
-        Conflict {
-            key: "max.in.flight.requests.per.connection",
-            value: in_flight.to_string(),
-            kafka: in_flight_message,
-            fatal_by_default: version.rejects_in_flight_above_5(),
-        },
-    ];
-    let hits = [config.retries == 0, config.acks != Acks::All, in_flight > IN_FLIGHT_FOR_IDEMPOTENCE];
-    checks.into_iter().zip(hits).filter(|&(_, hit)| hit).map(|(c, _)| c).collect()
-}
-
-fn idempotence_error(o: &Obj, version: KafkaVersion, explicit: bool, c: &Conflict) -> ScenarioError {
-    let fix = format!("change `{}` or set `enable.idempotence` to false", c.key);
-    if explicit {
-        o.fail(
-            "enable.idempotence",
-            format!("is true, but `{}` is {}; Kafka refuses this (\"{}\"): {fix}", c.key, c.value, c.kafka),
-        )
-    } else {
-        o.fail(
-            c.key,
-            format!(
-                "is {}, but the producer is idempotent by default and Kafka {version} refuses this (\"{}\"): {fix}",
-                c.value, c.kafka
-            ),
-        )
-    }
-}
-
-/// `KafkaProducer.configureDeliveryTimeout`: an explicit `delivery.timeout.ms` below
-/// `linger.ms` + `request.timeout.ms` is refused; the default is raised to that sum instead.
-fn delivery_timeout(o: &Obj, config: &ProducerConfig) -> Result<u64> {
-    // Kafka computes in ints: linger.ms is capped to INT, and so is the sum.
-    let floor = (config.linger_ms.min(INT) + config.request_timeout_ms).min(INT);
-    if config.delivery_timeout_ms >= floor {
-        return Ok(config.delivery_timeout_ms);
-    }
-    if !o.has("delivery.timeout.ms") {
-        return Ok(floor);
-    }
-    Err(o.fail(
-        "delivery.timeout.ms",
-        format!(
-            "is {}, below `linger.ms` + `request.timeout.ms` ({} + {} = {floor}); Kafka refuses this \
-             (\"delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms\")",
-            config.delivery_timeout_ms, config.linger_ms, config.request_timeout_ms
-        ),
-    ))
-}
-
 pub(super) fn consumer(top: &Obj) -> Result<ConsumerConfig> {
     let o = open(top, &CONSUMER)?;
     let group_id = o.string("group.id", "g1")?;
@@ -457,80 +315,6 @@ pub(super) fn network(top: &Obj) -> Result<NetworkConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn producer_of(value: Value, version: KafkaVersion) -> std::result::Result<ProducerConfig, String> {
-        let file = json!({ "producer": value });
-        let top = Obj::top("x.json", &file).unwrap().check_keys(&["producer"], |_| None).unwrap();
-        producer(&top, version).map_err(|e| e.message)
-    }
-
-    fn idempotent(value: Value, version: KafkaVersion) -> std::result::Result<bool, String> {
-        producer_of(value, version).map(|p| p.enable_idempotence)
-    }
-
-    const V3_9: KafkaVersion = KafkaVersion::new(3, 9);
-    const V4_1: KafkaVersion = KafkaVersion::DEFAULT;
-
-    #[test]
-    fn idempotence_yields_quietly_unless_asked_for() {
-        assert_eq!(idempotent(json!({}), V4_1), Ok(true));
-        assert_eq!(idempotent(json!({"acks": "1"}), V4_1), Ok(false));
-        assert_eq!(idempotent(json!({"acks": 0}), V4_1), Ok(false));
-        assert_eq!(idempotent(json!({"retries": 0}), V4_1), Ok(false));
-        assert_eq!(idempotent(json!({"acks": "-1", "enable.idempotence": false}), V4_1), Ok(false));
-        assert_eq!(idempotent(json!({"max.in.flight.requests.per.connection": 6}), V3_9), Ok(false));
-    }
-
-    #[test]
-    fn idempotence_asked_for_must_be_possible() {
-        let err = idempotent(json!({"acks": "1", "enable.idempotence": true}), V4_1).unwrap_err();
-        assert!(err.starts_with("`producer.enable.idempotence` in x.json is true, but `acks` is \"1\""), "{err}");
-        assert!(err.contains("Must set acks to all in order to use the idempotent producer"), "{err}");
-        let err = idempotent(json!({"retries": 0, "enable.idempotence": true}), V4_1).unwrap_err();
-        assert!(err.contains("Must set retries to non-zero"), "{err}");
-        let err = idempotent(json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": true}), V3_9);
-        assert!(err.unwrap_err().contains("Must set max.in.flight.requests.per.connection to at most 5"));
-    }
-
-    #[test]
-    fn kafka_4_refuses_large_in_flight_even_by_default() {
-        let err = idempotent(json!({"max.in.flight.requests.per.connection": 6}), V4_1).unwrap_err();
-        assert!(err.starts_with("`producer.max.in.flight.requests.per.connection` in x.json is 6, but the producer is idempotent by default and Kafka 4.1 refuses this"), "{err}");
-        // Kafka checks in-flight even after acks already turned idempotence off.
-        assert!(idempotent(json!({"acks": "1", "max.in.flight.requests.per.connection": 6}), V4_1).is_err());
-        let off = json!({"max.in.flight.requests.per.connection": 6, "enable.idempotence": false});
-        assert_eq!(idempotent(off, V4_1), Ok(false));
-    }
-
-    #[test]
-    fn delivery_timeout_follows_kafka() {
-        let err = producer_of(json!({"delivery.timeout.ms": 1000}), V4_1).unwrap_err();
-        assert_eq!(
-            err,
-            "`producer.delivery.timeout.ms` in x.json is 1000, below `linger.ms` + `request.timeout.ms` \
-             (5 + 30000 = 30005); Kafka refuses this (\"delivery.timeout.ms should be equal to or larger \
-             than linger.ms + request.timeout.ms\")"
-        );
-        // Not set: raised to the sum, with a warning in Kafka.
-        let p = producer_of(json!({"request.timeout.ms": 200000}), V4_1).unwrap();
-        assert_eq!(p.delivery_timeout_ms, 200_005);
-        let p = producer_of(json!({"linger.ms": LONG, "request.timeout.ms": 1}), V4_1).unwrap();
-        assert_eq!(p.delivery_timeout_ms, INT);
-    }
-
-    #[test]
-    fn acks_accepts_kafka_strings_and_numbers() {
-        for (value, want) in [(json!("all"), Acks::All), (json!("-1"), Acks::All), (json!(-1), Acks::All)] {
-            assert_eq!(producer_of(json!({ "acks": value, "enable.idempotence": true }), V4_1).unwrap().acks, want);
-        }
-        assert_eq!(producer_of(json!({"acks": 1}), V4_1).unwrap().acks, Acks::Leader);
-        assert_eq!(producer_of(json!({"acks": "0"}), V4_1).unwrap().acks, Acks::None);
-        for bad in [json!("ALL"), json!(2), json!(1.0), json!(true), json!("one")] {
-            let err = producer_of(json!({ "acks": bad }), V4_1).unwrap_err();
-            assert!(err.starts_with("`producer.acks` in x.json must be one of \"all\", \"-1\", \"1\", \"0\""), "{err}");
-        }
-    }
 
     #[test]
     fn misplaced_keys_say_where_they_belong() {

@@ -5,14 +5,15 @@
 //! or is refused with a message that names the file, the key and what was expected. Nothing
 //! here panics on any input.
 //!
-//! `json` reads the text, `obj` reads one object; `config`, `faults` and `expect` know the
-//! sections; `top` knows the top level, the order in which sections depend on each other, and
-//! holds the entry points `Scenario::from_file` and `Scenario::parse`. The parser depends on
-//! the scenario types and never the other way round.
+//! `json` reads the text, `obj` reads one object; `config`, `producer`, `faults` and `expect`
+//! know the sections; `top` knows the top level, the order in which sections depend on each
+//! other, and holds the entry points `Scenario::from_file` and `Scenario::parse`. The parser
+//! depends on the scenario types and never the other way round.
 
 mod config;
 mod expect;
 mod faults;
 mod json;
 mod obj;
+mod producer;
 mod top;

@@ -66,7 +66,7 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
         brokers,
         seed: top.uint("seed", 0..=u64::MAX, 1)?,
         broker: config::broker(&top, kafka_version)?,
-        producer: config::producer(&top, kafka_version)?,
+        producer: super::producer::producer(&top, kafka_version, workload.message_bytes)?,
         consumer: config::consumer(&top)?,
         network: config::network(&top)?,
         faults: faults::faults(&top, &cluster)?,

@@ -23,7 +23,12 @@ impl Broker {
         timeout_ms: u64,
         msgs: Vec<losslab_model::MsgId>,
         stamp: Option<crate::protocol::ProducerStamp>,
+        connection: u64,
     ) {
+        // A connection this broker closed: what was still written on it is never read.
+        if self.closed_connections.get(&from).is_some_and(|&closed| connection <= closed) {
+            return;
+        }
         let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let result = self.with_log(partition, |r, s| {
@@ -39,9 +44,7 @@ impl Broker {
             (result, isr, epoch, flushed)
         });
         let Some((result, isr, epoch, flushed)) = result else {
-            if acks != Acks::None {
-                self.send(from, Msg::ProduceResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
-            }
+            self.answer_produce_error(from, corr, partition, acks, KafkaError::NotLeaderOrFollower, connection);
             return;
         };
         match result {
@@ -49,9 +52,7 @@ impl Broker {
                 if error == KafkaError::NotEnoughReplicas {
                     self.record(EventKind::NotEnoughReplicas { broker: self.id, partition, isr, after_append: false });
                 }
-                if acks != Acks::None {
-                    self.send(from, Msg::ProduceResponse { corr, partition, result: Err(error) });
-                }
+                self.answer_produce_error(from, corr, partition, acks, error, connection);
             }
             Ok(append) => {
                 if !append.duplicate {
@@ -70,9 +71,10 @@ impl Broker {
                 }
                 match acks {
                     Acks::None => {}
-                    Acks::Leader => {
-                        self.send(from, Msg::ProduceResponse { corr, partition, result: Ok(append.base_offset) })
-                    }
+                    Acks::Leader => self.send(
+                        from,
+                        Msg::ProduceResponse { corr, partition, result: Ok(append.base_offset), current_leader: None },
+                    ),
                     Acks::All => {
                         self.produce_purgatory.entry(partition).or_default().push(PendingProduce {
                             from,
@@ -117,16 +119,57 @@ impl Broker {
                     after_append: true,
                 });
             }
-            self.send(from, Msg::ProduceResponse { corr, partition, result });
+            self.send(from, Msg::ProduceResponse { corr, partition, result, current_leader: None });
+        }
+    }
+
+    /// An error for a produce request. `acks=0` expects no answer, so the broker closes the
+    /// connection instead (`KafkaApis.handleProduceRequest`: "the server will close socket server
+    /// so that the producer client will know that some error has happened and will refresh its
+    /// metadata"). Otherwise the answer names the current leader from 3.7 (KIP-951).
+    fn answer_produce_error(
+        &mut self,
+        from: NodeIdx,
+        corr: u64,
+        partition: u32,
+        acks: Acks,
+        error: KafkaError,
+        connection: u64,
+    ) {
+        if acks == Acks::None {
+            self.closed_connections.insert(from, connection);
+            self.send(from, Msg::ConnectionClosed { connection });
+            return;
+        }
+        let current_leader = self.current_leader_hint(partition, error);
+        self.send(from, Msg::ProduceResponse { corr, partition, result: Err(error), current_leader });
+    }
+
+    /// KIP-951 (3.7): NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH carry the leader and epoch
+    /// of the broker's metadata cache (`KafkaApis.getCurrentLeader`).
+    pub(super) fn current_leader_hint(&self, partition: u32, error: KafkaError) -> Option<(u32, u32)> {
+        let names_leader = matches!(error, KafkaError::NotLeaderOrFollower | KafkaError::FencedLeaderEpoch);
+        if !names_leader || !self.world.scenario.kafka_version.produce_errors_name_the_new_leader() {
+            return None;
+        }
+        match self.metadata.get(&partition) {
+            Some(&(Some(leader), epoch)) => Some((leader, epoch)),
+            _ => None,
         }
     }
 
     /// A leader that lost leadership answers everything waiting with NOT_LEADER_OR_FOLLOWER.
     pub(super) fn fail_purgatories(&mut self, partition: u32) {
+        let current_leader = self.current_leader_hint(partition, KafkaError::NotLeaderOrFollower);
         for p in self.produce_purgatory.remove(&partition).unwrap_or_default() {
             self.send(
                 p.from,
-                Msg::ProduceResponse { corr: p.corr, partition, result: Err(KafkaError::NotLeaderOrFollower) },
+                Msg::ProduceResponse {
+                    corr: p.corr,
+                    partition,
+                    result: Err(KafkaError::NotLeaderOrFollower),
+                    current_leader,
+                },
             );
         }
         for ((from, corr), _) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {

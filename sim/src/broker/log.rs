@@ -25,6 +25,48 @@ pub enum SequenceCheck {
     /// The batch is stamped with an older producer epoch than the log has seen
     /// (INVALID_PRODUCER_EPOCH): a zombie of a producer session that has moved on.
     FencedEpoch,
+    /// Brokers 1.0-2.4: the log has no state for the producer and the batch does not start at
+    /// sequence 0 (UNKNOWN_PRODUCER_ID).
+    UnknownProducerId,
+}
+
+/// What a release line's broker does with a batch from a producer the log has no state for
+/// (`ProducerAppendInfo.checkSequence` / 0.11's `ProducerIdEntry.validateAppend`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownProducer {
+    /// 2.5 and later (KIP-360): any sequence is accepted (the state may have gone with the
+    /// batches that carried it).
+    AnySequence,
+    /// 1.0-2.4: sequence 0 is accepted, anything else is UNKNOWN_PRODUCER_ID.
+    UnknownProducerId,
+    /// 0.11: sequence 0 is accepted, anything else is OUT_OF_ORDER_SEQUENCE_NUMBER ("Invalid
+    /// sequence number for new epoch").
+    OutOfOrder,
+}
+
+/// How a release line's broker checks idempotent batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequenceRules {
+    pub unknown_producer: UnknownProducer,
+    /// How many of a producer's last batches a retry may match (5 from 1.0, 1 in 0.11).
+    pub retained_batches: usize,
+}
+
+impl SequenceRules {
+    /// The rules of 2.5 and later.
+    pub const CURRENT: SequenceRules =
+        SequenceRules { unknown_producer: UnknownProducer::AnySequence, retained_batches: PRODUCER_BATCHES_RETAINED };
+
+    pub fn of(version: losslab_model::KafkaVersion) -> SequenceRules {
+        let unknown_producer = if version.broker_refuses_unknown_producer_sequences() {
+            UnknownProducer::OutOfOrder
+        } else if version.broker_answers_unknown_producer_id() {
+            UnknownProducer::UnknownProducerId
+        } else {
+            UnknownProducer::AnySequence
+        };
+        SequenceRules { unknown_producer, retained_batches: version.producer_batches_retained() }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -186,10 +228,21 @@ impl Log {
         self.batches.iter().flat_map(|b| b.msgs.iter().copied()).collect()
     }
 
-    /// Checks an idempotent batch against the producer state (Kafka's `ProducerStateManager`).
+    /// Checks an idempotent batch against the producer state (Kafka's `ProducerStateManager`),
+    /// as brokers from 2.5 on do.
     pub fn check_sequence(&self, stamp: ProducerStamp, count: usize) -> SequenceCheck {
+        self.check_sequence_with(stamp, count, SequenceRules::CURRENT)
+    }
+
+    /// `check_sequence` under a release line's rules.
+    pub fn check_sequence_with(&self, stamp: ProducerStamp, count: usize, rules: SequenceRules) -> SequenceCheck {
         let Some(entry) = self.producers.get(&stamp.producer_id) else {
-            return SequenceCheck::Append;
+            return match rules.unknown_producer {
+                UnknownProducer::AnySequence => SequenceCheck::Append,
+                _ if stamp.base_sequence == 0 => SequenceCheck::Append,
+                UnknownProducer::UnknownProducerId => SequenceCheck::UnknownProducerId,
+                UnknownProducer::OutOfOrder => SequenceCheck::OutOfOrder,
+            };
         };
         if stamp.producer_epoch > entry.producer_epoch {
             // A bumped epoch starts its sequences again, at 0 (Kafka's "Invalid sequence number
@@ -200,8 +253,9 @@ impl Log {
             return SequenceCheck::FencedEpoch;
         }
         let last_seq = sequence_add(stamp.base_sequence, count as u32 - 1);
+        let mut retained = entry.recent.iter().skip(entry.recent.len().saturating_sub(rules.retained_batches));
         if let Some(&(_, _, offset)) =
-            entry.recent.iter().find(|&&(first, last, _)| first == stamp.base_sequence && last == last_seq)
+            retained.find(|&&(first, last, _)| first == stamp.base_sequence && last == last_seq)
         {
             return SequenceCheck::Duplicate(offset);
         }

@@ -156,6 +156,9 @@ pub struct Broker {
     pub(super) timers: Timers<Timer>,
     /// The consumer group's coordinator, while this broker leads `__consumer_offsets`.
     pub(super) group: GroupHost,
+    /// Client connections this broker closed (after an `acks=0` error), by the client's
+    /// connection count: later requests on them are never read.
+    pub(super) closed_connections: BTreeMap<NodeIdx, u64>,
 }
 
 impl Broker {
@@ -185,6 +188,7 @@ impl Broker {
             next_corr: 0,
             timers: Timers::default(),
             group: GroupHost::default(),
+            closed_connections: BTreeMap::new(),
             world,
         };
         // Kafka deletes the clean-shutdown marker when it starts; its epoch goes with the
@@ -248,8 +252,8 @@ impl Actor for Broker {
 
     fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
         match msg {
-            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, .. } => {
-                self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp)
+            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, connection, .. } => {
+                self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp, connection)
             }
             Msg::Fetch {
                 corr,
@@ -337,7 +341,8 @@ impl Actor for Broker {
                 let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
                 if let Some(i) = pending.iter().position(|p| p.corr == corr && p.from == from) {
                     pending.remove(i);
-                    self.send(from, Msg::ProduceResponse { corr, partition, result: Err(KafkaError::RequestTimedOut) });
+                    let result = Err(KafkaError::RequestTimedOut);
+                    self.send(from, Msg::ProduceResponse { corr, partition, result, current_leader: None });
                 }
             }
             Timer::FetchExpire { partition, corr, from } => {

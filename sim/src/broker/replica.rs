@@ -10,7 +10,7 @@
 //! and moves the high watermark to the smallest log end offset of the (maximal) ISR. Every
 //! mutation re-checks the invariants: HW <= LEO, epochs never go back, a leader is in its ISR.
 
-use super::log::{Log, SequenceCheck};
+use super::log::{Log, SequenceCheck, SequenceRules};
 use crate::fault::mutation::{self, Mutation};
 use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp};
 use losslab_model::config::{Acks, MetadataMode};
@@ -284,7 +284,7 @@ impl Replica {
             return Err(KafkaError::NotEnoughReplicas);
         }
         if let Some(stamp) = stamp.filter(|_| !mutation::on(Mutation::NoDeduplication)) {
-            match log.check_sequence(stamp, msgs.len()) {
+            match log.check_sequence_with(stamp, msgs.len(), SequenceRules::of(self.rules.version)) {
                 SequenceCheck::Append => {}
                 SequenceCheck::Duplicate(base_offset) => {
                     let end_offset = base_offset + msgs.len() as u64;
@@ -292,6 +292,7 @@ impl Replica {
                 }
                 SequenceCheck::OutOfOrder => return Err(KafkaError::OutOfOrderSequenceNumber),
                 SequenceCheck::FencedEpoch => return Err(KafkaError::InvalidProducerEpoch),
+                SequenceCheck::UnknownProducerId => return Err(KafkaError::UnknownProducerId),
             }
         }
         let base_offset = log.log_end_offset();

@@ -25,6 +25,25 @@ impl MetadataCache {
         self.leaders.get(&partition).and_then(|l| l.0)
     }
 
+    /// The leader epoch the cache holds for `partition`.
+    pub fn leader_epoch(&self, partition: u32) -> Option<u32> {
+        self.leaders.get(&partition).map(|l| l.1)
+    }
+
+    /// Whether any answer arrived: the topic's partitions are known (a producer's `send()` waits
+    /// for this, `KafkaProducer.waitOnMetadata`).
+    pub fn knows_topic(&self) -> bool {
+        !self.leaders.is_empty()
+    }
+
+    /// KIP-951: a produce answer named the partition's leader; taken if its epoch is newer
+    /// (`Metadata.updatePartitionLeadership`).
+    pub fn update_leader(&mut self, partition: u32, leader: u32, epoch: u32) {
+        if self.leaders.get(&partition).is_none_or(|m| epoch > m.1) {
+            self.leaders.insert(partition, (Some(leader), epoch));
+        }
+    }
+
     /// Sends a metadata request with `corr` unless one is in flight; true if sent (the caller
     /// arms a `METADATA_TIMEOUT_MS` timer for it).
     pub fn request(&mut self, world: &World, me: NodeIdx, corr: u64) -> bool {

@@ -27,6 +27,19 @@ pub enum KafkaError {
     ClientRequestTimeout,
     /// `delivery.timeout.ms` passed.
     DeliveryTimeout,
+    /// The broker has no state for the producer id and the batch does not start at sequence 0
+    /// (brokers 1.0-2.4, `ProducerAppendInfo.checkSequence`).
+    UnknownProducerId,
+    /// Before 2.7, INVALID_PRODUCER_EPOCH reached the client as `ProducerFencedException`, fatal
+    /// for the producer: every batch it holds, and every later one, fails with it.
+    ProducerFenced,
+    /// Before 2.1 (KIP-91): a batch waited in the accumulator longer than `request.timeout.ms`
+    /// (`ProducerBatch.maybeExpire`).
+    BatchExpired,
+    /// `send()` could not get `buffer.memory` within `max.block.ms` (`BufferPool.allocate`).
+    BufferExhausted,
+    /// `send()` had no metadata for the topic within `max.block.ms` (`KafkaProducer.waitOnMetadata`).
+    MetadataWaitTimeout,
     /// The broker is not (or no longer) the group's coordinator.
     NotCoordinator,
     /// The coordinator could not write to `__consumer_offsets` (Kafka maps NOT_ENOUGH_REPLICAS
@@ -59,6 +72,11 @@ impl KafkaError {
             KafkaError::NetworkException => "NETWORK_EXCEPTION (connection lost)",
             KafkaError::ClientRequestTimeout => "no answer within request.timeout.ms",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT (delivery.timeout.ms expired)",
+            KafkaError::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
+            KafkaError::ProducerFenced => "ProducerFencedException (INVALID_PRODUCER_EPOCH, fatal before 2.7)",
+            KafkaError::BatchExpired => "TimeoutException (expired in the accumulator after request.timeout.ms)",
+            KafkaError::BufferExhausted => "BufferExhaustedException (no buffer.memory within max.block.ms)",
+            KafkaError::MetadataWaitTimeout => "TimeoutException (no metadata for the topic within max.block.ms)",
             KafkaError::NotCoordinator => "NOT_COORDINATOR",
             KafkaError::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
             KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
@@ -67,11 +85,21 @@ impl KafkaError {
         }
     }
 
-    /// Whether the producer retries a batch that got this error. Every error a produce request
-    /// can get in this simulation is retriable except the delivery timeout.
+    /// Whether the error is a `RetriableException` in Kafka's client (`Errors`): what a producer
+    /// without idempotence retries. OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID (its
+    /// subclass) and INVALID_PRODUCER_EPOCH are plain `ApiException`s: only the idempotent
+    /// producer's `TransactionManager.canRetry` may retry the first two.
     pub fn is_retriable(self) -> bool {
-        // INVALID_PRODUCER_EPOCH answers a batch stamped before the producer bumped its epoch:
-        // the client re-stamps it and sends it again, as Kafka's Sender does for stale batches.
-        !matches!(self, KafkaError::DeliveryTimeout)
+        !matches!(
+            self,
+            KafkaError::DeliveryTimeout
+                | KafkaError::OutOfOrderSequenceNumber
+                | KafkaError::UnknownProducerId
+                | KafkaError::InvalidProducerEpoch
+                | KafkaError::ProducerFenced
+                | KafkaError::BatchExpired
+                | KafkaError::BufferExhausted
+                | KafkaError::MetadataWaitTimeout
+        )
     }
 }

@@ -39,11 +39,23 @@ pub enum Msg {
         batch: u64,
         msgs: Vec<MsgId>,
         stamp: Option<ProducerStamp>,
+        /// The client's connection to this broker, counted up each time it breaks: a broker that
+        /// closed a connection ignores what was still written on it.
+        connection: u64,
     },
     ProduceResponse {
         corr: u64,
         partition: u32,
         result: Result<u64, KafkaError>,
+        /// KIP-951 (3.7): with NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH, the leader and
+        /// leader epoch the broker knows of.
+        current_leader: Option<(u32, u32)>,
+    },
+    /// The broker closed the client's connection `connection` on purpose: `KafkaApis` does so
+    /// after an error on an `acks=0` produce request, whose client expects no answer. The client
+    /// sees a disconnect.
+    ConnectionClosed {
+        connection: u64,
     },
     Metadata {
         corr: u64,

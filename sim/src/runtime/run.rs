@@ -230,7 +230,10 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     settings.insert("max.in.flight.requests.per.connection".to_string(), in_flight.to_string());
     settings.insert("linger.ms".to_string(), s.producer.linger_ms.to_string());
     settings.insert("request.timeout.ms".to_string(), s.producer.request_timeout_ms.to_string());
-    settings.insert("delivery.timeout.ms".to_string(), s.producer.delivery_timeout_ms.to_string());
+    // Before 2.1 (KIP-91) there is no delivery timeout to quote.
+    if s.kafka_version.has_delivery_timeout() {
+        settings.insert("delivery.timeout.ms".to_string(), s.producer.delivery_timeout_ms.to_string());
+    }
     let elr = s.broker.eligible_leader_replicas_enable;
     settings.insert("eligible.leader.replicas.enable".to_string(), elr.to_string());
     let flush = s.broker.log_flush_interval_messages;

@@ -1,8 +1,9 @@
 //! Conformance with Kafka's own unit tests. Each test here is one of Kafka's unit tests
-//! (`core/src/test/scala`, `metadata/src/test/java` in apache/kafka), translated into a test of
-//! losslab's pure state machines: the log and its leader-epoch cache (`broker::log`), one
-//! broker's replica of a partition (`broker::replica`) and the controller's partition-change
-//! rules (`controller::election`). Conforming means: the same starting state with Kafka's own
+//! (`core/src/test/scala`, `metadata/src/test/java`, `clients/src/test/java` in apache/kafka),
+//! translated into a test of losslab's pure state machines: the log and its leader-epoch cache
+//! (`broker::log`), one broker's replica of a partition (`broker::replica`), the controller's
+//! partition-change rules (`controller::election`) and the producer's accumulator, sender and
+//! sequencer (`client::producer`, the `producer_*` modules). Conforming means: the same starting state with Kafka's own
 //! numbers, the same steps, and the outcome Kafka's test asserts. Where the two differ in form
 //! (broker 101 is broker 1 here, logs start at offset 0, Kafka's exceptions are `KafkaError`s or
 //! `FetchData` answers, a mocked component is the real losslab one), the test's comments say
@@ -20,6 +21,7 @@
 #[path = "../replica/common.rs"]
 mod common;
 mod fixtures;
+mod producer_fixtures;
 
 mod abstract_fetcher_thread;
 mod leader_epoch_cache;
@@ -27,6 +29,10 @@ mod partition;
 mod partition_change_builder;
 mod partition_isr;
 mod partition_leader_election_algorithms;
+mod producer_accumulator;
+mod producer_sender;
+mod producer_state_manager;
+mod producer_transaction_manager;
 mod replica_fetcher_thread;
 mod replica_manager;
 mod replication_control_manager;

@@ -378,6 +378,10 @@ impl Sim {
             Err(KafkaError::NotLeaderOrFollower) => assert!(!was_leader),
             Err(KafkaError::NotEnoughReplicas) => assert!(was_leader && acks == Acks::All && under_min_isr),
             Err(KafkaError::OutOfOrderSequenceNumber) => assert!(stamp.is_some()),
+            // Brokers 1.0-2.4 with no state for the producer (ProducerAppendInfo.checkSequence).
+            Err(KafkaError::UnknownProducerId) => {
+                assert!(stamp.is_some() && self.c.rules.version.broker_answers_unknown_producer_id())
+            }
             Err(e) => panic!("unexpected {e:?}"),
             Ok(a) => {
                 assert!(was_leader);

@@ -1,0 +1,372 @@
+//! A producer process: the thin actor shell around the pure `Sender`. It runs the sender after
+//! every event (a record handed to `send()`, an answer, a broken connection, a timer), turns the
+//! sender's effects into messages and history events, keeps the metadata cache, and arms one
+//! wake-up timer for the sender's next deadline. The application's side (`app`) adds what
+//! `send()` and `close()` do for the app. What the app has handed to `send()` lives in the
+//! `World` (`ProducerProgress`), so a restarted producer goes on where its app left off; its
+//! accumulator dies with the process.
+
+use super::accumulator::Accumulator;
+use super::sender::{Effect, Leaders, Sender, SenderConfig, HANDSHAKE_CORR_BASE};
+use crate::client::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
+use crate::protocol::{KafkaError, Msg};
+use crate::runtime::actor::{Actor, TimerKey, Timers};
+use crate::runtime::network::NodeIdx;
+use crate::runtime::world::World;
+use losslab_model::history::{EventKind, MsgId, NodeName};
+use madsim::rand::Rng;
+use std::sync::Arc;
+
+/// How many sender runs one event may cause at most: each run drains one batch per partition,
+/// and the sender runs again while it makes progress (Kafka's I/O thread loops without waiting
+/// while a leader has data ready). A safety bound, far above any backlog.
+const MAX_ROUNDS: usize = 1_000_000;
+
+#[derive(Debug)]
+pub enum Timer {
+    /// The app hands its next record to `send()`.
+    AppSend,
+    /// A `send()` blocked for metadata or memory reaches `max.block.ms`.
+    AppBlocked {
+        token: u64,
+    },
+    /// The sender's next deadline (linger, backoff, expiry, request timeout, reconnect).
+    Wake,
+    MetadataTimeout {
+        corr: u64,
+    },
+}
+
+impl Leaders for MetadataCache {
+    fn leader(&self, partition: u32) -> Option<u32> {
+        MetadataCache::leader(self, partition)
+    }
+
+    fn leader_epoch(&self, partition: u32) -> Option<u32> {
+        MetadataCache::leader_epoch(self, partition)
+    }
+}
+
+/// What `send()` waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BlockedOn {
+    /// `KafkaProducer.waitOnMetadata`: the topic's partitions.
+    Metadata,
+    /// `BufferPool.allocate`: room for a new batch.
+    Memory { bytes: u64 },
+}
+
+/// A `send()` in progress that blocks the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Blocked {
+    pub(super) msg: MsgId,
+    pub(super) partition: u32,
+    /// When `send()` was called: `max.block.ms` counts from here, metadata wait included.
+    pub(super) since_us: u64,
+    pub(super) on: BlockedOn,
+    pub(super) token: u64,
+}
+
+/// The app's state (its behaviour is in `app`), beside the `World`'s record of what it handed
+/// to `send()`.
+pub(super) struct App {
+    pub(super) partitions: u32,
+    /// Before 3.3 (KIP-480) the sticky partition moves on once its batch is sent.
+    pub(super) switch_when_sent: bool,
+    pub(super) sticky_partition: u32,
+    /// Records sent to the sticky partition since it was chosen.
+    pub(super) sticky_records: usize,
+    pub(super) blocked: Option<Blocked>,
+    pub(super) next_token: u64,
+    /// `app.send=sync`: the app waits for this record's outcome.
+    pub(super) awaiting: Option<MsgId>,
+    /// `close()` was called (or will be, once a blocked `send()` returns).
+    pub(super) closing: bool,
+    /// The app's next `send()`: at most one is armed.
+    pub(super) next_send: Option<TimerKey>,
+}
+
+pub struct Producer {
+    pub(super) world: Arc<World>,
+    pub(super) id: u32,
+    me: NodeIdx,
+    pub(super) metadata: MetadataCache,
+    pub(super) sender: Sender,
+    pub(super) app: App,
+    pub(super) timers: Timers<Timer>,
+    /// The armed wake-up: when, and its key.
+    wake: Option<(u64, TimerKey)>,
+    next_metadata_corr: u64,
+    /// `close()` finished: the process exits.
+    pub(super) finished: bool,
+    /// `pump` is running; a nested call only asks it for another round.
+    pumping: bool,
+    pump_again: bool,
+}
+
+impl Producer {
+    pub fn start(world: Arc<World>, id: u32) -> Producer {
+        let now = world.now_us();
+        let s = &world.scenario;
+        let p = &s.producer;
+        let capacity = (p.batch_size / s.workload.message_bytes.max(1)).max(1) as usize;
+        let batch_bytes = p.batch_reservation_bytes(s.workload.message_bytes);
+        let accumulator = Accumulator::new(capacity, batch_bytes, p.linger_ms.saturating_mul(1000), p.buffer_memory);
+        // The producer id comes with the process (InitProducerId at start).
+        let producer_id = world.new_incarnation();
+        let jitter_seed = madsim::rand::thread_rng().gen::<u64>();
+        let sender = Sender::new(SenderConfig::of(s), accumulator, producer_id, jitter_seed);
+        let mut producer = Producer {
+            me: world.producer_idx(id),
+            metadata: MetadataCache::new(id % s.brokers + 1),
+            app: App::new(id, s.topic.partitions, !s.kafka_version.partitioner_switches_by_bytes()),
+            sender,
+            timers: Timers::default(),
+            wake: None,
+            next_metadata_corr: 0,
+            finished: false,
+            pumping: false,
+            pump_again: false,
+            id,
+            world,
+        };
+        producer.request_metadata();
+        producer.app.next_send = Some(producer.timers.at(now, Timer::AppSend));
+        producer
+    }
+
+    pub(super) fn cfg(&self) -> &losslab_model::ProducerConfig {
+        &self.world.scenario.producer
+    }
+
+    pub(super) fn record(&self, kind: EventKind) {
+        self.world.record(NodeName::Producer(self.id), kind);
+    }
+
+    /// Runs the sender and acts on what it did, until it has nothing more to do now; then arms
+    /// the wake-up for its next deadline.
+    pub(super) fn pump(&mut self) {
+        if self.pumping {
+            self.pump_again = true;
+            return;
+        }
+        self.pumping = true;
+        for _ in 0..MAX_ROUNDS {
+            self.pump_again = false;
+            let now = self.now_us();
+            self.sender.run_once(now, &self.metadata);
+            if self.sender.needs_producer_id() {
+                // InitProducerId, answered at once (no request is modelled).
+                self.sender.set_producer_id(self.world.new_incarnation());
+            }
+            let effects = self.sender.take_effects();
+            // A request for metadata is no progress: the sender asks again every run while a
+            // leader is unknown.
+            let acted = effects.iter().any(|e| !matches!(e, Effect::NeedMetadata));
+            for effect in effects {
+                self.apply(effect);
+            }
+            self.app_maybe_unblock();
+            if !acted && !self.pump_again {
+                break;
+            }
+        }
+        self.pumping = false;
+        if self.app.closing() && !self.app.blocked() && self.sender.is_idle() {
+            self.finished = true;
+        }
+        self.arm_wake();
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        let notified = self.app_notified();
+        match effect {
+            Effect::Connect { corr, broker } => {
+                // The connection's handshake: any request the broker answers will do (Kafka's
+                // ApiVersions); a dead process refuses it.
+                self.world.net.send(self.me, self.world.broker_idx(broker), Msg::Metadata { corr });
+            }
+            Effect::Produce { corr, broker, connection, partition, batch, attempt, msgs, stamp } => {
+                self.record(EventKind::ProduceRequest { broker, partition, batch, attempt, msgs: msgs.clone() });
+                let cfg = self.cfg();
+                let msg = Msg::Produce {
+                    corr,
+                    partition,
+                    acks: cfg.acks,
+                    timeout_ms: cfg.request_timeout_ms,
+                    batch,
+                    msgs,
+                    stamp,
+                    connection,
+                };
+                self.world.net.send(self.me, self.world.broker_idx(broker), msg);
+                self.app.batch_sent(partition);
+            }
+            Effect::Acked { partition, batch, msgs, base_offset } => {
+                self.record(EventKind::Acked {
+                    partition,
+                    batch,
+                    base_offset,
+                    msgs: msgs.clone(),
+                    app_notified: notified,
+                });
+                self.outcome(&msgs, false);
+            }
+            Effect::Failed { partition, batch, msgs, error } => {
+                let error = error.name().to_string();
+                self.record(EventKind::Failed { partition, batch, error, msgs: msgs.clone(), app_notified: notified });
+                self.outcome(&msgs, true);
+            }
+            Effect::Retry { partition, batch, attempt, error } => {
+                self.record(EventKind::ProduceRetry { partition, batch, attempt, error });
+            }
+            Effect::IdChanged(c) => self.record(EventKind::ProducerIdChange {
+                producer_id: c.producer_id,
+                epoch: c.epoch,
+                partitions: c.partitions,
+                reason: c.reason.to_string(),
+            }),
+            Effect::NeedMetadata => self.request_metadata(),
+        }
+    }
+
+    fn arm_wake(&mut self) {
+        let now = self.now_us();
+        let Some(at) = self.sender.next_deadline_us(now) else {
+            if let Some((_, key)) = self.wake.take() {
+                self.timers.remove(key);
+            }
+            return;
+        };
+        // Everything due was handled by the run just made: a deadline at or before now would
+        // wake the process without anything to do, over and over.
+        let at = at.max(now + 1);
+        if self.wake.is_some_and(|(t, _)| t == at) {
+            return;
+        }
+        if let Some((_, key)) = self.wake.take() {
+            self.timers.remove(key);
+        }
+        self.wake = Some((at, self.timers.at(at, Timer::Wake)));
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    fn request_metadata(&mut self) {
+        self.next_metadata_corr += 1;
+        let corr = self.next_metadata_corr;
+        if self.metadata.request(&self.world, self.me, corr) {
+            let now = self.now_us();
+            self.timers
+                .at(now.saturating_add(METADATA_TIMEOUT_MS.saturating_mul(1000)), Timer::MetadataTimeout { corr });
+        }
+    }
+
+    fn on_metadata(&mut self, corr: u64, partitions: Vec<(u32, Option<u32>, u32)>) {
+        if self.metadata.on_response(&self.world, corr, partitions) {
+            // A leader is still unknown: ask again after retry.backoff.ms (`Metadata` refresh
+            // backoff).
+            let now = self.now_us();
+            self.timers.at(now.saturating_add(self.cfg().retry_backoff_ms.saturating_mul(1000)), Timer::Wake);
+        }
+        self.app_maybe_unblock();
+        self.pump();
+    }
+
+    fn on_produce_response(
+        &mut self,
+        corr: u64,
+        partition: u32,
+        result: Result<u64, KafkaError>,
+        hint: Option<(u32, u32)>,
+    ) {
+        if let Some((leader, epoch)) = hint {
+            self.metadata.update_leader(partition, leader, epoch);
+        }
+        let now = self.now_us();
+        self.sender.on_response(corr, result, now);
+        self.pump();
+    }
+
+    fn broker_of(&self, idx: NodeIdx) -> Option<u32> {
+        match self.world.names[idx] {
+            NodeName::Broker(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl Actor for Producer {
+    type Timer = Timer;
+
+    fn now_us(&self) -> u64 {
+        self.world.now_us()
+    }
+
+    fn timers(&mut self) -> &mut Timers<Timer> {
+        &mut self.timers
+    }
+
+    fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
+        let now = self.now_us();
+        match msg {
+            Msg::ProduceResponse { corr, partition, result, current_leader } => {
+                self.on_produce_response(corr, partition, result, current_leader)
+            }
+            Msg::MetadataResponse { corr, .. } if corr >= HANDSHAKE_CORR_BASE => {
+                self.sender.on_connected(corr);
+                self.pump();
+            }
+            Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
+            Msg::Refused { msg, .. } => match *msg {
+                Msg::Produce { corr, .. } => {
+                    self.sender.on_refused(corr, now);
+                    self.pump();
+                }
+                Msg::Metadata { corr } if corr >= HANDSHAKE_CORR_BASE => {
+                    self.sender.on_refused(corr, now);
+                    self.pump();
+                }
+                Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
+                _ => {}
+            },
+            Msg::PeerDown { peer } => {
+                if let Some(b) = self.broker_of(peer) {
+                    self.sender.on_disconnect(b, KafkaError::NetworkException, now);
+                    self.pump();
+                }
+            }
+            Msg::ConnectionClosed { connection } => {
+                let Some(b) = self.broker_of(from) else { return };
+                if connection == self.sender.connection(b) {
+                    self.sender.on_disconnect(b, KafkaError::NetworkException, now);
+                    self.pump();
+                }
+            }
+            Msg::Stop => self.app_close(),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::AppSend => self.on_app_send(),
+            Timer::AppBlocked { token } => self.on_app_blocked_timeout(token),
+            Timer::Wake => {
+                if self.wake.is_some_and(|(t, _)| t <= self.now_us()) {
+                    self.wake = None;
+                }
+                self.pump();
+            }
+            Timer::MetadataTimeout { corr } => {
+                if self.metadata.on_timeout(&self.world, corr) {
+                    self.request_metadata();
+                }
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.finished
+    }
+}
