@@ -4,7 +4,7 @@
 //! tests/fixtures behave as their folder says, and no input at all makes the parser panic.
 
 use losslab_model::config::{
-    Acks, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
+    Acks, Assignor, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
 };
 use losslab_model::{
     Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass, KafkaVersion, NetworkConfig,
@@ -93,6 +93,8 @@ fn defaults() -> Scenario {
             app_workers: 4,
             app_process_ms: 1,
             app_commit: CommitStrategy::None,
+            group_instance_id: None,
+            partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
         },
         workload: Workload { producers: 1, consumers: 1, messages: 1_000, rate_per_sec: 1_000, message_bytes: 100 },
         network: NetworkConfig { latency_ms_min: 1, latency_ms_max: 5 },
@@ -204,6 +206,8 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         app_workers: 8,
         app_process_ms: 3,
         app_commit: CommitStrategy::BeforeProcess,
+        group_instance_id: None,
+        partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
     };
     want.workload = Workload { producers: 2, consumers: 2, messages: 500, rate_per_sec: 200, message_bytes: 512 };
     want.network = NetworkConfig { latency_ms_min: 2, latency_ms_max: 20 };
