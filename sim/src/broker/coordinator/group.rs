@@ -26,6 +26,8 @@ use crate::protocol::{JoinResult, KafkaError, MemberId, OffsetsRecord, StoredMem
 use losslab_model::history::EventKind;
 use std::collections::BTreeMap;
 
+pub use super::assignor::range_assign;
+
 /// `offsets.commit.timeout.ms`: how long a commit waits for its replication.
 pub const OFFSETS_COMMIT_TIMEOUT_MS: u64 = 5_000;
 /// `group.initial.rebalance.delay.ms`: an empty group waits this long for more members.
@@ -554,23 +556,6 @@ impl Coordinator {
             out.push(Out::Append { op, records: vec![OffsetsRecord::Group { generation, members: stored }] });
         }
     }
-}
-
-/// Kafka's RangeAssignor for one topic: members in member-id order, each a contiguous range of
-/// partitions, the first `partitions % members` one partition more.
-pub fn range_assign(partitions: u32, members: usize) -> Vec<Vec<u32>> {
-    let n = members as u32;
-    if n == 0 {
-        return Vec::new();
-    }
-    let (per, extra) = (partitions / n, partitions % n);
-    (0..n)
-        .map(|i| {
-            let start = i * per + i.min(extra);
-            let len = per + u32::from(i < extra);
-            (start..start + len).collect()
-        })
-        .collect()
 }
 
 /// How Kafka's `GroupMetadataManager` reports a failed write of the offsets log.

@@ -29,7 +29,9 @@
 mod app;
 mod commit;
 mod fetching;
+pub mod join_prepare;
 mod membership;
 mod node;
+pub mod position;
 
 pub use node::Consumer;
