@@ -177,7 +177,7 @@ fn a_new_coordinator_loads_offsets_and_the_stable_group() {
     let op = append_op(&c.on_commit(4 * S, reply(1), 1, Some(ids[0]), Some(1), vec![(0, 12)])).unwrap();
     c.on_appended(4 * S, op, Ok(()));
     let log = vec![
-        OffsetsRecord::Commit { consumer: 0, partition: 0, offset: 0 },
+        OffsetsRecord::Commit { consumer: 0, partition: 0, offset: 0, leader_epoch: None },
         OffsetsRecord::Group {
             generation: 1,
             members: vec![StoredMember {
@@ -185,9 +185,10 @@ fn a_new_coordinator_loads_offsets_and_the_stable_group() {
                 session_timeout_ms: 10_000,
                 rebalance_timeout_ms: 60_000,
                 partitions: vec![0],
+                instance: None,
             }],
         },
-        OffsetsRecord::Commit { consumer: 1, partition: 0, offset: 12 },
+        OffsetsRecord::Commit { consumer: 1, partition: 0, offset: 12, leader_epoch: None },
     ];
     let (mut next, out) = Coordinator::load(2, 1, &log, 5 * S);
     assert_eq!(out, vec![Out::Record(EventKind::GroupLoaded { broker: 2, generation: 1, committed: vec![(0, 12)] })]);

@@ -45,7 +45,10 @@ pub(super) fn group_instance_id(o: &Obj, version: KafkaVersion) -> Result<Option
 pub(super) fn assignment_strategy(o: &Obj, version: KafkaVersion) -> Result<Vec<Assignor>> {
     let key = "partition.assignment.strategy";
     let names: Vec<String> = match o.get(key) {
-        None => return Ok(version.default_assignors()),
+        None if version.default_assignors_add_cooperative_sticky() => {
+            return Ok(vec![Assignor::Range, Assignor::CooperativeSticky])
+        }
+        None => return Ok(vec![Assignor::Range]),
         // Kafka's LIST type: a comma-separated string, blanks around each item ignored.
         Some(Value::String(s)) => s.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect(),
         Some(Value::Array(items)) => items

@@ -5,5 +5,6 @@
 
 pub mod assignor;
 pub mod group;
+mod members;
 
 pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};

@@ -197,6 +197,14 @@ impl PartitionPosition {
         self.awaiting_validation()
     }
 
+    /// `updatePositionLeaderNoValidation`: a client without KIP-320 (before 2.3) follows the
+    /// leader without checking its position.
+    pub fn update_leader_no_validation(&mut self, leader: LeaderAndEpoch) {
+        if let Some(p) = self.position.as_mut() {
+            p.current_leader = leader;
+        }
+    }
+
     /// `completeValidation`.
     pub fn complete_validation(&mut self) {
         if self.position.is_some() {
