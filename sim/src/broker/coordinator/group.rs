@@ -332,7 +332,7 @@ impl Coordinator {
                 m.last_heartbeat_us = now_us;
                 // A subscription that changed (a cooperative member that gave partitions up)
                 // does not match the member's metadata: `updateMemberAndRebalance`.
-                let changed = m.owned != request.owned;
+                let changed = m.owned.partitions != request.owned.partitions;
                 m.owned = request.owned;
                 match state {
                     // Kafka answers a follower that rejoins a stable group with its current
