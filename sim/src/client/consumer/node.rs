@@ -309,7 +309,8 @@ impl Consumer {
             .assigned
             .iter()
             .filter_map(|(&p, a)| {
-                let position = a.position()?;
+                // A position awaiting validation may be past a truncation: not progress yet.
+                let position = a.pos.valid_offset()?;
                 let oldest_pending = self.pending.get(&p).and_then(|s| s.first().copied());
                 Some((p, oldest_pending.map_or(position, |o| o.min(position))))
             })

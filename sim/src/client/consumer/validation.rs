@@ -28,6 +28,7 @@ impl Consumer {
     pub(super) fn maybe_validate_positions(&mut self) {
         let detects = self.world.scenario.kafka_version.consumers_detect_truncation();
         let partitions: Vec<u32> = self.assigned.keys().copied().collect();
+        let mut invalidated = false;
         for p in partitions {
             let leader = self.leader_and_epoch(p);
             let Some(a) = self.assigned.get_mut(&p) else { continue };
@@ -42,7 +43,11 @@ impl Consumer {
                 a.buffer.clear();
                 a.fetch_in_flight = None;
                 self.ready.retain(|&r| r != p);
+                invalidated = true;
             }
+        }
+        if invalidated {
+            self.publish_progress();
         }
         self.send_validations();
     }
@@ -104,7 +109,8 @@ impl Consumer {
             action,
         };
         match outcome {
-            Validation::Ignored | Validation::Valid => {}
+            Validation::Ignored => {}
+            Validation::Valid => self.publish_progress(),
             Validation::SeekBack { offset, epoch, .. } => {
                 self.record(detected(format!(
                     "sought back to offset {offset} (epoch {epoch}), the first offset known to diverge"
