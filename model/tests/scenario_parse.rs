@@ -467,6 +467,28 @@ fn every_valid_fixture_parses() {
 }
 
 #[test]
+fn consumer_defaults_follow_the_release_and_the_file_wins() {
+    use losslab_model::config::RebalanceProtocol;
+    let parse = |json: &str| Scenario::parse("x.json", "x", json).unwrap().consumer;
+    assert_eq!(parse(r#"{"kafka.version": "2.8"}"#).session_timeout_ms, 10_000);
+    assert_eq!(parse(r#"{"kafka.version": "3.0"}"#).session_timeout_ms, 45_000);
+    assert_eq!(
+        parse(r#"{"kafka.version": "2.8", "consumer": {"session.timeout.ms": 45000}}"#).session_timeout_ms,
+        45_000
+    );
+    let c = parse(r#"{"kafka.version": "2.8"}"#);
+    assert_eq!((c.partition_assignment_strategy, c.group_instance_id), (vec![Assignor::Range], None));
+    // 3.0's default lists cooperative-sticky second: eager range still runs.
+    let c = parse("{}");
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::Range, RebalanceProtocol::Eager));
+    let c = parse(r#"{"consumer": {"partition.assignment.strategy": "cooperative-sticky"}}"#);
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::CooperativeSticky, RebalanceProtocol::Cooperative));
+    let c = parse(r#"{"consumer": {"partition.assignment.strategy": ["cooperative-sticky", "range"]}}"#);
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::CooperativeSticky, RebalanceProtocol::Eager));
+    assert_eq!(parse(r#"{"consumer": {"group.instance.id": "app"}}"#).instance_id(3).as_deref(), Some("app-3"));
+}
+
+#[test]
 fn every_invalid_fixture_is_refused_for_its_reason() {
     let reasons = [
         ("bad-node.json", "names `b7`, but the cluster has brokers b1 to b3"),
@@ -479,7 +501,9 @@ fn every_invalid_fixture_is_refused_for_its_reason() {
         ("idempotence-acks1.json", "Must set acks to all"),
         ("malformed.json", "malformed JSON at line 3, column 10"),
         ("replication-above-brokers.json", "but the cluster has only 2 brokers"),
+        ("static-membership-on-2.2.json", "Kafka 2.2 has no static membership (KIP-345 came in 2.3)"),
         ("top-level-array.json", "the top level must be a JSON object"),
+        ("unknown-assignor.json", "which is a Kafka assignor losslab does not simulate"),
         ("unknown-key.json", "did you mean `acks`?"),
         ("wrong-type.json", "must be a non-negative integer, got \"5\""),
     ];
