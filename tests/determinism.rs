@@ -38,4 +38,4 @@ fn the_trace_hash_is_pinned() {
     assert_eq!(run.trace_hash, PINNED_ACKS1_SEED2);
 }
 
-const PINNED_ACKS1_SEED2: &str = "e398ce3b67335c0c";
+const PINNED_ACKS1_SEED2: &str = "eb1ea8ea28cd5497";

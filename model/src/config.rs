@@ -170,6 +170,72 @@ pub struct ConsumerConfig {
     pub app_workers: u32,
     pub app_process_ms: u64,
     pub app_commit: CommitStrategy,
+    /// `group.instance.id` as the file gives it (KIP-345, 2.3): consumer `cN` uses
+    /// `"<value>-N"` (see [`ConsumerConfig::instance_id`]). `None`: dynamic members.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
+    /// `partition.assignment.strategy`, in the file's order (Kafka's default by version).
+    #[serde(default = "default_assignors")]
+    pub partition_assignment_strategy: Vec<Assignor>,
+}
+
+fn default_assignors() -> Vec<Assignor> {
+    vec![Assignor::Range]
+}
+
+/// A partition assignor of `partition.assignment.strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Assignor {
+    /// `RangeAssignor`: eager.
+    Range,
+    /// `CooperativeStickyAssignor` (KIP-429, 2.4): supports the cooperative protocol.
+    CooperativeSticky,
+}
+
+impl Assignor {
+    /// Kafka's protocol name (`ConsumerPartitionAssignor.name()`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Assignor::Range => "range",
+            Assignor::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+}
+
+/// `ConsumerPartitionAssignor.RebalanceProtocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RebalanceProtocol {
+    /// Every member gives up all its partitions before it rejoins.
+    Eager,
+    /// Members keep their partitions across a rebalance and give up only those that move
+    /// (KIP-429).
+    Cooperative,
+}
+
+impl ConsumerConfig {
+    /// Consumer `consumer`'s `group.instance.id`: the file's value with `-<consumer>` appended,
+    /// so that several consumers of one scenario are distinct static members.
+    pub fn instance_id(&self, consumer: u32) -> Option<String> {
+        self.group_instance_id.as_ref().map(|id| format!("{id}-{consumer}"))
+    }
+
+    /// The assignor the group runs: the first of the list (every consumer of a run has the
+    /// same list, so the first is the first common one, `AbstractCoordinator`'s selection).
+    pub fn assignor(&self) -> Assignor {
+        self.partition_assignment_strategy.first().copied().unwrap_or(Assignor::Range)
+    }
+
+    /// `ConsumerCoordinator`'s constructor: the highest protocol every configured assignor
+    /// supports, so `[range, cooperative-sticky]` (3.0's default) stays eager.
+    pub fn rebalance_protocol(&self) -> RebalanceProtocol {
+        if !self.partition_assignment_strategy.is_empty()
+            && self.partition_assignment_strategy.iter().all(|&a| a == Assignor::CooperativeSticky)
+        {
+            RebalanceProtocol::Cooperative
+        } else {
+            RebalanceProtocol::Eager
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

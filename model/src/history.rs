@@ -393,6 +393,24 @@ pub enum EventKind {
         #[serde(default)]
         reset: Option<String>,
     },
+    /// KIP-320 (2.3): a consumer validated its position on `partition` (after a leader change,
+    /// or a seek to a committed offset that carries an epoch) and the leader's log ends below it
+    /// for the position's epoch, at `end_offset` (`None`: the leader could not say). `action` is
+    /// what the consumer did: sought back to `end_offset`, reset per `auto.offset.reset`, or
+    /// raised LogTruncationException (`auto.offset.reset=none`).
+    TruncationDetected {
+        consumer: u32,
+        partition: u32,
+        position: u64,
+        end_offset: Option<u64>,
+        action: String,
+    },
+    /// A consumer's app died of an exception it did not catch (LogTruncationException from
+    /// `poll()`, FencedInstanceIdException): its process exits without `close()`.
+    ConsumerFailed {
+        consumer: u32,
+        error: String,
+    },
 
     // ---- faults (the nemesis) ----
     /// Fault step `step` (0-based) fired; `detail` says what it did to whom.

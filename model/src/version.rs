@@ -339,6 +339,71 @@ impl KafkaVersion {
     }
 }
 
+/// The consumer's rules (issue 15, consumer half): KIP-320 on the client, the awaited commit
+/// before a rejoin, static membership, cooperative rebalancing and the consumer defaults.
+impl KafkaVersion {
+    /// KIP-320, OffsetCommit v6 (2.1, `ConsumerCoordinator.sendOffsetCommitRequest`): a commit
+    /// carries the leader epoch of the last consumed record, and OffsetFetch returns it.
+    pub fn commits_carry_leader_epoch(self) -> bool {
+        self.at_least(2, 1)
+    }
+
+    /// KAFKA-10113 (2.7, `SubscriptionState.maybeCompleteValidation`): an UNDEFINED end offset
+    /// from OffsetsForLeaderEpoch resets the position per `auto.offset.reset`. 2.3-2.6 sought to
+    /// offset -1, and the next fetch, out of range, reset it the same way a round trip later.
+    pub fn resets_on_undefined_divergence(self) -> bool {
+        self.at_least(2, 7)
+    }
+
+    /// KAFKA-13310 (3.2, `ConsumerCoordinator.onJoinPrepare`): the auto-commit before a rejoin is
+    /// asynchronous and the join waits for it across polls (3.2.1+, KAFKA-14024: up to the
+    /// rebalance timeout, retrying retriable errors); 0.10.1-3.1 commit synchronously inside
+    /// `poll()`, bounded by the rebalance timeout.
+    pub fn join_prepare_commits_async(self) -> bool {
+        self.at_least(3, 2)
+    }
+
+    /// KAFKA-14196 (3.3, `SubscriptionState.markPendingRevocation`): while an eager member waits
+    /// for its join-prepare commit, its partitions are pending revocation and `poll()` returns
+    /// nothing from them; 3.2 kept returning records that the commit in flight did not cover.
+    pub fn pauses_partitions_during_join_prepare(self) -> bool {
+        !self.join_prepare_commits_async() || self.at_least(3, 3)
+    }
+
+    /// KIP-345 (2.3): static membership (`group.instance.id`).
+    pub fn has_static_membership(self) -> bool {
+        self.at_least(2, 3)
+    }
+
+    /// KIP-429 (2.4): the cooperative rebalance protocol and `CooperativeStickyAssignor`.
+    pub fn has_cooperative_rebalancing(self) -> bool {
+        self.at_least(2, 4)
+    }
+
+    /// KAFKA-8421 (2.5, "Still return data during rebalance": `KafkaConsumer.poll` calls
+    /// `updateAssignmentMetadataIfNeeded(time.timer(0L))`): `poll()` returns records of owned
+    /// partitions while a cooperative rebalance runs; 2.4 blocked in the rebalance.
+    pub fn polls_during_rebalance(self) -> bool {
+        self.at_least(2, 5)
+    }
+
+    /// KIP-735 (3.0, KAFKA-12874): the consumer's `session.timeout.ms` defaults to 45000 (10000 before).
+    pub fn consumer_session_timeout_ms_default(self) -> u64 {
+        if self.at_least(3, 0) {
+            45_000
+        } else {
+            10_000
+        }
+    }
+
+    /// KIP-726 (3.0, KAFKA-13023): `partition.assignment.strategy` defaults to `[RangeAssignor,
+    /// CooperativeStickyAssignor]` (`[RangeAssignor]` before); the protocol both support is
+    /// eager, so range still runs.
+    pub fn default_assignors_add_cooperative_sticky(self) -> bool {
+        self.at_least(3, 0)
+    }
+}
+
 impl KafkaVersion {
     /// This release line's rules as a run resolves them: (the KIP, JIRA or mode; whether it is in
     /// force; what it means), so that a reader comparing two runs sees which rule made the
@@ -485,6 +550,25 @@ mod tests {
         assert!(!v(3, 2).drain_index_per_node() && v(3, 3).drain_index_per_node());
         assert!(!v(3, 2).partitioner_switches_by_bytes() && v(3, 3).partitioner_switches_by_bytes());
         assert!(!v(3, 6).produce_errors_name_the_new_leader() && v(3, 7).produce_errors_name_the_new_leader());
+    }
+
+    #[test]
+    fn consumer_rules_follow_their_releases() {
+        let v = KafkaVersion::new;
+        assert!(!v(2, 0).commits_carry_leader_epoch() && v(2, 1).commits_carry_leader_epoch());
+        assert!(!v(2, 6).resets_on_undefined_divergence() && v(2, 7).resets_on_undefined_divergence());
+        assert!(!v(3, 1).join_prepare_commits_async() && v(3, 2).join_prepare_commits_async());
+        assert!(v(3, 1).pauses_partitions_during_join_prepare());
+        assert!(!v(3, 2).pauses_partitions_during_join_prepare() && v(3, 3).pauses_partitions_during_join_prepare());
+        assert!(!v(2, 2).has_static_membership() && v(2, 3).has_static_membership());
+        assert!(!v(2, 3).has_cooperative_rebalancing() && v(2, 4).has_cooperative_rebalancing());
+        assert!(!v(2, 4).polls_during_rebalance() && v(2, 5).polls_during_rebalance());
+        assert_eq!(
+            (v(2, 8).consumer_session_timeout_ms_default(), v(3, 0).consumer_session_timeout_ms_default()),
+            (10_000, 45_000)
+        );
+        assert!(!v(2, 8).default_assignors_add_cooperative_sticky());
+        assert!(v(3, 0).default_assignors_add_cooperative_sticky());
     }
 
     #[test]

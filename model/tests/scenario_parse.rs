@@ -4,7 +4,7 @@
 //! tests/fixtures behave as their folder says, and no input at all makes the parser panic.
 
 use losslab_model::config::{
-    Acks, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
+    Acks, Assignor, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
 };
 use losslab_model::{
     Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass, KafkaVersion, NetworkConfig,
@@ -96,6 +96,8 @@ fn defaults() -> Scenario {
             app_workers: 4,
             app_process_ms: 1,
             app_commit: CommitStrategy::None,
+            group_instance_id: None,
+            partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
         },
         workload: Workload { producers: 1, consumers: 1, messages: 1_000, rate_per_sec: 1_000, message_bytes: 100 },
         network: NetworkConfig { latency_ms_min: 1, latency_ms_max: 5 },
@@ -210,6 +212,8 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         app_workers: 8,
         app_process_ms: 3,
         app_commit: CommitStrategy::BeforeProcess,
+        group_instance_id: None,
+        partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
     };
     want.workload = Workload { producers: 2, consumers: 2, messages: 500, rate_per_sec: 200, message_bytes: 512 };
     want.network = NetworkConfig { latency_ms_min: 2, latency_ms_max: 20 };
@@ -469,6 +473,28 @@ fn every_valid_fixture_parses() {
 }
 
 #[test]
+fn consumer_defaults_follow_the_release_and_the_file_wins() {
+    use losslab_model::config::RebalanceProtocol;
+    let parse = |json: &str| Scenario::parse("x.json", "x", json).unwrap().consumer;
+    assert_eq!(parse(r#"{"kafka.version": "2.8"}"#).session_timeout_ms, 10_000);
+    assert_eq!(parse(r#"{"kafka.version": "3.0"}"#).session_timeout_ms, 45_000);
+    assert_eq!(
+        parse(r#"{"kafka.version": "2.8", "consumer": {"session.timeout.ms": 45000}}"#).session_timeout_ms,
+        45_000
+    );
+    let c = parse(r#"{"kafka.version": "2.8"}"#);
+    assert_eq!((c.partition_assignment_strategy, c.group_instance_id), (vec![Assignor::Range], None));
+    // 3.0's default lists cooperative-sticky second: eager range still runs.
+    let c = parse("{}");
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::Range, RebalanceProtocol::Eager));
+    let c = parse(r#"{"consumer": {"partition.assignment.strategy": "cooperative-sticky"}}"#);
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::CooperativeSticky, RebalanceProtocol::Cooperative));
+    let c = parse(r#"{"consumer": {"partition.assignment.strategy": ["cooperative-sticky", "range"]}}"#);
+    assert_eq!((c.assignor(), c.rebalance_protocol()), (Assignor::CooperativeSticky, RebalanceProtocol::Eager));
+    assert_eq!(parse(r#"{"consumer": {"group.instance.id": "app"}}"#).instance_id(3).as_deref(), Some("app-3"));
+}
+
+#[test]
 fn every_invalid_fixture_is_refused_for_its_reason() {
     let reasons = [
         ("bad-node.json", "names `b7`, but the cluster has brokers b1 to b3"),
@@ -483,7 +509,9 @@ fn every_invalid_fixture_is_refused_for_its_reason() {
         ("idempotence-before-0.11.json", "Kafka 0.10 has no idempotent producer (KIP-98 arrived in 0.11)"),
         ("malformed.json", "malformed JSON at line 3, column 10"),
         ("replication-above-brokers.json", "but the cluster has only 2 brokers"),
+        ("static-membership-on-2.2.json", "Kafka 2.2 has no static membership (KIP-345 came in 2.3)"),
         ("top-level-array.json", "the top level must be a JSON object"),
+        ("unknown-assignor.json", "which is a Kafka assignor losslab does not simulate"),
         ("unknown-key.json", "did you mean `acks`?"),
         ("wrong-type.json", "must be a non-negative integer, got \"5\""),
     ];

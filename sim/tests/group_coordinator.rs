@@ -177,7 +177,7 @@ fn a_new_coordinator_loads_offsets_and_the_stable_group() {
     let op = append_op(&c.on_commit(4 * S, reply(1), 1, Some(ids[0]), Some(1), vec![(0, 12)])).unwrap();
     c.on_appended(4 * S, op, Ok(()));
     let log = vec![
-        OffsetsRecord::Commit { consumer: 0, partition: 0, offset: 0 },
+        OffsetsRecord::Commit { consumer: 0, partition: 0, offset: 0, leader_epoch: None },
         OffsetsRecord::Group {
             generation: 1,
             members: vec![StoredMember {
@@ -185,9 +185,10 @@ fn a_new_coordinator_loads_offsets_and_the_stable_group() {
                 session_timeout_ms: 10_000,
                 rebalance_timeout_ms: 60_000,
                 partitions: vec![0],
+                instance: None,
             }],
         },
-        OffsetsRecord::Commit { consumer: 1, partition: 0, offset: 12 },
+        OffsetsRecord::Commit { consumer: 1, partition: 0, offset: 12, leader_epoch: None },
     ];
     let (mut next, out) = Coordinator::load(2, 1, &log, 5 * S);
     assert_eq!(out, vec![Out::Record(EventKind::GroupLoaded { broker: 2, generation: 1, committed: vec![(0, 12)] })]);
@@ -214,4 +215,57 @@ fn the_last_member_leaving_empties_the_group() {
     assert_eq!(c.generation(), 2);
     let out = c.on_heartbeat(6 * S, reply(1), ids[0], 1);
     assert_eq!(out, vec![Out::HeartbeatAnswer(reply(1), Err(KafkaError::UnknownMemberId))]);
+}
+
+#[test]
+fn commits_keep_their_leader_epoch_through_a_reload() {
+    use losslab_sim::broker::coordinator::group::CommitRequest;
+    let (mut c, ids) = stable(1, 1);
+    let request = CommitRequest {
+        consumer: 1,
+        member: Some(ids[0]),
+        generation: Some(1),
+        offsets: vec![(0, 40)],
+        epochs: [(0, 7)].into_iter().collect(),
+        instance: None,
+    };
+    let out = c.on_commit_request(7 * S, reply(5), request);
+    let (op, records) = out
+        .iter()
+        .find_map(|o| match o {
+            Out::Append { op, records } => Some((*op, records.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(records, vec![OffsetsRecord::Commit { consumer: 1, partition: 0, offset: 40, leader_epoch: Some(7) }]);
+    assert_eq!(c.committed_with_epochs(&[0]), vec![(0, None, None)], "visible only once replicated");
+    c.on_appended(7 * S, op, Ok(()));
+    assert_eq!(c.committed_with_epochs(&[0]), vec![(0, Some(40), Some(7))]);
+    let (next, _) = Coordinator::load(2, 1, &records, 8 * S);
+    assert_eq!(next.committed_with_epochs(&[0]), vec![(0, Some(40), Some(7))]);
+}
+
+#[test]
+fn a_cooperative_member_with_a_new_subscription_rebalances_a_stable_group() {
+    use losslab_model::config::{Assignor, RebalanceProtocol};
+    use losslab_sim::broker::coordinator::assignor::Owned;
+    use losslab_sim::broker::coordinator::group::JoinRequest;
+    let (mut c, ids) = stable(3, 2);
+    c.set_assignment(Assignor::CooperativeSticky, RebalanceProtocol::Cooperative);
+    let rejoin = |owned: Vec<u32>| JoinRequest {
+        consumer: 1,
+        member: Some(ids[0]),
+        session_timeout_ms: 10_000,
+        rebalance_timeout_ms: 60_000,
+        owned: Owned { partitions: owned, generation: Some(1) },
+        ..Default::default()
+    };
+    // The same (empty) subscription as its last join: answered at once, no rebalance.
+    let out = c.on_join_request(7 * S, reply(5), rejoin(vec![]));
+    assert_eq!(joined(&out).len(), 1, "{out:?} {ids:?}");
+    assert_eq!(c.state(), GroupState::Stable);
+    // What it owns changed: the metadata no longer matches (`updateMemberAndRebalance`).
+    let out = c.on_join_request(7 * S, reply(6), rejoin(vec![0, 1]));
+    assert!(joined(&out).is_empty());
+    assert_eq!(c.state(), GroupState::PreparingRebalance);
 }

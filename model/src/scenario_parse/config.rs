@@ -81,6 +81,8 @@ pub(super) const CONSUMER: Section = Section {
         "app.workers",
         "app.process.ms",
         "app.commit",
+        "group.instance.id",
+        "partition.assignment.strategy",
     ],
 };
 
@@ -265,7 +267,7 @@ fn elr(o: &Obj, version: KafkaVersion) -> Result<bool> {
     }
 }
 
-pub(super) fn consumer(top: &Obj) -> Result<ConsumerConfig> {
+pub(super) fn consumer(top: &Obj, version: KafkaVersion) -> Result<ConsumerConfig> {
     let o = open(top, &CONSUMER)?;
     let group_id = o.string("group.id", "g1")?;
     if group_id.is_empty() {
@@ -278,11 +280,13 @@ pub(super) fn consumer(top: &Obj) -> Result<ConsumerConfig> {
         auto_offset_reset: o.choice("auto.offset.reset", &OFFSET_RESETS, OffsetReset::Latest)?,
         max_poll_records: o.uint("max.poll.records", 1..=INT, 500)?,
         max_poll_interval_ms: o.uint("max.poll.interval.ms", 1..=INT, 300_000)?,
-        session_timeout_ms: o.uint("session.timeout.ms", 1..=INT, 45_000)?,
+        session_timeout_ms: o.uint("session.timeout.ms", 1..=INT, version.consumer_session_timeout_ms_default())?,
         app_processing: o.choice("app.processing", &PROCESSING, Processing::Sync)?,
         app_workers: o.uint("app.workers", 1..=MAX_APP_WORKERS, 4)?,
         app_process_ms: o.uint("app.process.ms", 0..=INT, 1)?,
         app_commit: o.choice("app.commit", &COMMITS, CommitStrategy::None)?,
+        group_instance_id: super::group_keys::group_instance_id(&o, version)?,
+        partition_assignment_strategy: super::group_keys::assignment_strategy(&o, version)?,
     })
 }
 

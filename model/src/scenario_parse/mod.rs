@@ -6,13 +6,15 @@
 //! here panics on any input.
 //!
 //! `json` reads the text, `obj` reads one object; `config`, `producer`, `faults` and `expect`
-//! know the sections; `top` knows the top level, the order in which sections depend on each
-//! other, and holds the entry points `Scenario::from_file` and `Scenario::parse`. The parser
-//! depends on the scenario types and never the other way round.
+//! know the sections (`group_keys` the consumer's group-membership keys); `top` knows the top
+//! level, the order in which sections depend on each other, and holds the entry points
+//! `Scenario::from_file` and `Scenario::parse`. The parser depends on the scenario types and
+//! never the other way round.
 
 mod config;
 mod expect;
 mod faults;
+mod group_keys;
 mod json;
 mod obj;
 mod producer;

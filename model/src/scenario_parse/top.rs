@@ -67,7 +67,7 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
         seed: top.uint("seed", 0..=u64::MAX, 1)?,
         broker: config::broker(&top, kafka_version)?,
         producer: super::producer::producer(&top, kafka_version, workload.message_bytes)?,
-        consumer: config::consumer(&top)?,
+        consumer: config::consumer(&top, kafka_version)?,
         network: config::network(&top)?,
         faults: faults::faults(&top, &cluster)?,
         expect: expect::expect(&top)?,

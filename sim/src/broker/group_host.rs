@@ -6,6 +6,8 @@
 //! follower fetches as any record, and the coordinator hears back once the high watermark
 //! covers them or `offsets.commit.timeout.ms` passed.
 
+use super::coordinator::assignor::Owned;
+use super::coordinator::group::{CommitRequest, JoinRequest};
 use super::coordinator::{Coordinator, Out, ReplyTo, OFFSETS_COMMIT_TIMEOUT_MS};
 use super::node::{Broker, Timer};
 use crate::protocol::{KafkaError, Msg, OffsetsRecord, OFFSETS_PARTITION};
@@ -42,7 +44,9 @@ impl Broker {
         };
         let records: Vec<OffsetsRecord> = msgs.into_iter().filter_map(|m| self.world.offsets_record(m)).collect();
         let now = self.now_us();
-        let (coordinator, outs) = Coordinator::load(self.id, self.world.scenario.topic.partitions, &records, now);
+        let (mut coordinator, outs) = Coordinator::load(self.id, self.world.scenario.topic.partitions, &records, now);
+        let consumer = &self.world.scenario.consumer;
+        coordinator.set_assignment(consumer.assignor(), consumer.rebalance_protocol());
         self.group.coordinator = Some(coordinator);
         self.group.load += 1;
         self.group.appends.clear();
@@ -70,20 +74,33 @@ impl Broker {
             return;
         };
         let outs = match msg {
-            Msg::JoinGroup { corr, consumer, member, session_timeout_ms, rebalance_timeout_ms } => {
+            Msg::JoinGroup {
+                corr,
+                consumer,
+                member,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                instance,
+                owned,
+                owned_generation,
+            } => {
                 let serial = if member.is_none() { self.world.new_member_serial() } else { 0 };
                 let reply = ReplyTo { node: from, corr };
-                c.on_join(now, reply, consumer, member, serial, session_timeout_ms, rebalance_timeout_ms)
+                let owned = Owned { partitions: owned, generation: owned_generation };
+                let request =
+                    JoinRequest { consumer, member, serial, session_timeout_ms, rebalance_timeout_ms, instance, owned };
+                c.on_join_request(now, reply, request)
             }
-            Msg::GroupHeartbeat { corr, member, generation } => {
-                c.on_heartbeat(now, ReplyTo { node: from, corr }, member, generation)
+            Msg::GroupHeartbeat { corr, member, generation, instance } => {
+                c.on_heartbeat_from(now, ReplyTo { node: from, corr }, member, instance.as_deref(), generation)
             }
             Msg::LeaveGroup { member, reason } => c.on_leave(now, member, &reason),
-            Msg::OffsetCommit { corr, member, generation, offsets } => {
-                c.on_commit(now, ReplyTo { node: from, corr }, consumer_id, member, generation, offsets)
+            Msg::OffsetCommit { corr, member, generation, offsets, epochs, instance } => {
+                let request = CommitRequest { consumer: consumer_id, member, generation, offsets, epochs, instance };
+                c.on_commit_request(now, ReplyTo { node: from, corr }, request)
             }
             Msg::OffsetFetch { corr, partitions } => {
-                let result = Ok(c.committed(&partitions));
+                let result = Ok(c.committed_with_epochs(&partitions));
                 self.send(from, Msg::OffsetFetchResponse { corr, result });
                 return;
             }

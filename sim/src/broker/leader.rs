@@ -205,7 +205,10 @@ impl Broker {
             Some(follower) => r
                 .fetch_as_leader(&s.log, follower, f.fetch_offset, f.last_fetched_epoch, f.current_leader_epoch, now)
                 .map(|ff| (ff.data, ff.hw_moved, ff.isr_proposal)),
-            None => r.fetch_for_consumer(&s.log, f.fetch_offset, max_poll).map(|d| (d, None, None)),
+            None => r
+                .check_consumer_epoch(f.consumer_leader_epoch)
+                .and_then(|()| r.fetch_for_consumer(&s.log, f.fetch_offset, max_poll))
+                .map(|d| (d, None, None)),
         });
         let Some(answer) = answer else { return Some(Err(KafkaError::NotLeaderOrFollower)) };
         let (data, hw_moved, isr_proposal) = match answer {

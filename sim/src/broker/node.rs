@@ -109,6 +109,8 @@ pub(super) struct PendingFetch {
     pub(super) fetch_offset: u64,
     pub(super) last_fetched_epoch: Option<u32>,
     pub(super) current_leader_epoch: u32,
+    /// A consumer's fetch: the leader epoch it sent (2.3+), `None` if none.
+    pub(super) consumer_leader_epoch: Option<u32>,
 }
 
 /// The replica fetcher of one followed partition.
@@ -268,7 +270,19 @@ impl Actor for Broker {
                 if let Some(follower) = replica {
                     self.follower_epochs.insert(follower, broker_epoch);
                 }
-                let fetch = PendingFetch { corr, replica, fetch_offset, last_fetched_epoch, current_leader_epoch };
+                // A 2.3+ consumer sends its position's leader epoch (`Fetcher`, KIP-320); an older
+                // one sends none.
+                let consumer_leader_epoch = (replica.is_none()
+                    && self.world.scenario.kafka_version.consumers_detect_truncation())
+                .then_some(current_leader_epoch);
+                let fetch = PendingFetch {
+                    corr,
+                    replica,
+                    fetch_offset,
+                    last_fetched_epoch,
+                    current_leader_epoch,
+                    consumer_leader_epoch,
+                };
                 self.on_fetch(from, fetch, partition, max_wait_ms)
             }
             Msg::FetchResponse { corr, partition, result } => self.on_follower_fetch_response(corr, partition, result),
@@ -288,6 +302,12 @@ impl Actor for Broker {
             }
             Msg::ControlledShutdownResponse { remaining } => self.on_controlled_shutdown_response(remaining),
             Msg::Stop => self.on_stop(),
+            Msg::OffsetsForLeaderEpoch { corr, partition, current_leader_epoch, leader_epoch } => {
+                let result = self
+                    .with_log(partition, |r, s| r.offsets_for_leader_epoch(&s.log, current_leader_epoch, leader_epoch))
+                    .unwrap_or(Err(KafkaError::NotLeaderOrFollower));
+                self.send(from, Msg::OffsetsForLeaderEpochResponse { corr, partition, result });
+            }
             msg @ (Msg::JoinGroup { .. }
             | Msg::GroupHeartbeat { .. }
             | Msg::LeaveGroup { .. }

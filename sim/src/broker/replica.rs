@@ -432,6 +432,38 @@ impl Replica {
         Ok(FollowerFetch { data: FetchData::Records { batches, high_watermark: hw }, hw_moved, isr_proposal })
     }
 
+    /// KIP-320 for a consumer's request (`Partition.localLogWithEpochOrException`): a consumer
+    /// that sends its leader epoch (2.3+) is refused an older one (FENCED_LEADER_EPOCH) or a
+    /// newer one (UNKNOWN_LEADER_EPOCH); one that sends none (`None`, before 2.3) is not checked.
+    pub fn check_consumer_epoch(&self, current_leader_epoch: Option<u32>) -> Result<(), KafkaError> {
+        if !self.is_leader() {
+            return Err(KafkaError::NotLeaderOrFollower);
+        }
+        match current_leader_epoch {
+            Some(e) if self.rules.version.fences_fetches_by_leader_epoch() && e < self.leader_epoch => {
+                Err(KafkaError::FencedLeaderEpoch)
+            }
+            Some(e) if self.rules.version.fences_fetches_by_leader_epoch() && e > self.leader_epoch => {
+                Err(KafkaError::UnknownLeaderEpoch)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// OffsetsForLeaderEpoch from a consumer validating its position (KIP-320, 2.3:
+    /// `Partition.lastOffsetForLeaderEpoch` with `fetchOnlyFromLeader`): where `epoch` ends in the
+    /// leader's log, the same answer a follower's truncation gets (`Log::end_offset_for_epoch`);
+    /// `None` is UNDEFINED.
+    pub fn offsets_for_leader_epoch(
+        &self,
+        log: &Log,
+        current_leader_epoch: Option<u32>,
+        epoch: u32,
+    ) -> Result<Option<(u32, u64)>, KafkaError> {
+        self.check_consumer_epoch(current_leader_epoch)?;
+        Ok(log.end_offset_for_epoch(epoch))
+    }
+
     /// The leader answers a consumer's fetch: only records below the high watermark.
     pub fn fetch_for_consumer(
         &self,

@@ -44,6 +44,11 @@ impl MetadataCache {
         }
     }
 
+    /// The partition's leader and its leader epoch, as last learned.
+    pub fn leader_and_epoch(&self, partition: u32) -> Option<(Option<u32>, u32)> {
+        self.leaders.get(&partition).copied()
+    }
+
     /// Sends a metadata request with `corr` unless one is in flight; true if sent (the caller
     /// arms a `METADATA_TIMEOUT_MS` timer for it).
     pub fn request(&mut self, world: &World, me: NodeIdx, corr: u64) -> bool {

@@ -244,6 +244,13 @@ impl Nemesis {
                     self.world.record(name, EventKind::ProducerLost { msgs });
                 }
             }
+            NodeName::Consumer(c) => {
+                // What the dead incarnation published is no longer true: the final phase must
+                // wait for the restarted one to join and catch up.
+                let mut progress = self.world.consumers[c as usize - 1].lock().unwrap();
+                progress.generation = None;
+                progress.processed_to.clear();
+            }
             _ => {}
         }
     }

@@ -51,6 +51,11 @@ pub enum KafkaError {
     IllegalGeneration,
     /// The group is rebalancing: the member must rejoin.
     RebalanceInProgress,
+    /// KIP-345 (2.3): a request carries a `group.instance.id` whose member id the coordinator
+    /// has replaced (a newer incarnation of the static member joined).
+    FencedInstanceId,
+    /// The broker does not know the partition (retriable for a commit).
+    UnknownTopicOrPartition,
 }
 
 impl KafkaError {
@@ -82,6 +87,8 @@ impl KafkaError {
             KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
             KafkaError::IllegalGeneration => "ILLEGAL_GENERATION",
             KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            KafkaError::FencedInstanceId => "FENCED_INSTANCE_ID",
+            KafkaError::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
         }
     }
 

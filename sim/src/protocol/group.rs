@@ -15,6 +15,10 @@ pub const OFFSETS_PRODUCER: u32 = 0;
 /// `offsets.topic.replication.factor` (Kafka's default; fewer brokers get one each).
 pub const OFFSETS_REPLICATION_FACTOR: u32 = 3;
 
+/// OffsetFetch's answer: per partition the committed offset (`None`: none) and the leader epoch
+/// committed with it (KIP-320, 2.1+).
+pub type CommittedOffsets = Vec<(u32, Option<u64>, Option<u32>)>;
+
 /// A member id, handed out by the coordinator on a member's first JoinGroup (Kafka's
 /// `<client.id>-<uuid>`). `serial` is unique over the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,13 +48,15 @@ pub struct StoredMember {
     pub session_timeout_ms: u64,
     pub rebalance_timeout_ms: u64,
     pub partitions: Vec<u32>,
+    /// `group.instance.id` (KIP-345): a static member.
+    pub instance: Option<String>,
 }
 
 /// A record of the group's partition of `__consumer_offsets`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OffsetsRecord {
     /// An offset commit: the group's position on `partition`.
-    Commit { consumer: u32, partition: u32, offset: u64 },
+    Commit { consumer: u32, partition: u32, offset: u64, leader_epoch: Option<u32> },
     /// The group's metadata after a rebalance (Kafka's GroupMetadata record).
     Group { generation: u32, members: Vec<StoredMember> },
 }

@@ -5,11 +5,12 @@
 //! values through the runtime's network; nothing is serialized.
 
 use super::error::KafkaError;
-use super::group::{JoinResult, MemberId};
+use super::group::{CommittedOffsets, JoinResult, MemberId};
 use super::partition::PartitionState;
 use super::record::{Batch, ProducerStamp};
 use losslab_model::config::Acks;
 use losslab_model::MsgId;
+use std::collections::BTreeMap;
 
 /// What a fetch answers when it has no error.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +83,21 @@ pub enum Msg {
         corr: u64,
         partition: u32,
         result: Result<FetchData, KafkaError>,
+    },
+
+    /// A consumer validating its position (KIP-320, 2.3): where does `leader_epoch` end in the
+    /// leader's log? `current_leader_epoch` is fenced as a fetch's is.
+    OffsetsForLeaderEpoch {
+        corr: u64,
+        partition: u32,
+        current_leader_epoch: Option<u32>,
+        leader_epoch: u32,
+    },
+    /// `Ok(None)`: UNDEFINED (no epoch at or below the one asked for).
+    OffsetsForLeaderEpochResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<Option<(u32, u64)>, KafkaError>,
     },
 
     // ---- brokers <-> controller (KRaft, or ZooKeeper and its controller) ----
@@ -162,6 +178,12 @@ pub enum Msg {
         member: Option<MemberId>,
         session_timeout_ms: u64,
         rebalance_timeout_ms: u64,
+        /// `group.instance.id` (KIP-345, 2.3): `None` for a dynamic member.
+        instance: Option<String>,
+        /// The subscription's owned partitions and their generation (KIP-429: a cooperative
+        /// member keeps them while it rejoins; an eager one has given them up and sends none).
+        owned: Vec<u32>,
+        owned_generation: Option<u32>,
     },
     /// `member`: the id the coordinator holds for the member, also when the join failed.
     JoinGroupResponse {
@@ -173,6 +195,7 @@ pub enum Msg {
         corr: u64,
         member: MemberId,
         generation: u32,
+        instance: Option<String>,
     },
     GroupHeartbeatResponse {
         corr: u64,
@@ -189,6 +212,10 @@ pub enum Msg {
         member: Option<MemberId>,
         generation: Option<u32>,
         offsets: Vec<(u32, u64)>,
+        /// The leader epoch committed with an offset (KIP-320, OffsetCommit v6, 2.1): the epoch
+        /// of the last consumed record, for the partitions that have one.
+        epochs: BTreeMap<u32, u32>,
+        instance: Option<String>,
     },
     OffsetCommitResponse {
         corr: u64,
@@ -198,10 +225,11 @@ pub enum Msg {
         corr: u64,
         partitions: Vec<u32>,
     },
-    /// The committed offset of each requested partition (`None`: the group has none).
+    /// The committed offset of each requested partition (`None`: the group has none), with
+    /// the leader epoch committed with it (2.1+).
     OffsetFetchResponse {
         corr: u64,
-        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
+        result: Result<CommittedOffsets, KafkaError>,
     },
 
     // ---- what the operating system tells a process about its connections ----

@@ -14,7 +14,8 @@ mod record;
 
 pub use error::KafkaError;
 pub use group::{
-    JoinResult, MemberId, OffsetsRecord, StoredMember, OFFSETS_PARTITION, OFFSETS_PRODUCER, OFFSETS_REPLICATION_FACTOR,
+    CommittedOffsets, JoinResult, MemberId, OffsetsRecord, StoredMember, OFFSETS_PARTITION, OFFSETS_PRODUCER,
+    OFFSETS_REPLICATION_FACTOR,
 };
 pub use message::{FetchData, Msg};
 pub use partition::PartitionState;

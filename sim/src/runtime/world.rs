@@ -282,7 +282,7 @@ fn offsets_partition(s: &Scenario) -> PartitionState {
 fn bootstrap_offsets(s: &Scenario, state: &PartitionState, disks: &mut [Disk], records: &mut Vec<OffsetsRecord>) {
     let msgs: Vec<MsgId> = (0..s.topic.partitions)
         .map(|partition| {
-            records.push(OffsetsRecord::Commit { consumer: 0, partition, offset: 0 });
+            records.push(OffsetsRecord::Commit { consumer: 0, partition, offset: 0, leader_epoch: None });
             MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
         })
         .collect();

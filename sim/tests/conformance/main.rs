@@ -24,6 +24,10 @@ mod fixtures;
 mod producer_fixtures;
 
 mod abstract_fetcher_thread;
+mod consumer_assignors;
+mod consumer_coordinator;
+mod consumer_group_coordinator;
+mod consumer_subscription_state;
 mod leader_epoch_cache;
 mod partition;
 mod partition_change_builder;

@@ -22,9 +22,13 @@
 //! replicated but never answered may still come back when the next coordinator loads the log.
 //! The broker turns [`Out`] into messages, log appends and history events.
 
-use crate::protocol::{JoinResult, KafkaError, MemberId, OffsetsRecord, StoredMember};
+use super::assignor::Owned;
+use crate::protocol::{JoinResult, KafkaError, MemberId, OffsetsRecord};
+use losslab_model::config::{Assignor, RebalanceProtocol};
 use losslab_model::history::EventKind;
 use std::collections::BTreeMap;
+
+pub use super::assignor::range_assign;
 
 /// `offsets.commit.timeout.ms`: how long a commit waits for its replication.
 pub const OFFSETS_COMMIT_TIMEOUT_MS: u64 = 5_000;
@@ -66,20 +70,58 @@ pub enum GroupState {
 }
 
 #[derive(Clone, Debug)]
-struct Member {
-    id: MemberId,
-    session_timeout_us: u64,
-    rebalance_timeout_us: u64,
-    last_heartbeat_us: u64,
+pub(super) struct Member {
+    pub(super) id: MemberId,
+    pub(super) session_timeout_us: u64,
+    pub(super) rebalance_timeout_us: u64,
+    pub(super) last_heartbeat_us: u64,
     /// A JoinGroup waiting for the rebalance to complete.
-    awaiting_join: Option<ReplyTo>,
-    partitions: Vec<u32>,
+    pub(super) awaiting_join: Option<ReplyTo>,
+    pub(super) partitions: Vec<u32>,
+    /// `group.instance.id`: a static member (KIP-345).
+    pub(super) instance: Option<String>,
+    /// What its last JoinGroup said it owns (cooperative members).
+    pub(super) owned: Owned,
 }
 
 #[derive(Clone, Debug)]
-enum Pending {
-    Commit { reply: ReplyTo, consumer: u32, offsets: Vec<(u32, u64)> },
-    Group { generation: u32 },
+pub(super) enum Pending {
+    Commit {
+        reply: ReplyTo,
+        consumer: u32,
+        offsets: Vec<(u32, u64)>,
+        epochs: BTreeMap<u32, u32>,
+    },
+    Group {
+        generation: u32,
+    },
+    /// The group's metadata written after a static member replaced its old member id.
+    Persist,
+}
+
+/// A JoinGroup as the coordinator reads it.
+#[derive(Clone, Debug, Default)]
+pub struct JoinRequest {
+    pub consumer: u32,
+    /// `None` for a member without an id yet.
+    pub member: Option<MemberId>,
+    /// The id a new member gets (unique over the run).
+    pub serial: u64,
+    pub session_timeout_ms: u64,
+    pub rebalance_timeout_ms: u64,
+    pub instance: Option<String>,
+    pub owned: Owned,
+}
+
+/// An OffsetCommit as the coordinator reads it.
+#[derive(Clone, Debug, Default)]
+pub struct CommitRequest {
+    pub consumer: u32,
+    pub member: Option<MemberId>,
+    pub generation: Option<u32>,
+    pub offsets: Vec<(u32, u64)>,
+    pub epochs: BTreeMap<u32, u32>,
+    pub instance: Option<String>,
 }
 
 /// The join phase of a rebalance.
@@ -95,16 +137,22 @@ struct JoinPhase {
 
 #[derive(Clone, Debug)]
 pub struct Coordinator {
-    broker: u32,
-    topic_partitions: u32,
-    state: GroupState,
-    generation: u32,
-    members: BTreeMap<MemberId, Member>,
+    pub(super) broker: u32,
+    pub(super) topic_partitions: u32,
+    pub(super) state: GroupState,
+    pub(super) generation: u32,
+    pub(super) members: BTreeMap<MemberId, Member>,
     committed: BTreeMap<u32, u64>,
+    /// The leader epoch committed with each offset (KIP-320), where there was one.
+    committed_epochs: BTreeMap<u32, u32>,
+    /// Static members: `group.instance.id` -> the member id it holds now.
+    pub(super) instances: BTreeMap<String, MemberId>,
+    pub(super) assignor: Assignor,
+    pub(super) protocol: RebalanceProtocol,
     join: Option<JoinPhase>,
     /// What started the rebalance in progress.
     cause: String,
-    pending: BTreeMap<u64, Pending>,
+    pub(super) pending: BTreeMap<u64, Pending>,
     next_op: u64,
 }
 
@@ -119,6 +167,10 @@ impl Coordinator {
             generation: 0,
             members: BTreeMap::new(),
             committed: BTreeMap::new(),
+            committed_epochs: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            assignor: Assignor::Range,
+            protocol: RebalanceProtocol::Eager,
             join: None,
             cause: String::new(),
             pending: BTreeMap::new(),
@@ -126,8 +178,12 @@ impl Coordinator {
         };
         for record in records {
             match record {
-                OffsetsRecord::Commit { partition, offset, .. } => {
+                OffsetsRecord::Commit { partition, offset, leader_epoch, .. } => {
                     c.committed.insert(*partition, *offset);
+                    match leader_epoch {
+                        Some(e) => c.committed_epochs.insert(*partition, *e),
+                        None => c.committed_epochs.remove(partition),
+                    };
                 }
                 OffsetsRecord::Group { generation, members } => {
                     c.generation = *generation;
@@ -142,10 +198,13 @@ impl Coordinator {
                                 last_heartbeat_us: now_us,
                                 awaiting_join: None,
                                 partitions: m.partitions.clone(),
+                                instance: m.instance.clone(),
+                                owned: Owned::default(),
                             };
                             (m.id, member)
                         })
                         .collect();
+                    c.instances = members.iter().filter_map(|m| m.instance.clone().map(|i| (i, m.id))).collect();
                 }
             }
         }
@@ -156,6 +215,25 @@ impl Coordinator {
             committed: c.committed.iter().map(|(&p, &o)| (p, o)).collect(),
         };
         (c, vec![Out::Record(event)])
+    }
+
+    /// The assignor the members' configuration selects, and the protocol they all support.
+    pub fn set_assignment(&mut self, assignor: Assignor, protocol: RebalanceProtocol) {
+        self.assignor = assignor;
+        self.protocol = protocol;
+    }
+
+    /// OffsetFetch with the leader epoch committed with each offset.
+    pub fn committed_with_epochs(&self, partitions: &[u32]) -> Vec<(u32, Option<u64>, Option<u32>)> {
+        partitions
+            .iter()
+            .map(|&p| (p, self.committed.get(&p).copied(), self.committed_epochs.get(&p).copied()))
+            .collect()
+    }
+
+    /// The member id a static member's instance id holds now.
+    pub fn instance_member(&self, instance: &str) -> Option<MemberId> {
+        self.instances.get(instance).copied()
     }
 
     pub fn state(&self) -> GroupState {
@@ -189,7 +267,8 @@ impl Coordinator {
         sessions.chain(join).min()
     }
 
-    /// JoinGroup. A new member (`member` is `None`) gets id `serial`.
+    /// JoinGroup from a dynamic member that owns nothing. A new member (`member` is `None`)
+    /// gets id `serial`.
     #[allow(clippy::too_many_arguments)]
     pub fn on_join(
         &mut self,
@@ -201,12 +280,27 @@ impl Coordinator {
         session_timeout_ms: u64,
         rebalance_timeout_ms: u64,
     ) -> Vec<Out> {
+        let request =
+            JoinRequest { consumer, member, serial, session_timeout_ms, rebalance_timeout_ms, ..Default::default() };
+        self.on_join_request(now_us, reply, request)
+    }
+
+    /// JoinGroup (`GroupCoordinator.handleJoinGroup`).
+    pub fn on_join_request(&mut self, now_us: u64, reply: ReplyTo, request: JoinRequest) -> Vec<Out> {
         let mut out = Vec::new();
-        let session_timeout_us = session_timeout_ms.saturating_mul(1000);
-        let rebalance_timeout_us = rebalance_timeout_ms.saturating_mul(1000);
-        match member {
+        let session_timeout_us = request.session_timeout_ms.saturating_mul(1000);
+        let rebalance_timeout_us = request.rebalance_timeout_ms.saturating_mul(1000);
+        if let Some(e) = self.fenced(request.member, request.instance.as_deref()) {
+            out.push(Out::JoinAnswer(reply, None, Err(e)));
+            return out;
+        }
+        match request.member {
+            None if request.instance.as_ref().is_some_and(|i| self.instances.contains_key(i)) => {
+                self.static_rejoin(now_us, reply, request, &mut out);
+            }
             None => {
-                let id = MemberId { consumer, serial };
+                let consumer = request.consumer;
+                let id = MemberId { consumer, serial: request.serial };
                 let m = Member {
                     id,
                     session_timeout_us,
@@ -214,8 +308,13 @@ impl Coordinator {
                     last_heartbeat_us: now_us,
                     awaiting_join: Some(reply),
                     partitions: Vec::new(),
+                    instance: request.instance.clone(),
+                    owned: request.owned,
                 };
                 self.members.insert(id, m);
+                if let Some(instance) = request.instance {
+                    self.instances.insert(instance, id);
+                }
                 if let Some(join) = self.join.as_mut().filter(|_| self.state == GroupState::PreparingRebalance) {
                     join.new_member_added = true;
                 }
@@ -231,13 +330,22 @@ impl Coordinator {
                 m.session_timeout_us = session_timeout_us;
                 m.rebalance_timeout_us = rebalance_timeout_us;
                 m.last_heartbeat_us = now_us;
+                // A subscription that changed (a cooperative member that gave partitions up)
+                // does not match the member's metadata: `updateMemberAndRebalance`.
+                let changed = m.owned.partitions != request.owned.partitions;
+                m.owned = request.owned;
                 match state {
                     // Kafka answers a follower that rejoins a stable group with its current
                     // assignment, without a rebalance.
-                    GroupState::Stable => {
+                    GroupState::Stable if !changed => {
                         let result =
                             JoinResult { member: id, generation: self.generation, partitions: m.partitions.clone() };
                         out.push(Out::JoinAnswer(reply, Some(id), Ok(result)));
+                    }
+                    GroupState::Stable => {
+                        m.awaiting_join = Some(reply);
+                        self.prepare_rebalance(now_us, format!("c{} rejoined with a new subscription", id.consumer));
+                        self.try_complete_join(now_us, &mut out);
                     }
                     GroupState::PreparingRebalance | GroupState::CompletingRebalance | GroupState::Empty => {
                         m.awaiting_join = Some(reply);
@@ -251,6 +359,21 @@ impl Coordinator {
 
     /// Heartbeat, answered as Kafka's `handleHeartbeat` does.
     pub fn on_heartbeat(&mut self, now_us: u64, reply: ReplyTo, member: MemberId, generation: u32) -> Vec<Out> {
+        self.on_heartbeat_from(now_us, reply, member, None, generation)
+    }
+
+    /// Heartbeat from a member that may be static (`instance`).
+    pub fn on_heartbeat_from(
+        &mut self,
+        now_us: u64,
+        reply: ReplyTo,
+        member: MemberId,
+        instance: Option<&str>,
+        generation: u32,
+    ) -> Vec<Out> {
+        if let Some(e) = self.fenced(Some(member), instance) {
+            return vec![Out::HeartbeatAnswer(reply, Err(e))];
+        }
         let result = match self.members.get_mut(&member) {
             None => Err(KafkaError::UnknownMemberId),
             Some(_) if generation != self.generation => Err(KafkaError::IllegalGeneration),
@@ -290,7 +413,19 @@ impl Coordinator {
         generation: Option<u32>,
         offsets: Vec<(u32, u64)>,
     ) -> Vec<Out> {
+        let request = CommitRequest { consumer, member, generation, offsets, ..Default::default() };
+        self.on_commit_request(now_us, reply, request)
+    }
+
+    /// OffsetCommit with its leader epochs and instance id (`doCommitOffsets`; a static
+    /// member's old member id is fenced first).
+    pub fn on_commit_request(&mut self, now_us: u64, reply: ReplyTo, request: CommitRequest) -> Vec<Out> {
+        let CommitRequest { consumer, member, generation, offsets, epochs, instance } = request;
         let mut out = Vec::new();
+        if let Some(e) = self.fenced(member, instance.as_deref()) {
+            out.push(Out::CommitAnswer(reply, Err(e)));
+            return out;
+        }
         let verdict = match (member, generation) {
             // Outside the group protocol: only an empty group takes it.
             (_, None) if self.state == GroupState::Empty => Ok(()),
@@ -315,9 +450,14 @@ impl Coordinator {
             Ok(()) => {
                 let records = offsets
                     .iter()
-                    .map(|&(partition, offset)| OffsetsRecord::Commit { consumer, partition, offset })
+                    .map(|&(partition, offset)| OffsetsRecord::Commit {
+                        consumer,
+                        partition,
+                        offset,
+                        leader_epoch: epochs.get(&partition).copied(),
+                    })
                     .collect();
-                let op = self.op(Pending::Commit { reply, consumer, offsets });
+                let op = self.op(Pending::Commit { reply, consumer, offsets, epochs });
                 out.push(Out::Append { op, records });
             }
         }
@@ -331,10 +471,15 @@ impl Coordinator {
         let result = result.map_err(storage_error);
         match self.pending.remove(&op) {
             None => {}
-            Some(Pending::Commit { reply, consumer, offsets }) => {
+            Some(Pending::Persist) => {}
+            Some(Pending::Commit { reply, consumer, offsets, epochs }) => {
                 if result.is_ok() {
                     for &(partition, offset) in &offsets {
                         self.committed.insert(partition, offset);
+                        match epochs.get(&partition) {
+                            Some(&e) => self.committed_epochs.insert(partition, e),
+                            None => self.committed_epochs.remove(&partition),
+                        };
                         out.push(Out::Record(EventKind::Committed { consumer, partition, offset }));
                     }
                 }
@@ -421,7 +566,7 @@ impl Coordinator {
 
     // ---- internals ----
 
-    fn op(&mut self, pending: Pending) -> u64 {
+    pub(super) fn op(&mut self, pending: Pending) -> u64 {
         self.next_op += 1;
         self.pending.insert(self.next_op, pending);
         self.next_op
@@ -429,6 +574,11 @@ impl Coordinator {
 
     fn remove_member(&mut self, now_us: u64, id: MemberId, reason: &str, out: &mut Vec<Out>) {
         let Some(m) = self.members.remove(&id) else { return };
+        if let Some(instance) = &m.instance {
+            if self.instances.get(instance) == Some(&id) {
+                self.instances.remove(instance);
+            }
+        }
         if let Some(reply) = m.awaiting_join {
             out.push(Out::JoinAnswer(reply, None, Err(KafkaError::UnknownMemberId)));
         }
@@ -478,7 +628,7 @@ impl Coordinator {
         self.state = GroupState::PreparingRebalance;
     }
 
-    fn try_complete_join(&mut self, now_us: u64, out: &mut Vec<Out>) {
+    pub(super) fn try_complete_join(&mut self, now_us: u64, out: &mut Vec<Out>) {
         if self.state != GroupState::PreparingRebalance {
             return;
         }
@@ -508,7 +658,11 @@ impl Coordinator {
         let gone: Vec<MemberId> = self.members.values().filter(|m| m.awaiting_join.is_none()).map(|m| m.id).collect();
         for id in gone {
             let ms = self.members[&id].rebalance_timeout_us / 1000;
-            self.members.remove(&id);
+            if let Some(m) = self.members.remove(&id) {
+                if let Some(instance) = m.instance {
+                    self.instances.remove(&instance);
+                }
+            }
             out.push(Out::Record(EventKind::MemberRemoved {
                 broker: self.broker,
                 consumer: id.consumer,
@@ -521,22 +675,12 @@ impl Coordinator {
         self.join = None;
         self.generation += 1;
         let generation = self.generation;
-        let ids: Vec<MemberId> = self.members.keys().copied().collect();
-        for (id, partitions) in ids.iter().zip(range_assign(self.topic_partitions, ids.len())) {
-            let m = self.members.get_mut(id).unwrap();
+        for (id, partitions) in self.assign() {
+            let m = self.members.get_mut(&id).expect("assigned to a member");
             m.partitions = partitions;
             m.last_heartbeat_us = now_us;
         }
-        let stored = self
-            .members
-            .values()
-            .map(|m| StoredMember {
-                id: m.id,
-                session_timeout_ms: m.session_timeout_us / 1000,
-                rebalance_timeout_ms: m.rebalance_timeout_us / 1000,
-                partitions: m.partitions.clone(),
-            })
-            .collect();
+        let stored = self.stored_members();
         if self.members.is_empty() {
             self.state = GroupState::Empty;
             out.push(Out::Record(EventKind::GroupRebalanced {
@@ -554,23 +698,6 @@ impl Coordinator {
             out.push(Out::Append { op, records: vec![OffsetsRecord::Group { generation, members: stored }] });
         }
     }
-}
-
-/// Kafka's RangeAssignor for one topic: members in member-id order, each a contiguous range of
-/// partitions, the first `partitions % members` one partition more.
-pub fn range_assign(partitions: u32, members: usize) -> Vec<Vec<u32>> {
-    let n = members as u32;
-    if n == 0 {
-        return Vec::new();
-    }
-    let (per, extra) = (partitions / n, partitions % n);
-    (0..n)
-        .map(|i| {
-            let start = i * per + i.min(extra);
-            let len = per + u32::from(i < extra);
-            (start..start + len).collect()
-        })
-        .collect()
 }
 
 /// How Kafka's `GroupMetadataManager` reports a failed write of the offsets log.

@@ -3,6 +3,8 @@
 //! the replica: it gets requests and the outcome of its log writes, and answers with what its
 //! broker should do ([`group::Out`]), so its rules can be tested without a simulator.
 
+pub mod assignor;
 pub mod group;
+mod members;
 
 pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};

@@ -24,6 +24,11 @@ impl Consumer {
     pub(super) fn app_poll(&mut self) {
         self.poll_seq += 1;
         self.app = App::Polling;
+        if self.closing.is_some() {
+            // The app is shutting down: it polls no more.
+            self.advance_close();
+            return;
+        }
         self.last_poll_us = self.now_us();
         self.arm_poll_timer();
         let cfg = self.cfg().clone();
@@ -33,10 +38,13 @@ impl Consumer {
         if self.membership == Membership::Unjoined || (self.rejoin_needed && self.membership == Membership::Stable) {
             self.start_join();
         }
-        if self.membership == Membership::Stable {
-            self.maybe_auto_commit();
-            self.fetch_committed();
+        if self.fetching_allowed() && !self.fetch_paused_for_join_prepare() {
+            if self.membership == Membership::Stable {
+                self.maybe_auto_commit();
+                self.fetch_committed();
+            }
             self.send_fetches();
+            self.send_validations();
             let records = self.take_records();
             if !records.is_empty() {
                 // Pipelining: the next fetches go out before the app gets the records.
@@ -111,6 +119,9 @@ impl Consumer {
             self.start_workers();
         }
         self.publish_progress();
+        if self.closing.is_some() {
+            self.advance_close();
+        }
     }
 
     pub(super) fn on_batch_done(&mut self) {

@@ -3,6 +3,7 @@
 //! `default.api.timeout.ms`) and `commitAsync()`, and what a failed commit means for the
 //! member (Kafka's `ConsumerCoordinator` commit paths).
 
+use super::join_prepare::is_retriable;
 use super::node::{
     App, CommitKind, Consumer, Membership, Request, Then, Timer, DEFAULT_API_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
     RETRY_BACKOFF_MS,
@@ -10,12 +11,17 @@ use super::node::{
 use crate::protocol::{KafkaError, Msg};
 use crate::runtime::actor::Actor;
 use losslab_model::history::EventKind;
+use std::collections::BTreeMap;
 
 impl Consumer {
     pub(super) fn send_commit(&mut self, kind: CommitKind, offsets: Vec<(u32, u64)>) {
         if offsets.is_empty() {
-            if kind == CommitKind::Sync {
-                self.on_sync_commit_done(Ok(()));
+            // `commitOffsetsSync` of nothing succeeds at once.
+            match kind {
+                CommitKind::Sync => self.on_sync_commit_done(Ok(())),
+                CommitKind::JoinPrepare => self.on_join_prepare_result(Ok(())),
+                CommitKind::Close => self.on_close_commit_done(Ok(())),
+                CommitKind::Auto | CommitKind::Async => {}
             }
             return;
         }
@@ -33,6 +39,16 @@ impl Consumer {
             if self.coordinator.is_none() {
                 self.request_metadata();
             }
+            if matches!(kind, CommitKind::JoinPrepare | CommitKind::Close) {
+                // Both wait for a coordinator within their own timers.
+                let e = if self.coordinator.is_none() {
+                    KafkaError::CoordinatorNotAvailable
+                } else {
+                    KafkaError::RebalanceInProgress
+                };
+                self.on_commit_response(kind, generation, offsets, Err(e));
+                return;
+            }
             if kind == CommitKind::Sync && self.membership == Membership::Stable {
                 // commitSync() waits for a coordinator, quietly.
                 self.retry_sync_commit();
@@ -46,7 +62,15 @@ impl Consumer {
         }
         let to = self.coordinator_idx().expect("checked");
         let corr = self.corr();
-        let msg = Msg::OffsetCommit { corr, member: self.member, generation, offsets: offsets.clone() };
+        let epochs = self.commit_epochs(&offsets);
+        let msg = Msg::OffsetCommit {
+            corr,
+            member: self.member,
+            generation,
+            offsets: offsets.clone(),
+            epochs,
+            instance: self.instance.clone(),
+        };
         self.request(to, corr, Request::Commit { kind, generation, offsets }, msg, REQUEST_TIMEOUT_MS);
     }
 
@@ -58,17 +82,24 @@ impl Consumer {
         result: Result<(), KafkaError>,
     ) {
         let Err(e) = result else {
-            if kind == CommitKind::Sync {
-                self.on_sync_commit_done(Ok(()));
+            match kind {
+                CommitKind::Sync => self.on_sync_commit_done(Ok(())),
+                CommitKind::JoinPrepare => self.on_join_prepare_result(Ok(())),
+                CommitKind::Close => self.on_close_commit_done(Ok(())),
+                CommitKind::Auto | CommitKind::Async => {}
             }
             return;
         };
         self.record(EventKind::CommitFailed { consumer: self.id, generation, offsets, error: e.name().to_string() });
-        let retriable =
-            !matches!(e, KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::RebalanceInProgress);
+        let retriable = is_retriable(e);
         // A stale generation's rejection says nothing about the current one.
         if retriable || (generation == self.generation && self.membership == Membership::Stable) {
             self.on_group_error(e);
+        }
+        match kind {
+            CommitKind::JoinPrepare => return self.on_join_prepare_result(Err(e)),
+            CommitKind::Close => return self.on_close_commit_done(Err(e)),
+            _ => {}
         }
         if kind == CommitKind::Sync {
             if retriable && self.membership == Membership::Stable {
@@ -125,6 +156,7 @@ impl Consumer {
                 self.app_poll();
             }
             (Then::Poll, _) => self.app_poll(),
+            (Then::Close, _) => self.advance_close(),
         }
     }
 
@@ -133,6 +165,23 @@ impl Consumer {
         let deadline_us = self.after_us(DEFAULT_API_TIMEOUT_MS);
         self.app = App::Committing { offsets: offsets.clone(), then, deadline_us, attempt: 0 };
         self.send_commit(CommitKind::Sync, offsets);
+    }
+
+    /// KIP-320 (OffsetCommit v6, 2.1): a committed offset carries the leader epoch of the last
+    /// consumed record when it is the partition's position (`allConsumed()`); an offset the app
+    /// computed itself (the async processed prefix) is committed without one, as
+    /// `new OffsetAndMetadata(offset)` is.
+    pub(super) fn commit_epochs(&self, offsets: &[(u32, u64)]) -> BTreeMap<u32, u32> {
+        if !self.world.scenario.kafka_version.commits_carry_leader_epoch() {
+            return BTreeMap::new();
+        }
+        offsets
+            .iter()
+            .filter_map(|&(p, o)| {
+                let pos = self.assigned.get(&p)?.pos.position()?;
+                (pos.offset == o).then_some(pos.offset_epoch).flatten().map(|e| (p, e))
+            })
+            .collect()
     }
 
     pub(super) fn maybe_auto_commit(&mut self) {
@@ -154,7 +203,7 @@ impl Consumer {
             .assigned
             .iter()
             .filter_map(|(&p, a)| {
-                let position = a.position?;
+                let position = a.position()?;
                 let oldest_pending = self.pending.get(&p).and_then(|s| s.first().copied());
                 let prefix = oldest_pending.map_or(position, |o| o.min(position));
                 (self.app_committed.get(&p) != Some(&prefix)).then_some((p, prefix))

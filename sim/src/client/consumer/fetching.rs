@@ -2,10 +2,13 @@
 //! offset from OffsetFetch, or `auto.offset.reset` when there is none or it is out of range),
 //! one fetch in flight per partition to its leader (which answers only below the high
 //! watermark), the buffer of fetched records, and what `poll()` takes from it (at most
-//! `max.poll.records`).
+//! `max.poll.records`). Positions live in `position` (Kafka's `SubscriptionState`); from 2.3 a
+//! fetch carries its position's leader epoch and `validation` checks positions against leader
+//! changes (KIP-320).
 
 use super::node::{Consumer, Membership, Request, FETCH_MAX_WAIT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
-use crate::protocol::{Batch, FetchData, KafkaError, Msg};
+use super::position::{FetchPosition, ResetPolicy};
+use crate::protocol::{Batch, CommittedOffsets, FetchData, KafkaError, Msg};
 use losslab_model::config::OffsetReset;
 use losslab_model::history::{EventKind, MsgId};
 
@@ -24,7 +27,7 @@ impl Consumer {
         let partitions: Vec<u32> = self
             .assigned
             .iter()
-            .filter(|(_, a)| a.position.is_none() && a.resetting.is_none() && !a.no_offset)
+            .filter(|(_, a)| a.position().is_none() && a.resetting.is_none() && !a.no_offset && !a.pos.awaiting_reset())
             .map(|(&p, _)| p)
             .collect();
         if partitions.is_empty() {
@@ -35,24 +38,29 @@ impl Consumer {
         self.request(to, corr, Request::OffsetFetch { generation }, msg, REQUEST_TIMEOUT_MS);
     }
 
-    pub(super) fn on_committed_offsets(
-        &mut self,
-        generation: u32,
-        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
-    ) {
-        if self.generation != Some(generation) || self.membership != Membership::Stable {
+    pub(super) fn on_committed_offsets(&mut self, generation: u32, result: Result<CommittedOffsets, KafkaError>) {
+        if self.generation != Some(generation) || self.membership == Membership::Unjoined {
             return;
         }
         match result {
             Ok(offsets) => {
-                for (p, committed) in offsets {
+                let detects = self.world.scenario.kafka_version.consumers_detect_truncation();
+                for (p, committed, epoch) in offsets {
+                    let current_leader = self.leader_and_epoch(p);
                     let Some(a) = self.assigned.get_mut(&p) else { continue };
-                    if a.position.is_some() || a.resetting.is_some() {
+                    if a.position().is_some() || a.resetting.is_some() || a.pos.awaiting_reset() {
                         continue;
                     }
                     match committed {
                         Some(offset) => {
-                            a.position = Some(offset);
+                            // `refreshCommittedOffsets`: 2.3+ seeks unvalidated, so a committed
+                            // offset that carries an epoch is checked against the leader's log.
+                            let position = FetchPosition { offset, offset_epoch: epoch, current_leader };
+                            if detects {
+                                a.pos.seek_unvalidated(position);
+                            } else {
+                                a.pos.seek_validated(FetchPosition { offset_epoch: None, ..position });
+                            }
                             self.record(EventKind::Resumed {
                                 consumer: self.id,
                                 generation,
@@ -65,6 +73,7 @@ impl Consumer {
                         None => self.reset_position(p, None),
                     }
                 }
+                self.send_validations();
                 self.publish_progress();
                 self.wake_app();
             }
@@ -79,9 +88,10 @@ impl Consumer {
     pub(super) fn reset_position(&mut self, partition: u32, found: Option<u64>) {
         let generation = self.generation.unwrap_or(0);
         let policy = self.cfg().auto_offset_reset;
+        let current_leader = self.leader_and_epoch(partition);
         let Some(a) = self.assigned.get_mut(&partition) else { return };
-        a.position = None;
         a.buffer.clear();
+        a.pos.request_reset(reset_policy(policy));
         let resumed = |offset: Option<u64>, reset: &str| EventKind::Resumed {
             consumer: self.id,
             generation,
@@ -92,7 +102,7 @@ impl Consumer {
         };
         match policy {
             OffsetReset::Earliest => {
-                a.position = Some(0);
+                a.pos.seek_validated(FetchPosition { offset: 0, offset_epoch: None, current_leader });
                 self.record(resumed(Some(0), "earliest"));
             }
             // The log end comes with the answer to a fetch past any offset (ListOffsets).
@@ -105,23 +115,35 @@ impl Consumer {
         self.publish_progress();
     }
 
+    /// Whether `poll()` fetches and returns records now: a stable member, or (2.5+) a
+    /// cooperative member rejoining, for the partitions it keeps.
+    pub(super) fn fetching_allowed(&self) -> bool {
+        self.membership == Membership::Stable
+            || (self.membership == Membership::Joining && self.keeps_partitions_while_joining())
+    }
+
     pub(super) fn send_fetches(&mut self) {
-        if self.membership != Membership::Stable {
+        if !self.fetching_allowed() || self.fetch_paused_for_join_prepare() {
             return;
         }
-        let wanted: Vec<(u32, u64)> = self
+        self.maybe_validate_positions();
+        let wanted: Vec<(u32, u64, Option<u32>, Option<u32>)> = self
             .assigned
             .iter()
             .filter(|(_, a)| a.fetch_in_flight.is_none() && a.buffer.is_empty() && !a.no_offset)
-            .filter_map(|(&p, a)| match (a.position, a.resetting) {
-                (Some(pos), _) => Some((p, pos)),
-                (None, Some(_)) => Some((p, u64::MAX)),
-                _ => None,
+            .filter_map(|(&p, a)| {
+                let leader = a.pos.position().and_then(|pos| pos.current_leader.leader.zip(pos.current_leader.epoch));
+                match (a.pos.valid_offset(), a.resetting) {
+                    (Some(offset), _) => Some((p, offset, leader.map(|l| l.0), leader.map(|l| l.1))),
+                    (None, Some(_)) => Some((p, u64::MAX, None, None)),
+                    _ => None,
+                }
             })
             .collect();
         let mut need_metadata = false;
-        for (partition, fetch_offset) in wanted {
-            let Some(leader) = self.metadata.leader(partition) else {
+        for (partition, fetch_offset, position_leader, epoch) in wanted {
+            let known = self.leader_and_epoch(partition);
+            let Some(leader) = position_leader.or(known.leader) else {
                 need_metadata = true;
                 continue;
             };
@@ -132,7 +154,8 @@ impl Consumer {
                 replica: None,
                 fetch_offset,
                 last_fetched_epoch: None,
-                current_leader_epoch: 0,
+                // 2.3+: the position's leader epoch (the broker reads it only from 2.3).
+                current_leader_epoch: epoch.or(known.epoch).unwrap_or(0),
                 broker_epoch: 0,
                 max_wait_ms: FETCH_MAX_WAIT_MS,
             };
@@ -146,13 +169,14 @@ impl Consumer {
     }
 
     pub(super) fn on_fetch_response(&mut self, corr: u64, partition: u32, result: Result<FetchData, KafkaError>) {
+        let current_leader = self.leader_and_epoch(partition);
         let Some(a) = self.assigned.get_mut(&partition).filter(|a| a.fetch_in_flight == Some(corr)) else { return };
         a.fetch_in_flight = None;
         match result {
             Ok(FetchData::Records { batches, .. }) => self.on_records(partition, batches),
             Ok(FetchData::OutOfRange { log_end_offset }) => match a.resetting.take() {
                 Some(found) => {
-                    a.position = Some(log_end_offset);
+                    a.pos.seek_validated(FetchPosition { offset: log_end_offset, offset_epoch: None, current_leader });
                     let generation = self.generation.unwrap_or(0);
                     self.record(EventKind::Resumed {
                         consumer: self.id,
@@ -168,11 +192,13 @@ impl Consumer {
                 None => {
                     // OFFSET_OUT_OF_RANGE: the position is past the leader's log end (records
                     // were truncated away, or a committed offset points past them).
-                    let found = a.position;
+                    let found = a.position();
                     self.reset_position(partition, found);
                     self.wake_app();
                 }
             },
+            // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (2.3+), NOT_LEADER, a lost connection:
+            // the metadata is refreshed and the fetch tried again.
             Ok(FetchData::Diverging { .. } | FetchData::EpochEnd { .. }) | Err(_) => {
                 self.request_metadata();
                 let at = self.after_us(RETRY_BACKOFF_MS);
@@ -183,11 +209,13 @@ impl Consumer {
 
     pub(super) fn on_records(&mut self, partition: u32, batches: Vec<Batch>) {
         let Some(a) = self.assigned.get_mut(&partition) else { return };
-        let Some(position) = a.position else { return };
+        // Records for a position that is no longer valid (awaiting validation, or reset) are
+        // dropped (`FetchCollector`: "no longer fetchable").
+        let Some(position) = a.pos.valid_offset() else { return };
         let records = batches
             .iter()
-            .flat_map(|b| b.msgs.iter().enumerate().map(move |(i, &m)| (b.base_offset + i as u64, m)))
-            .filter(|&(o, _)| o >= position);
+            .flat_map(|b| b.msgs.iter().enumerate().map(move |(i, &m)| (b.base_offset + i as u64, m, b.leader_epoch)))
+            .filter(|&(o, _, _)| o >= position);
         a.buffer.extend(records);
         if !a.buffer.is_empty() && !self.ready.contains(&partition) {
             self.ready.push_back(partition);
@@ -196,28 +224,29 @@ impl Consumer {
     }
 
     /// What `poll()` returns: up to `max.poll.records` of the fetched records, partition by
-    /// partition in the order their fetches came back; positions move past them.
+    /// partition in the order their fetches came back; positions move past them, taking the
+    /// epoch of the last record's batch.
     pub(super) fn take_records(&mut self) -> Vec<(u32, u64, MsgId)> {
         let mut room = self.cfg().max_poll_records as usize;
         let mut out = Vec::new();
         while room > 0 {
             let Some(&p) = self.ready.front() else { break };
-            let Some(a) = self.assigned.get_mut(&p) else {
+            let Some(a) = self.assigned.get_mut(&p).filter(|a| a.pos.has_valid_position()) else {
                 self.ready.pop_front();
                 continue;
             };
             let n = room.min(a.buffer.len());
-            let taken: Vec<(u64, MsgId)> = a.buffer.drain(..n).collect();
+            let taken: Vec<(u64, MsgId, u32)> = a.buffer.drain(..n).collect();
             if a.buffer.is_empty() {
                 self.ready.pop_front();
             }
-            let Some(&(first, _)) = taken.first() else { continue };
-            let last = taken[taken.len() - 1].0;
-            a.position = Some(last + 1);
+            let Some(&(first, _, _)) = taken.first() else { continue };
+            let (last, _, epoch) = taken[taken.len() - 1];
+            a.pos.advance(last + 1, Some(epoch));
             room -= n;
-            let msgs = taken.iter().map(|&(_, m)| m).collect();
+            let msgs = taken.iter().map(|&(_, m, _)| m).collect();
             self.record(EventKind::Polled { consumer: self.id, partition: p, offsets: (first, last + 1), msgs });
-            out.extend(taken.into_iter().map(|(o, m)| (p, o, m)));
+            out.extend(taken.into_iter().map(|(o, m, _)| (p, o, m)));
         }
         out
     }
@@ -225,6 +254,15 @@ impl Consumer {
     /// The positions of every assigned partition that has one: what a no-argument commit
     /// commits.
     pub(super) fn positions(&self) -> Vec<(u32, u64)> {
-        self.assigned.iter().filter_map(|(&p, a)| a.position.map(|o| (p, o))).collect()
+        self.assigned.iter().filter_map(|(&p, a)| a.position().map(|o| (p, o))).collect()
+    }
+}
+
+/// `auto.offset.reset` as the position's reset strategy.
+pub(super) fn reset_policy(policy: OffsetReset) -> ResetPolicy {
+    match policy {
+        OffsetReset::Earliest => ResetPolicy::Earliest,
+        OffsetReset::Latest => ResetPolicy::Latest,
+        OffsetReset::None => ResetPolicy::None,
     }
 }

@@ -3,13 +3,23 @@
 //! (the leader of `__consumer_offsets`, learned from metadata), joins and rejoins, heartbeats
 //! from its heartbeat thread every `heartbeat.interval.ms`, reacts to the coordinator's errors,
 //! and leaves the group when the app has not called `poll()` for `max.poll.interval.ms`.
+//! Before it rejoins, a stable member auto-commits and waits for that commit (`onJoinPrepare`,
+//! see `join_prepare`). An eager member gives up every partition before it rejoins; a
+//! cooperative one (KIP-429, 2.4) keeps them, keeps fetching them from 2.5, and on the new
+//! assignment gives up only those that moved, then rejoins at once so that they can be handed
+//! over. A static member (`group.instance.id`, KIP-345) never sends LeaveGroup.
 
-use super::node::{Assigned, CommitKind, Consumer, Membership, Request, Timer, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
+use super::join_prepare::{JoinPrepare, JoinPrepareStep};
+use super::node::{
+    CommitKind, Consumer, JoinPrepareRun, Membership, Request, Timer, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS,
+};
 use crate::client::metadata::METADATA_TIMEOUT_MS;
 use crate::protocol::{JoinResult, KafkaError, Msg, OFFSETS_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
+use losslab_model::config::RebalanceProtocol;
 use losslab_model::history::EventKind;
+use std::collections::BTreeSet;
 
 impl Consumer {
     pub(super) fn request_metadata(&mut self) {
@@ -30,6 +40,7 @@ impl Consumer {
             let at = self.after_us(RETRY_BACKOFF_MS);
             self.timers.at(at, Timer::MetadataTimeout { corr: 0 });
         }
+        self.maybe_validate_positions();
         self.wake_app();
     }
 
@@ -50,25 +61,110 @@ impl Consumer {
         self.coordinator.map(|b| self.world.broker_idx(b))
     }
 
-    /// Kafka's `onJoinPrepare` then JoinGroup: auto-commit what was consumed (only a stable
-    /// member can), give up every partition (eager), and ask to join.
+    /// Kafka's `onJoinPrepare` then JoinGroup: a stable member first auto-commits what was
+    /// consumed and waits for that commit (C8); then an eager member gives up every partition,
+    /// and the member asks to join.
     pub(super) fn start_join(&mut self) {
+        if self.join_prepare.is_some() {
+            return;
+        }
+        if self.membership == Membership::Stable && self.cfg().enable_auto_commit && self.coordinator.is_some() {
+            let timer = JoinPrepare::new(self.now_us(), self.cfg().max_poll_interval_ms);
+            self.join_prepare = Some(JoinPrepareRun { timer, attempt: 0, in_flight: true });
+            self.timers.at(timer.deadline_us(), Timer::JoinPrepare { attempt: u64::MAX });
+            let offsets = self.positions();
+            self.send_commit(CommitKind::JoinPrepare, offsets);
+            return;
+        }
+        self.send_join();
+    }
+
+    /// The join-prepare commit's outcome (`JoinPrepare::on_result`).
+    pub(super) fn on_join_prepare_result(&mut self, result: Result<(), KafkaError>) {
+        let Some(run) = self.join_prepare.as_mut() else { return };
+        run.in_flight = false;
+        let now = self.world.now_us();
+        match run.timer.on_result(now, result) {
+            JoinPrepareStep::Retry { .. } => {
+                run.attempt += 1;
+                let attempt = run.attempt;
+                let at = self.after_us(RETRY_BACKOFF_MS);
+                self.timers.at(at, Timer::JoinPrepare { attempt });
+            }
+            JoinPrepareStep::Rejoin | JoinPrepareStep::Wait => {
+                self.join_prepare = None;
+                self.send_join();
+            }
+        }
+    }
+
+    /// A join-prepare retry is due (`attempt`), or its timer expired (`u64::MAX`).
+    pub(super) fn on_join_prepare_timer(&mut self, attempt: u64) {
+        let now = self.now_us();
+        let Some(run) = self.join_prepare.as_mut() else { return };
+        if attempt == u64::MAX {
+            if run.timer.on_pending(now) == JoinPrepareStep::Rejoin {
+                // "joinPrepare timeout. Will continue to join group" (the commit may still land).
+                self.join_prepare = None;
+                self.send_join();
+            }
+            return;
+        }
+        if run.attempt != attempt || run.in_flight {
+            return;
+        }
+        run.in_flight = true;
+        let offsets = self.positions();
+        self.send_commit(CommitKind::JoinPrepare, offsets);
+    }
+
+    /// Whether this member keeps its partitions while it rejoins (cooperative), and fetches
+    /// them meanwhile (2.5+, KAFKA-8421).
+    pub(super) fn keeps_partitions_while_joining(&self) -> bool {
+        self.cfg().rebalance_protocol() == RebalanceProtocol::Cooperative
+            && self.world.scenario.kafka_version.polls_during_rebalance()
+    }
+
+    /// Whether `poll()` returns nothing while the join-prepare commit runs: 0.10.1-3.1 commit
+    /// synchronously inside `poll()`; from 3.3 an eager member's partitions are pending
+    /// revocation (KAFKA-14196); 3.2 kept returning records.
+    pub(super) fn fetch_paused_for_join_prepare(&self) -> bool {
+        let version = self.world.scenario.kafka_version;
+        let eager = self.cfg().rebalance_protocol() == RebalanceProtocol::Eager;
+        self.join_prepare.is_some()
+            && (!version.join_prepare_commits_async() || (eager && version.pauses_partitions_during_join_prepare()))
+    }
+
+    /// JoinGroup: an eager member gives up every partition first; a cooperative one sends what
+    /// it owns.
+    pub(super) fn send_join(&mut self) {
         let Some(to) = self.coordinator_idx() else {
             self.request_metadata();
             return;
         };
-        if self.membership == Membership::Stable && self.cfg().enable_auto_commit {
-            let offsets = self.positions();
-            self.send_commit(CommitKind::Auto, offsets);
+        let cooperative = self.cfg().rebalance_protocol() == RebalanceProtocol::Cooperative;
+        // A cooperative member that lost its generation has lost its partitions too
+        // (`onJoinPrepare`: `invokePartitionsLost`).
+        if !cooperative || self.generation.is_none() {
+            self.revoke_all();
         }
-        self.revoke_all();
+        let (owned, owned_generation) =
+            if cooperative { (self.assigned.keys().copied().collect(), self.generation) } else { (Vec::new(), None) };
         self.membership = Membership::Joining;
         self.rejoin_needed = false;
         let corr = self.corr();
         let cfg = self.cfg();
         let (session_timeout_ms, rebalance_timeout_ms) = (cfg.session_timeout_ms, cfg.max_poll_interval_ms);
-        let msg =
-            Msg::JoinGroup { corr, consumer: self.id, member: self.member, session_timeout_ms, rebalance_timeout_ms };
+        let msg = Msg::JoinGroup {
+            corr,
+            consumer: self.id,
+            member: self.member,
+            session_timeout_ms,
+            rebalance_timeout_ms,
+            instance: self.instance.clone(),
+            owned,
+            owned_generation,
+        };
         // Kafka's client waits max.poll.interval.ms + 5 s for this answer; the simulation waits
         // request.timeout.ms and asks again (the member keeps its place in the rebalance), so
         // that a coordinator dying silently mid-rebalance does not hold the group for minutes.
@@ -77,7 +173,8 @@ impl Consumer {
     }
 
     pub(super) fn revoke_all(&mut self) {
-        let fetches: Vec<u64> = self.assigned.values().filter_map(|a| a.fetch_in_flight).collect();
+        let fetches: Vec<u64> =
+            self.assigned.values().flat_map(|a| a.fetch_in_flight.into_iter().chain(a.validation_in_flight)).collect();
         for corr in fetches {
             self.requests.remove(&corr);
         }
@@ -95,7 +192,25 @@ impl Consumer {
                 self.generation = Some(generation);
                 self.membership = Membership::Stable;
                 self.record(EventKind::Assigned { consumer: self.id, generation, partitions: partitions.clone() });
-                self.assigned = partitions.iter().map(|&p| (p, Assigned::default())).collect();
+                // `onJoinComplete`: partitions owned and no longer assigned are revoked (all of
+                // them were already, for an eager member); a cooperative member that gave some
+                // up rejoins at once ("need to revoke partitions and re-join").
+                let new: BTreeSet<u32> = partitions.iter().copied().collect();
+                let revoked: Vec<u32> = self.assigned.keys().copied().filter(|p| !new.contains(p)).collect();
+                for p in &revoked {
+                    if let Some(a) = self.assigned.remove(p) {
+                        for corr in a.fetch_in_flight.into_iter().chain(a.validation_in_flight) {
+                            self.requests.remove(&corr);
+                        }
+                    }
+                    self.ready.retain(|r| r != p);
+                }
+                for p in new {
+                    self.assigned.entry(p).or_default();
+                }
+                if !revoked.is_empty() && self.cfg().rebalance_protocol() == RebalanceProtocol::Cooperative {
+                    self.rejoin_needed = true;
+                }
                 self.heartbeat_in_flight = false;
                 self.fetch_committed();
                 self.publish_progress();
@@ -124,6 +239,11 @@ impl Consumer {
                 self.leave_stable();
             }
             KafkaError::RebalanceInProgress => self.rejoin_needed = true,
+            // KIP-345: a newer incarnation took this static member's place; the client raises
+            // FencedInstanceIdException, fatal for the consumer.
+            KafkaError::FencedInstanceId => {
+                self.app_died("FencedInstanceIdException: a newer member with this group.instance.id joined".into())
+            }
             KafkaError::NotCoordinator
             | KafkaError::CoordinatorNotAvailable
             | KafkaError::NetworkException
@@ -163,7 +283,7 @@ impl Consumer {
             to,
             corr,
             Request::Heartbeat,
-            Msg::GroupHeartbeat { corr, member, generation },
+            Msg::GroupHeartbeat { corr, member, generation, instance: self.instance.clone() },
             REQUEST_TIMEOUT_MS,
         );
     }
@@ -193,9 +313,13 @@ impl Consumer {
         let generation = self.generation.unwrap_or(0);
         let ms = self.cfg().max_poll_interval_ms;
         let reason = format!("its app had not called poll() for max.poll.interval.ms ({ms} ms)");
-        self.record(EventKind::LeftGroup { consumer: self.id, generation, reason: reason.clone() });
-        if let (Some(member), Some(to)) = (self.member, self.coordinator_idx()) {
-            self.world.net.send(self.me, to, Msg::LeaveGroup { member, reason });
+        // A static member sends no LeaveGroup (`maybeLeaveGroup`, 2.3+): the coordinator keeps
+        // its partitions until its session times out.
+        if self.instance.is_none() {
+            self.record(EventKind::LeftGroup { consumer: self.id, generation, reason: reason.clone() });
+            if let (Some(member), Some(to)) = (self.member, self.coordinator_idx()) {
+                self.world.net.send(self.me, to, Msg::LeaveGroup { member, reason });
+            }
         }
         self.member = None;
         self.generation = None;

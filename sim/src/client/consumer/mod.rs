@@ -27,9 +27,13 @@
 //! commits) and `app` (the loop around `poll()`, processing and workers).
 
 mod app;
+mod close;
 mod commit;
 mod fetching;
+pub mod join_prepare;
 mod membership;
 mod node;
+pub mod position;
+mod validation;
 
 pub use node::Consumer;

@@ -2,6 +2,8 @@
 //! app's queue and workers), its start, and the actor that routes messages and timers to the
 //! parts in the sibling modules. Everything here dies with the process.
 
+use super::join_prepare::JoinPrepare;
+use super::position::{FetchPosition, PartitionPosition};
 use crate::client::metadata::MetadataCache;
 use crate::protocol::{KafkaError, MemberId, Msg};
 use crate::runtime::actor::{Actor, Timers};
@@ -54,6 +56,14 @@ pub enum Timer {
     CommitRetry {
         attempt: u64,
     },
+    /// The join-prepare commit is sent again after a retriable error, or its timer expires.
+    JoinPrepare {
+        attempt: u64,
+    },
+    /// `close()`'s commit retries after a retriable error, or its timer expires.
+    Close {
+        attempt: u64,
+    },
 }
 
 /// The client's place in the group.
@@ -66,8 +76,12 @@ pub(super) enum Membership {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum CommitKind {
-    /// Auto-commit, inside `poll()` or before a rebalance (`commitAsync`-like).
+    /// Auto-commit inside `poll()` (`commitAsync`-like).
     Auto,
+    /// The auto-commit before a rejoin (`onJoinPrepare`), awaited.
+    JoinPrepare,
+    /// `close()`: the app's last commit, or the auto-commit (`maybeAutoCommitOffsetsSync`).
+    Close,
     /// The app's `commitAsync()` (after-process with async workers).
     Async,
     /// The app's `commitSync()`.
@@ -79,30 +93,55 @@ pub(super) enum CommitKind {
 pub(super) enum Request {
     Join,
     Heartbeat,
-    Commit { kind: CommitKind, generation: Option<u32>, offsets: Vec<(u32, u64)> },
-    OffsetFetch { generation: u32 },
-    Fetch { partition: u32, broker: u32 },
+    Commit {
+        kind: CommitKind,
+        generation: Option<u32>,
+        offsets: Vec<(u32, u64)>,
+    },
+    OffsetFetch {
+        generation: u32,
+    },
+    Fetch {
+        partition: u32,
+        broker: u32,
+    },
+    /// OffsetsForLeaderEpoch for the position as it was sent (KIP-320).
+    Validate {
+        partition: u32,
+        broker: u32,
+        requested: FetchPosition,
+    },
 }
 
 impl Request {
     pub(super) fn to_coordinator(&self) -> bool {
-        !matches!(self, Request::Fetch { .. })
+        !matches!(self, Request::Fetch { .. } | Request::Validate { .. })
     }
 }
 
 /// An assigned partition, as the client tracks it.
 #[derive(Debug, Default)]
 pub(super) struct Assigned {
-    /// The next offset `poll()` returns; `None` until the committed offset or a reset says.
-    pub(super) position: Option<u64>,
+    /// The next offset `poll()` returns, its epoch and the leader it was checked against
+    /// (`SubscriptionState`); no position until the committed offset or a reset says.
+    pub(super) pos: PartitionPosition,
     /// The position is being reset to the log end (`auto.offset.reset=latest`), or the
     /// committed offset is out of range: the next fetch asks past any offset.
     pub(super) resetting: Option<Option<u64>>,
     /// `auto.offset.reset=none` found nothing: `poll()` throws for this partition.
     pub(super) no_offset: bool,
     pub(super) fetch_in_flight: Option<u64>,
-    /// Fetched and not yet returned by `poll()`.
-    pub(super) buffer: VecDeque<(u64, MsgId)>,
+    /// OffsetsForLeaderEpoch in flight for this partition.
+    pub(super) validation_in_flight: Option<u64>,
+    /// Fetched and not yet returned by `poll()`, with the leader epoch of each record's batch.
+    pub(super) buffer: VecDeque<(u64, MsgId, u32)>,
+}
+
+impl Assigned {
+    /// The position's offset, valid or awaiting validation.
+    pub(super) fn position(&self) -> Option<u64> {
+        self.pos.position().map(|p| p.offset)
+    }
 }
 
 /// What the app thread is doing.
@@ -120,6 +159,8 @@ pub(super) enum App {
 pub(super) enum Then {
     Process(Vec<(u32, u64, MsgId)>),
     Poll,
+    /// The app's shutdown goes on (`close`).
+    Close,
 }
 
 pub struct Consumer {
@@ -153,6 +194,35 @@ pub struct Consumer {
     pub(super) busy_workers: u32,
     /// What the app last committed per partition (after-process with async workers).
     pub(super) app_committed: BTreeMap<u32, u64>,
+    // ---- issue 15: join-prepare, close, static membership ----
+    /// The awaited auto-commit before a rejoin (`onJoinPrepare`), while it runs.
+    pub(super) join_prepare: Option<JoinPrepareRun>,
+    /// `group.instance.id` of this consumer (KIP-345).
+    pub(super) instance: Option<String>,
+    /// `close()` in progress.
+    pub(super) closing: Option<Closing>,
+    /// The process exits (closed, or its app died).
+    pub(super) exited: bool,
+}
+
+/// The join-prepare of one rebalance (see `join_prepare`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct JoinPrepareRun {
+    pub(super) timer: JoinPrepare,
+    pub(super) attempt: u64,
+    /// The commit in flight; `false` while backing off after a retriable error.
+    pub(super) in_flight: bool,
+}
+
+/// Where a graceful shutdown is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Closing {
+    /// The app finishes what it holds (the batch in hand, its workers' queue).
+    Draining,
+    /// The app's own last commit (`commitSync()` before `close()`).
+    AppCommit,
+    /// `close()`: the auto-commit, bounded by min(30 s, `request.timeout.ms`).
+    AutoCommit { deadline_us: u64, attempt: u64 },
 }
 
 impl Consumer {
@@ -188,6 +258,10 @@ impl Consumer {
             queue: VecDeque::new(),
             busy_workers: 0,
             app_committed: BTreeMap::new(),
+            join_prepare: None,
+            instance: world.scenario.consumer.instance_id(id),
+            closing: None,
+            exited: false,
             id,
             world,
         };
@@ -235,7 +309,8 @@ impl Consumer {
             .assigned
             .iter()
             .filter_map(|(&p, a)| {
-                let position = a.position?;
+                // A position awaiting validation may be past a truncation: not progress yet.
+                let position = a.pos.valid_offset()?;
                 let oldest_pending = self.pending.get(&p).and_then(|s| s.first().copied());
                 Some((p, oldest_pending.map_or(position, |o| o.min(position))))
             })
@@ -264,6 +339,9 @@ impl Consumer {
             (Request::Fetch { partition, .. }, Msg::FetchResponse { result, .. }) => {
                 self.on_fetch_response(corr, partition, result)
             }
+            (Request::Validate { partition, requested, .. }, Msg::OffsetsForLeaderEpochResponse { result, .. }) => {
+                self.on_validation(corr, partition, requested, result)
+            }
             _ => {}
         }
     }
@@ -277,6 +355,7 @@ impl Consumer {
             Request::Commit { kind, generation, offsets } => self.on_commit_response(kind, generation, offsets, Err(e)),
             Request::OffsetFetch { generation } => self.on_committed_offsets(generation, Err(e)),
             Request::Fetch { partition, .. } => self.on_fetch_response(corr, partition, Err(e)),
+            Request::Validate { partition, requested, .. } => self.on_validation(corr, partition, requested, Err(e)),
         }
     }
 }
@@ -299,14 +378,17 @@ impl Actor for Consumer {
             | Msg::JoinGroupResponse { corr, .. }
             | Msg::GroupHeartbeatResponse { corr, .. }
             | Msg::OffsetCommitResponse { corr, .. }
-            | Msg::OffsetFetchResponse { corr, .. } => self.on_response(corr, msg),
+            | Msg::OffsetFetchResponse { corr, .. }
+            | Msg::OffsetsForLeaderEpochResponse { corr, .. } => self.on_response(corr, msg),
+            Msg::Stop => self.on_stop(),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
                 Msg::Fetch { corr, .. }
                 | Msg::JoinGroup { corr, .. }
                 | Msg::GroupHeartbeat { corr, .. }
                 | Msg::OffsetCommit { corr, .. }
-                | Msg::OffsetFetch { corr, .. } => self.fail_request(corr, KafkaError::NetworkException),
+                | Msg::OffsetFetch { corr, .. }
+                | Msg::OffsetsForLeaderEpoch { corr, .. } => self.fail_request(corr, KafkaError::NetworkException),
                 _ => {}
             },
             Msg::PeerDown { peer } => {
@@ -314,7 +396,9 @@ impl Actor for Consumer {
                     .requests
                     .iter()
                     .filter(|(_, r)| match r {
-                        Request::Fetch { broker, .. } => self.world.broker_idx(*broker) == peer,
+                        Request::Fetch { broker, .. } | Request::Validate { broker, .. } => {
+                            self.world.broker_idx(*broker) == peer
+                        }
                         _ => false,
                     })
                     .map(|(&c, _)| c)
@@ -355,6 +439,12 @@ impl Actor for Consumer {
                 }
             }
             Timer::CommitRetry { attempt } => self.on_commit_retry(attempt),
+            Timer::JoinPrepare { attempt } => self.on_join_prepare_timer(attempt),
+            Timer::Close { attempt } => self.on_close_timer(attempt),
         }
+    }
+
+    fn finished(&self) -> bool {
+        self.exited
     }
 }
