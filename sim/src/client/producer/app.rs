@@ -25,6 +25,7 @@ impl App {
             awaiting: None,
             closing: false,
             next_send: None,
+            send_due_us: 0,
         }
     }
 
@@ -86,18 +87,20 @@ impl Producer {
                 if full && partition == self.app.sticky_partition {
                     self.app.sticky_records = usize::MAX;
                 }
-                self.sent(msg);
+                self.sent(msg, since_us);
             }
         }
     }
 
-    /// `send()` returned for `msg` (its record is in the accumulator or failed).
-    fn sent(&mut self, msg: MsgId) {
+    /// `send()` returned for `msg` (its record is in the accumulator or failed); it was called
+    /// at `since_us`.
+    fn sent(&mut self, msg: MsgId, since_us: u64) {
         if self.cfg().app_send == SendMode::Sync && !self.app.closing {
             self.app.awaiting = Some(msg);
         }
         if self.app.awaiting.is_none() {
-            self.schedule_app_send();
+            let blocked = since_us < self.now_us();
+            self.schedule_app_send(if blocked { NextSend::AfterWait } else { NextSend::OnSchedule });
         }
         self.pump();
     }
@@ -164,7 +167,7 @@ impl Producer {
         if self.app.closing {
             self.sender.initiate_close();
         }
-        self.sent(b.msg);
+        self.sent(b.msg, b.since_us);
     }
 
     /// `KafkaProducer.close()` (the app was stopped gracefully): no more `send()`; what the
@@ -221,16 +224,23 @@ impl Producer {
         self.app.sticky_partition
     }
 
-    fn schedule_app_send(&mut self) {
+    /// Arms the app's next `send()`, `rate_per_sec` after the last one was due or, after the app
+    /// waited (a blocked `send()`, a sync app's answer, nothing left to resend), after now.
+    fn schedule_app_send(&mut self, next: NextSend) {
         if self.app.closing {
             return;
         }
-        let interval_us = 1_000_000 / self.world.scenario.workload.rate_per_sec.max(1);
+        let interval_us = (1_000_000 / self.world.scenario.workload.rate_per_sec.max(1)).max(1);
         let now = self.now_us();
         if let Some(key) = self.app.next_send.take() {
             self.timers.remove(key);
         }
-        self.app.next_send = Some(self.timers.at(now.saturating_add(interval_us.max(1)), Timer::AppSend));
+        let base_us = match next {
+            NextSend::OnSchedule => self.app.send_due_us.min(now),
+            NextSend::AfterWait => now,
+        };
+        self.app.send_due_us = base_us.saturating_add(interval_us);
+        self.app.next_send = Some(self.timers.at(self.app.send_due_us, Timer::AppSend));
     }
 
     /// The app learns records' outcomes (or would, if it looked).
@@ -250,9 +260,18 @@ impl Producer {
         }
         if self.app.awaiting.is_some_and(|a| msgs.contains(&a)) {
             self.app.awaiting = None;
-            self.schedule_app_send();
+            self.schedule_app_send(NextSend::AfterWait);
         } else if resend && self.app.next_send.is_none() && self.app.blocked.is_none() && self.app.awaiting.is_none() {
-            self.schedule_app_send();
+            self.schedule_app_send(NextSend::AfterWait);
         }
     }
+}
+
+/// Where the app's next `send()` is timed from.
+#[derive(Clone, Copy)]
+enum NextSend {
+    /// The last `send()` returned at once: keep the fixed rate.
+    OnSchedule,
+    /// The app waited: the rate starts again from now.
+    AfterWait,
 }

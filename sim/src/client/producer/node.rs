@@ -84,6 +84,10 @@ pub(super) struct App {
     pub(super) closing: bool,
     /// The app's next `send()`: at most one is armed.
     pub(super) next_send: Option<TimerKey>,
+    /// When the current `send()` was due on the app's fixed-rate schedule: the next one is due
+    /// one interval later, however late this one ran (the run loop wakes at most once a
+    /// millisecond, so rates above 1,000 per second need the schedule to catch up).
+    pub(super) send_due_us: u64,
 }
 
 pub struct Producer {
@@ -132,6 +136,7 @@ impl Producer {
         };
         producer.request_metadata();
         producer.app.next_send = Some(producer.timers.at(now, Timer::AppSend));
+        producer.app.send_due_us = now;
         producer
     }
 
