@@ -44,6 +44,8 @@ struct Group {
     assigned: BTreeMap<u32, Vec<u32>>,
     /// `GroupLoaded` events.
     loads: Vec<u32>,
+    /// `TruncationDetected` per partition (KIP-320 on the client, 2.3+).
+    truncations: BTreeMap<u32, Vec<u32>>,
 }
 
 impl Group {
@@ -65,6 +67,7 @@ impl Group {
                 EventKind::CommitFailed { consumer, .. } => g.failed.entry(*consumer).or_default().push(i),
                 EventKind::Assigned { consumer, .. } => g.assigned.entry(*consumer).or_default().push(i),
                 EventKind::GroupLoaded { .. } => g.loads.push(i),
+                EventKind::TruncationDetected { partition, .. } => g.truncations.entry(*partition).or_default().push(i),
                 _ => {}
             }
         }
@@ -85,6 +88,17 @@ impl Group {
 
     fn assigned(&self, consumer: u32) -> &[u32] {
         self.assigned.get(&consumer).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first truncation a consumer detected on `partition` after event `since` whose
+    /// position was past `offset` and whose divergence point is at or below it: the detection
+    /// that moved the consumer back over the record (or, without a reset policy, killed it).
+    fn truncation_over(&self, ix: &Index, partition: u32, offset: u64, since: u32) -> Option<u32> {
+        let events = self.truncations.get(&partition)?;
+        events[events.partition_point(|&e| e <= since)..].iter().copied().find(|&e| {
+            matches!(&ix.event(e).kind, EventKind::TruncationDetected { position, end_offset, .. }
+                if *position > offset && end_offset.is_none_or(|end| end <= offset))
+        })
     }
 
     /// The highest offset of `partition` that `consumer` had processed before event `at`.
@@ -169,8 +183,22 @@ fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, msg: MsgId, sto
         // A reset past it before any commit (auto.offset.reset=latest on a missing offset).
         resumed.iter().copied().find(|&e| resumed_offset(ix, e).is_some_and(|o| o > offset) && is_reset(ix, e))
     });
+    if let Some(e) = g.truncation_over(ix, partition, offset, since) {
+        story.tell(e, truncation_sentence(ix, e));
+    }
     if let Some(e) = past {
-        story.tell(e, resumed_sentence(ix, e, "past it"));
+        // Before 2.3 nothing checks a committed offset against a log that diverged below it.
+        let unvalidated = !others.is_empty()
+            && resumed_from_commit(ix, e)
+            && crate::version::KafkaVersion::parse(&ix.history.meta.kafka_version)
+                .is_some_and(|v| !v.consumers_detect_truncation());
+        let remark = if unvalidated {
+            "past it: before 2.3 (KIP-320) a consumer does not validate its position against the leader's log, \
+            so nothing noticed that the log had diverged below the committed offset"
+        } else {
+            "past it"
+        };
+        story.tell(e, resumed_sentence(ix, e, remark));
     }
 }
 
@@ -307,6 +335,9 @@ fn tell_replay(ix: &Index, g: &Group, story: &mut Story, at: Consumed, first: u3
     let end = resumed.partition_point(|&e| e < second);
     if let Some(&e) = resumed[start..end].iter().rev().find(|&&e| resumed_offset(ix, e).is_some_and(|o| o <= offset)) {
         story.tell(e, resumed_sentence(ix, e, "before it"));
+    }
+    if let Some(e) = g.truncation_over(ix, partition, offset, first).filter(|&e| e < second) {
+        story.tell(e, truncation_sentence(ix, e));
     }
     if let Some(&poll) = ix.polls_returning(partition, offset, msg, second).last().filter(|&&p| p > first) {
         story.tell(poll, poll_sentence(ix, poll, "which returned it again"));
@@ -445,6 +476,29 @@ fn commit_past_sentence(ix: &Index, g: &Group, commit: u32) -> String {
         }
     }
     text
+}
+
+/// "c1 found at 161.028 s that partition 0's log diverged below its position 7490 (the
+/// leader's log for that epoch ends at offset 1870) and sought back to offset 1870 ...".
+fn truncation_sentence(ix: &Index, event: u32) -> String {
+    let EventKind::TruncationDetected { consumer, partition, position, end_offset, action } = &ix.event(event).kind
+    else {
+        return String::new();
+    };
+    let end = match end_offset {
+        Some(end) => format!("the leader's log for that epoch ends at offset {end}"),
+        None => "the leader knows no end for that epoch".to_string(),
+    };
+    format!(
+        "c{consumer} found at {} that partition {partition}'s log had diverged below its position {position} \
+        ({end}) and {action}",
+        ix.time(event)
+    )
+}
+
+/// Whether the group resumed at its committed offset (not by `auto.offset.reset`).
+fn resumed_from_commit(ix: &Index, event: u32) -> bool {
+    matches!(&ix.event(event).kind, EventKind::Resumed { offset: Some(_), reset: None, .. })
 }
 
 /// "c1 resumed partition 0 at offset 1840, the group's committed offset, at 15.055 s
@@ -657,5 +711,84 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle:?} in {text}");
         }
+    }
+
+    /// A run whose log diverged below the group's committed offset 8: c1 read offsets 0..8 when
+    /// offsets 4..8 held p2's records; the final log holds p1#0..10.
+    fn diverged_below_the_commit(version: &str) -> Run {
+        let mut run = Run::new(10, &[]);
+        run.history.meta.kafka_version = version.to_string();
+        let read: Vec<MsgId> = (0..4).map(m).chain((0..4).map(|seq| MsgId { producer: 2, seq })).collect();
+        run.at(
+            100,
+            NodeName::Consumer(1),
+            EventKind::Polled { consumer: 1, partition: 0, offsets: (0, 8), msgs: read },
+        );
+        run.process(150, 0..4).commit(200, 8);
+        run
+    }
+
+    #[test]
+    fn before_2_3_a_skip_over_a_diverged_log_says_nothing_validated_the_committed_offset() {
+        let mut run = diverged_below_the_commit("2.2");
+        run.resume(5000, 8, Some(8), None).poll(5100, 8, 10).process(5200, 8..10);
+        let skipped = run.findings(consumer_skipped);
+        assert_eq!(skipped.iter().map(|f| f.message.unwrap()).collect::<Vec<_>>(), (4..8).map(m).collect::<Vec<_>>());
+        let text = &skipped[0].explanation;
+        for needle in [
+            "c1 polled offsets 0..8 of partition 0 at 0.100 s, when offset 4 held another record, p2#0",
+            "c1 resumed partition 0 at offset 8 (the group's committed offset) at 5.000 s in generation 2, past it: \
+             before 2.3 (KIP-320) a consumer does not validate its position against the leader's log, so nothing \
+             noticed that the log had diverged below the committed offset",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in {text}");
+        }
+        // From 2.3 the same story has no such remark (the consumer would have validated).
+        let mut run = diverged_below_the_commit("2.3");
+        run.resume(5000, 8, Some(8), None).poll(5100, 8, 10).process(5200, 8..10);
+        let text = &run.findings(consumer_skipped)[0].explanation;
+        assert!(text.ends_with("in generation 2, past it."), "{text}");
+    }
+
+    #[test]
+    fn a_replay_after_a_seek_back_names_the_detected_truncation() {
+        let mut run = Run::new(10, &[]);
+        run.history.meta.kafka_version = "2.3".to_string();
+        run.poll(100, 0, 8).process(150, 0..8).commit(200, 8);
+        run.at(
+            3000,
+            NodeName::Consumer(1),
+            EventKind::TruncationDetected {
+                consumer: 1,
+                partition: 0,
+                position: 8,
+                end_offset: Some(5),
+                action: "sought back to offset 5 (epoch 0), the first offset known to diverge".into(),
+            },
+        );
+        run.poll(3100, 5, 10).process(3200, 5..10);
+        let dups = run.findings(consumer_duplicated);
+        assert_eq!(dups.iter().map(|f| f.message.unwrap()).collect::<Vec<_>>(), (5..8).map(m).collect::<Vec<_>>());
+        let needle = "c1 found at 3.000 s that partition 0's log had diverged below its position 8 (the leader's \
+                      log for that epoch ends at offset 5) and sought back to offset 5 (epoch 0), the first offset \
+                      known to diverge";
+        assert!(dups[0].explanation.contains(needle), "{}", dups[0].explanation);
+        // A detection whose divergence point is above the record did not move back over it.
+        let mut run = Run::new(10, &[]);
+        run.poll(100, 0, 8).process(150, 0..8).commit(200, 8);
+        run.at(
+            3000,
+            NodeName::Consumer(1),
+            EventKind::TruncationDetected {
+                consumer: 1,
+                partition: 0,
+                position: 8,
+                end_offset: Some(7),
+                action: "sought back to offset 7 (epoch 0), the first offset known to diverge".into(),
+            },
+        );
+        run.resume(3050, 5, Some(5), None).poll(3100, 5, 10).process(3200, 5..10);
+        let dups = run.findings(consumer_duplicated);
+        assert!(!dups[0].explanation.contains("found at 3.000 s"), "{}", dups[0].explanation);
     }
 }
