@@ -38,4 +38,4 @@ fn the_trace_hash_is_pinned() {
     assert_eq!(run.trace_hash, PINNED_ACKS1_SEED2);
 }
 
-const PINNED_ACKS1_SEED2: &str = "204b211ab0fd0dfe";
+const PINNED_ACKS1_SEED2: &str = "ed4341cc883698fd";

@@ -370,6 +370,13 @@ impl KafkaVersion {
         !self.join_prepare_commits_async() || self.at_least(3, 3)
     }
 
+    /// KIP-394 (2.2, `GroupCoordinator.doUnknownJoinGroup`): a dynamic member's first JoinGroup
+    /// is answered MEMBER_ID_REQUIRED with the id it must join with, and the coordinator holds
+    /// the id as a pending member until it rejoins or its session times out.
+    pub fn requires_known_member_id(self) -> bool {
+        self.at_least(2, 2)
+    }
+
     /// KIP-345 (2.3): static membership (`group.instance.id`).
     pub fn has_static_membership(self) -> bool {
         self.at_least(2, 3)
@@ -560,6 +567,7 @@ mod tests {
         assert!(!v(3, 1).join_prepare_commits_async() && v(3, 2).join_prepare_commits_async());
         assert!(v(3, 1).pauses_partitions_during_join_prepare());
         assert!(!v(3, 2).pauses_partitions_during_join_prepare() && v(3, 3).pauses_partitions_during_join_prepare());
+        assert!(!v(2, 1).requires_known_member_id() && v(2, 2).requires_known_member_id());
         assert!(!v(2, 2).has_static_membership() && v(2, 3).has_static_membership());
         assert!(!v(2, 3).has_cooperative_rebalancing() && v(2, 4).has_cooperative_rebalancing());
         assert!(!v(2, 4).polls_during_rebalance() && v(2, 5).polls_during_rebalance());

@@ -252,3 +252,34 @@ fn the_rejoin_waits_for_its_join_prepare_commit() {
         assert_eq!(count(&run, FindingClass::ConsumerDuplicated), 0);
     }
 }
+
+/// KIP-394 (2.2): c1 joins, crashes before the first generation completes, and its restarted
+/// incarnation waits out the rebalance (the dead member holds it until its session expires,
+/// 45 s). The waiting JoinGroup outlasts request.timeout.ms and is sent again: with the member
+/// id MEMBER_ID_REQUIRED gave it (2.2+), or, before 2.2, not before Kafka's join timeout
+/// (max.poll.interval.ms + 5 s). Either way the group never holds c1 twice.
+#[test]
+fn a_consumer_waiting_out_a_rebalance_is_one_member() {
+    for version in ["2.1", "3.9"] {
+        let json = format!(
+            r#"{{"kafka.version": "{version}", "topic": {{"partitions": 2}}, "consumer": {{"session.timeout.ms": 45000}},
+                "workload": {{"messages": 8000, "rate_per_sec": 500, "consumers": 2}},
+                "faults": [{{"at_ms": 5000, "action": "crash", "node": "c1"}},
+                           {{"delay_ms": 3000, "action": "restart", "node": "c1"}}]}}"#
+        );
+        for run in runs(&json, 1..3) {
+            let assignments: Vec<Vec<u32>> = kinds(&run)
+                .filter_map(|(_, k)| match k {
+                    EventKind::GroupRebalanced { assignment, .. } => Some(assignment.iter().map(|(c, _)| *c).collect()),
+                    _ => None,
+                })
+                .collect();
+            assert!(assignments.len() >= 2, "{version}: {assignments:?}");
+            for members in &assignments {
+                let distinct: std::collections::BTreeSet<u32> = members.iter().copied().collect();
+                assert_eq!(distinct.len(), members.len(), "{version}: a consumer is two members: {assignments:?}");
+            }
+            assert_eq!(count(&run, FindingClass::ConsumerSkipped), 0);
+        }
+    }
+}

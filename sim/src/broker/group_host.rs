@@ -47,6 +47,7 @@ impl Broker {
         let (mut coordinator, outs) = Coordinator::load(self.id, self.world.scenario.topic.partitions, &records, now);
         let consumer = &self.world.scenario.consumer;
         coordinator.set_assignment(consumer.assignor(), consumer.rebalance_protocol());
+        coordinator.require_known_member_id(self.world.scenario.kafka_version.requires_known_member_id());
         self.group.coordinator = Some(coordinator);
         self.group.load += 1;
         self.group.appends.clear();

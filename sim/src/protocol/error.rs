@@ -47,6 +47,8 @@ pub enum KafkaError {
     CoordinatorNotAvailable,
     /// The member is not in the group (removed, or never joined this coordinator).
     UnknownMemberId,
+    /// KIP-394 (2.2): a JoinGroup without a member id; the answer carries the id to join with.
+    MemberIdRequired,
     /// The request carries a generation the group has moved past.
     IllegalGeneration,
     /// The group is rebalancing: the member must rejoin.
@@ -85,6 +87,7 @@ impl KafkaError {
             KafkaError::NotCoordinator => "NOT_COORDINATOR",
             KafkaError::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
             KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            KafkaError::MemberIdRequired => "MEMBER_ID_REQUIRED",
             KafkaError::IllegalGeneration => "ILLEGAL_GENERATION",
             KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             KafkaError::FencedInstanceId => "FENCED_INSTANCE_ID",

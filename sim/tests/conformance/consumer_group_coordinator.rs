@@ -127,3 +127,96 @@ fn static_member_fence_duplicate_rejoined_follower() {
     assert_eq!(c.state(), GroupState::PreparingRebalance);
     assert_eq!(c.instance_member(FOLLOWER), Some(MemberId { consumer: 2, serial: 15 }));
 }
+
+/// Kafka's `GroupCoordinatorTest.setupGroupWithPendingMember` (2.2.0, KIP-394): two dynamic
+/// members stable in generation 1 (each joined twice, the second time with the id that
+/// MEMBER_ID_REQUIRED gave it); member 1 rejoins (PreparingRebalance); a new member gets an id
+/// with a 100 ms session and stays pending; member 2 rejoins. Returns the pending id.
+fn group_with_pending_member() -> (Coordinator, MemberId) {
+    let mut c = Coordinator::load(1, 4, &[], 0).0;
+    c.require_known_member_id(true);
+    let mut ids = Vec::new();
+    for consumer in 1..=2u32 {
+        let out = c.on_join_request(0, reply(consumer as u64), join(consumer, None, consumer as u64, None));
+        let handed: Vec<(Option<MemberId>, KafkaError)> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::JoinAnswer(_, id, Err(e)) => Some((*id, *e)),
+                _ => None,
+            })
+            .collect();
+        let id = MemberId { consumer, serial: consumer as u64 };
+        assert_eq!(handed, vec![(Some(id), KafkaError::MemberIdRequired)]);
+        c.on_join_request(0, reply(10 + consumer as u64), join(consumer, Some(id), 0, None));
+        ids.push(id);
+    }
+    let mut out = c.on_tick(3 * S);
+    if append_op(&out).is_none() {
+        out = c.on_tick(6 * S);
+    }
+    c.on_appended(6 * S, append_op(&out).expect("generation 1 is written"), Ok(()));
+    assert_eq!(c.state(), GroupState::Stable);
+    // Kafka's test rejoins the group leader to start a rebalance; losslab's coordinator assigns
+    // itself (no client leader), so member 1 rejoins with another subscription instead
+    // (`updateMemberAndRebalance` either way).
+    let mut rejoin = join(1, Some(ids[0]), 0, None);
+    rejoin.owned.partitions = vec![0];
+    c.on_join_request(7 * S, reply(21), rejoin);
+    assert_eq!(c.state(), GroupState::PreparingRebalance);
+    let mut pending = join(3, None, 3, None);
+    pending.session_timeout_ms = 100;
+    c.on_join_request(7 * S, reply(22), pending);
+    assert_eq!(c.pending_members(), vec![MemberId { consumer: 3, serial: 3 }]);
+    c.on_join_request(7 * S, reply(23), join(2, Some(ids[1]), 0, None));
+    assert_eq!(c.state(), GroupState::PreparingRebalance, "the rebalance waits for the pending member");
+    (c, MemberId { consumer: 3, serial: 3 })
+}
+
+/// Kafka: GroupCoordinatorTest.testJoinGroupCompletionWhenPendingMemberJoins (2.2.0): the
+/// pending member joins with its id and the rebalance completes with three members.
+#[test]
+fn join_group_completion_when_pending_member_joins() {
+    let (mut c, pending) = group_with_pending_member();
+    c.on_join_request(7 * S + 10_000, reply(24), join(3, Some(pending), 0, None));
+    assert_eq!(c.state(), GroupState::CompletingRebalance);
+    assert_eq!(c.assignment().len(), 3);
+    assert!(c.pending_members().is_empty());
+}
+
+/// Kafka: GroupCoordinatorTest.testJoinGroupCompletionWhenPendingMemberTimesOut (2.2.0): the
+/// pending id's 100 ms session passes; the rebalance completes with the two members.
+#[test]
+fn join_group_completion_when_pending_member_times_out() {
+    let (mut c, _) = group_with_pending_member();
+    c.on_tick(7 * S + 50_000);
+    assert_eq!(c.state(), GroupState::PreparingRebalance, "not yet: 50 ms of 100");
+    c.on_tick(7 * S + 120_000);
+    assert_eq!(c.state(), GroupState::CompletingRebalance);
+    assert_eq!(c.assignment().len(), 2);
+    assert!(c.pending_members().is_empty());
+}
+
+/// Kafka: GroupCoordinatorTest.testPendingMembersLeavesGroup (2.2.0): LeaveGroup with the
+/// pending id removes it and the rebalance completes with the two members.
+#[test]
+fn pending_members_leaves_group() {
+    let (mut c, pending) = group_with_pending_member();
+    c.on_leave(7 * S + 10_000, pending, "the consumer is being closed");
+    assert_eq!(c.state(), GroupState::CompletingRebalance);
+    assert_eq!(c.assignment().len(), 2);
+    assert!(c.pending_members().is_empty());
+}
+
+/// Kafka: GroupCoordinatorTest.testJoinGroupUnknownConsumerNewGroup (2.2.0, with
+/// `requireKnownMemberId`): the first JoinGroup without an id creates no member, only a
+/// pending id; without KIP-394 (2.1) the same JoinGroup makes a member at once.
+#[test]
+fn a_join_without_an_id_is_a_pending_member_from_2_2_only() {
+    let mut c = Coordinator::load(1, 4, &[], 0).0;
+    c.require_known_member_id(true);
+    c.on_join_request(0, reply(1), join(1, None, 1, None));
+    assert_eq!((c.assignment().len(), c.pending_members().len(), c.state()), (0, 1, GroupState::Empty));
+    let mut old = Coordinator::load(1, 4, &[], 0).0;
+    old.on_join_request(0, reply(1), join(1, None, 1, None));
+    assert_eq!((old.assignment().len(), old.state()), (1, GroupState::PreparingRebalance));
+}

@@ -154,6 +154,11 @@ pub struct Coordinator {
     cause: String,
     pub(super) pending: BTreeMap<u64, Pending>,
     next_op: u64,
+    /// KIP-394 (2.2): a new dynamic member first gets an id and must join again with it.
+    require_known_member_id: bool,
+    /// Ids handed out with MEMBER_ID_REQUIRED, and when each expires (its session timeout)
+    /// unless the member joins with it (`GroupMetadata.pendingMembers`).
+    pending_members: BTreeMap<MemberId, u64>,
 }
 
 impl Coordinator {
@@ -175,6 +180,8 @@ impl Coordinator {
             cause: String::new(),
             pending: BTreeMap::new(),
             next_op: 0,
+            require_known_member_id: false,
+            pending_members: BTreeMap::new(),
         };
         for record in records {
             match record {
@@ -215,6 +222,17 @@ impl Coordinator {
             committed: c.committed.iter().map(|(&p, &o)| (p, o)).collect(),
         };
         (c, vec![Out::Record(event)])
+    }
+
+    /// KIP-394 (2.2): new dynamic members must join twice, the second time with the id the
+    /// first answer gave them.
+    pub fn require_known_member_id(&mut self, on: bool) {
+        self.require_known_member_id = on;
+    }
+
+    /// The ids handed out with MEMBER_ID_REQUIRED that no member has joined with yet.
+    pub fn pending_members(&self) -> Vec<MemberId> {
+        self.pending_members.keys().copied().collect()
     }
 
     /// The assignor the members' configuration selects, and the protocol they all support.
@@ -264,7 +282,8 @@ impl Coordinator {
             .filter(|m| m.awaiting_join.is_none())
             .map(|m| m.last_heartbeat_us.saturating_add(m.session_timeout_us));
         let join = self.join.filter(|_| self.state == GroupState::PreparingRebalance).map(|j| j.deadline_us);
-        sessions.chain(join).min()
+        let pending = self.pending_members.values().copied();
+        sessions.chain(join).chain(pending).min()
     }
 
     /// JoinGroup from a dynamic member that owns nothing. A new member (`member` is `None`)
@@ -298,28 +317,20 @@ impl Coordinator {
             None if request.instance.as_ref().is_some_and(|i| self.instances.contains_key(i)) => {
                 self.static_rejoin(now_us, reply, request, &mut out);
             }
+            None if self.require_known_member_id && request.instance.is_none() => {
+                // `doUnknownJoinGroup` (2.2): hand out the id, hold it as pending for a session.
+                let id = MemberId { consumer: request.consumer, serial: request.serial };
+                self.pending_members.insert(id, now_us.saturating_add(session_timeout_us));
+                out.push(Out::JoinAnswer(reply, Some(id), Err(KafkaError::MemberIdRequired)));
+            }
             None => {
-                let consumer = request.consumer;
-                let id = MemberId { consumer, serial: request.serial };
-                let m = Member {
-                    id,
-                    session_timeout_us,
-                    rebalance_timeout_us,
-                    last_heartbeat_us: now_us,
-                    awaiting_join: Some(reply),
-                    partitions: Vec::new(),
-                    instance: request.instance.clone(),
-                    owned: request.owned,
-                };
-                self.members.insert(id, m);
-                if let Some(instance) = request.instance {
-                    self.instances.insert(instance, id);
-                }
-                if let Some(join) = self.join.as_mut().filter(|_| self.state == GroupState::PreparingRebalance) {
-                    join.new_member_added = true;
-                }
-                self.prepare_rebalance(now_us, format!("c{consumer} joined"));
-                self.try_complete_join(now_us, &mut out);
+                let id = MemberId { consumer: request.consumer, serial: request.serial };
+                self.add_member_and_rebalance(now_us, reply, id, request, &mut out);
+            }
+            Some(id) if self.pending_members.contains_key(&id) => {
+                // "A rejoining pending member will be accepted" (`doJoinGroup`).
+                self.pending_members.remove(&id);
+                self.add_member_and_rebalance(now_us, reply, id, request, &mut out);
             }
             Some(id) => {
                 let state = self.state;
@@ -355,6 +366,36 @@ impl Coordinator {
             }
         }
         out
+    }
+
+    /// `addMemberAndRebalance`: a new member (`id`) waits in the rebalance it starts or joins.
+    fn add_member_and_rebalance(
+        &mut self,
+        now_us: u64,
+        reply: ReplyTo,
+        id: MemberId,
+        request: JoinRequest,
+        out: &mut Vec<Out>,
+    ) {
+        let m = Member {
+            id,
+            session_timeout_us: request.session_timeout_ms.saturating_mul(1000),
+            rebalance_timeout_us: request.rebalance_timeout_ms.saturating_mul(1000),
+            last_heartbeat_us: now_us,
+            awaiting_join: Some(reply),
+            partitions: Vec::new(),
+            instance: request.instance.clone(),
+            owned: request.owned,
+        };
+        self.members.insert(id, m);
+        if let Some(instance) = request.instance {
+            self.instances.insert(instance, id);
+        }
+        if let Some(join) = self.join.as_mut().filter(|_| self.state == GroupState::PreparingRebalance) {
+            join.new_member_added = true;
+        }
+        self.prepare_rebalance(now_us, format!("c{} joined", id.consumer));
+        self.try_complete_join(now_us, out);
     }
 
     /// Heartbeat, answered as Kafka's `handleHeartbeat` does.
@@ -398,6 +439,9 @@ impl Coordinator {
         let mut out = Vec::new();
         if self.members.contains_key(&member) {
             self.remove_member(now_us, member, reason, &mut out);
+        } else if self.pending_members.remove(&member).is_some() {
+            // `removePendingMemberAndUpdateGroup`: the rebalance no longer waits for it.
+            self.try_complete_join(now_us, &mut out);
         }
         out
     }
@@ -543,6 +587,8 @@ impl Coordinator {
             let reason = format!("sent no heartbeat within session.timeout.ms ({ms} ms)");
             self.remove_member(now_us, id, &reason, &mut out);
         }
+        // A pending id nobody joined with expires silently (`DelayedHeartbeat` with `isPending`).
+        self.pending_members.retain(|_, &mut expires_us| now_us < expires_us);
         self.try_complete_join(now_us, &mut out);
         out
     }
@@ -646,10 +692,15 @@ impl Coordinator {
                 self.join = Some(join);
                 return;
             }
-        } else if !due && !self.members.values().all(|m| m.awaiting_join.is_some()) {
+        } else if !due && !self.has_all_members_joined() {
             return;
         }
         self.complete_join(now_us, out);
+    }
+
+    /// `hasAllMembersJoined` (2.2): every member rejoined and no handed-out id is pending.
+    fn has_all_members_joined(&self) -> bool {
+        self.members.values().all(|m| m.awaiting_join.is_some()) && self.pending_members.is_empty()
     }
 
     /// Kafka's `onCompleteJoin`: members that did not rejoin go, the generation moves on, and

@@ -11,7 +11,8 @@
 
 use super::join_prepare::{JoinPrepare, JoinPrepareStep};
 use super::node::{
-    CommitKind, Consumer, JoinPrepareRun, Membership, Request, Timer, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS,
+    CommitKind, Consumer, JoinPrepareRun, Membership, Request, Timer, JOIN_GROUP_TIMEOUT_LAPSE_MS, REQUEST_TIMEOUT_MS,
+    RETRY_BACKOFF_MS,
 };
 use crate::client::metadata::METADATA_TIMEOUT_MS;
 use crate::protocol::{JoinResult, KafkaError, Msg, OFFSETS_PARTITION};
@@ -165,10 +166,18 @@ impl Consumer {
             owned,
             owned_generation,
         };
-        // Kafka's client waits max.poll.interval.ms + 5 s for this answer; the simulation waits
-        // request.timeout.ms and asks again (the member keeps its place in the rebalance), so
-        // that a coordinator dying silently mid-rebalance does not hold the group for minutes.
-        self.request(to, corr, Request::Join, msg, REQUEST_TIMEOUT_MS);
+        // Kafka's client waits max.poll.interval.ms + 5 s for this answer (`joinGroupTimeoutMs`,
+        // 2.0; before, request.timeout.ms was 305 s). From 2.2 (KIP-394) the member always has
+        // its id when it waits, so the simulation waits request.timeout.ms and asks again with
+        // that id (it keeps its place in the rebalance): a coordinator dying silently
+        // mid-rebalance does not hold the group for minutes. Before 2.2 a second JoinGroup
+        // without an id would be a second member, so the client waits as Kafka's does.
+        let timeout_ms = if self.member.is_some() || self.world.scenario.kafka_version.requires_known_member_id() {
+            REQUEST_TIMEOUT_MS
+        } else {
+            rebalance_timeout_ms.saturating_add(JOIN_GROUP_TIMEOUT_LAPSE_MS)
+        };
+        self.request(to, corr, Request::Join, msg, timeout_ms);
         self.publish_progress();
     }
 
@@ -215,6 +224,13 @@ impl Consumer {
                 self.fetch_committed();
                 self.publish_progress();
                 self.wake_app();
+            }
+            Err(KafkaError::MemberIdRequired) => {
+                // KIP-394: the answer carried the id (taken by `on_response`); join again at
+                // once with it (`ensureActiveGroup` retries MemberIdRequiredException without
+                // a backoff).
+                self.membership = Membership::Unjoined;
+                self.send_join();
             }
             Err(e) => {
                 self.membership = Membership::Unjoined;

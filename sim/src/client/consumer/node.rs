@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub(super) const FETCH_MAX_WAIT_MS: u64 = 500;
 /// Kafka's consumer `request.timeout.ms` default.
 pub(super) const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// `AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE`: a JoinGroup waits the rebalance timeout
+/// plus this.
+pub(super) const JOIN_GROUP_TIMEOUT_LAPSE_MS: u64 = 5_000;
 /// `retry.backoff.ms`.
 pub(super) const RETRY_BACKOFF_MS: u64 = 100;
 /// Kafka's `heartbeat.interval.ms` default (at most a third of the session, as Kafka advises).
