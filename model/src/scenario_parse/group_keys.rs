@@ -102,8 +102,9 @@ mod tests {
 
     fn parse(value: Value, version: KafkaVersion) -> std::result::Result<(Option<String>, Vec<Assignor>), String> {
         let file = json!({ "consumer": value });
-        let top = Obj::top("x.json", &file).unwrap();
-        let o = top.child("consumer").unwrap();
+        let top = Obj::top("x.json", &file).unwrap().check_keys(&["consumer"], |_| None).unwrap();
+        let keys = ["group.instance.id", "partition.assignment.strategy"];
+        let o = top.child("consumer").unwrap().check_keys(&keys, |_| None).unwrap();
         let id = group_instance_id(&o, version).map_err(|e| e.message)?;
         let strategy = assignment_strategy(&o, version).map_err(|e| e.message)?;
         Ok((id, strategy))
