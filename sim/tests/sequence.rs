@@ -40,7 +40,7 @@ fn produce(log: &mut Log, s: ProducerStamp, n: u64) -> SequenceCheck {
     let check = log.check_sequence(s, n as usize);
     if check == SequenceCheck::Append {
         let base_offset = log.log_end_offset();
-        log.append(Batch { base_offset, leader_epoch: 1, msgs: msgs(base_offset, n), stamp: Some(s) });
+        log.append(Batch { base_offset, leader_epoch: 1, msgs: msgs(base_offset, n), stamp: Some(s), txn: None });
     }
     check
 }
@@ -168,7 +168,7 @@ fn an_unknown_producer_appends_at_any_sequence() {
 fn unstamped_batches_do_not_touch_the_producer_state() {
     let mut log = log_with_batches(2, 1);
     let base_offset = log.log_end_offset();
-    log.append(Batch { base_offset, leader_epoch: 1, msgs: msgs(base_offset, 3), stamp: None });
+    log.append(Batch { base_offset, leader_epoch: 1, msgs: msgs(base_offset, 3), stamp: None, txn: None });
     assert_eq!(produce(&mut log, stamp(0, 1), 1), SequenceCheck::Duplicate(1));
     assert_eq!(produce(&mut log, stamp(0, 2), 1), SequenceCheck::Append);
     assert_eq!(log.log_end_offset(), 6);

@@ -528,7 +528,7 @@ mod tests {
         let s = disk.log_mut(p);
         let base = s.log.log_end_offset();
         let msgs = (base..base + n).map(|seq| MsgId { producer: 1, seq }).collect();
-        s.log.append(Batch { base_offset: base, leader_epoch: epoch, msgs, stamp: None });
+        s.log.append(Batch { base_offset: base, leader_epoch: epoch, msgs, stamp: None, txn: None });
         s.note_append(n, now_us);
     }
 
@@ -660,12 +660,12 @@ mod tests {
         let mut s = StoredLog::created_at(5 * S);
         assert_eq!(s.last_flush_us, 5 * S, "Kafka starts the flush clock at the log's creation");
         let first = vec![MsgId { producer: 0, seq: 0 }];
-        s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first, stamp: None });
+        s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first, stamp: None, txn: None });
         assert_eq!((s.flush(), s.last_flush_us), (Some(1), 5 * S), "a flush with no append told is at creation");
         assert_eq!((s.last_flush_us, s.flush_at(6 * S)), (5 * S, None));
         assert_eq!(s.last_flush_us, 5 * S);
         let msgs = vec![MsgId { producer: 1, seq: 1 }, MsgId { producer: 1, seq: 2 }];
-        s.log.append(Batch { base_offset: 1, leader_epoch: 1, msgs, stamp: None });
+        s.log.append(Batch { base_offset: 1, leader_epoch: 1, msgs, stamp: None, txn: None });
         s.note_append(2, 7 * S);
         assert_eq!(s.unflushed_messages, 2, "the size trigger reads log end - recovery point");
         assert_eq!(s.flush(), Some(3), "a size-triggered flush at the append's time");
@@ -703,7 +703,7 @@ mod tests {
             s.log.truncate_to(to);
             for &(base, end, leader_epoch) in batches {
                 let msgs = (base..end).map(|seq| MsgId { producer: 2, seq }).collect();
-                s.log.append(Batch { base_offset: base, leader_epoch, msgs, stamp: None });
+                s.log.append(Batch { base_offset: base, leader_epoch, msgs, stamp: None, txn: None });
             }
             s.sync(Some(2 * S));
             assert_eq!(s.durable_end(), to, "{batches:?}: the new batches are in the page cache only");

@@ -6,7 +6,8 @@
 //! The log lives on a broker's `disk` (page cache plus platter), not in the broker process:
 //! a process crash keeps it. This module knows nothing about durability.
 
-use crate::protocol::{sequence_add, Batch, ProducerStamp};
+use super::txn_index::{CompletedTxn, TxnIndex};
+use crate::protocol::{sequence_add, Batch, KafkaError, ProducerStamp, TxnBatch};
 use losslab_model::MsgId;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -83,9 +84,46 @@ pub struct Log {
     /// (epoch, start offset), both strictly increasing.
     epochs: Vec<(u32, u64)>,
     producers: BTreeMap<u64, ProducerEntry>,
+    /// The partition's transactions (open ones, the aborted index), implied by the batches.
+    txns: TxnIndex,
 }
 
 impl Log {
+    pub fn txns(&self) -> &TxnIndex {
+        &self.txns
+    }
+
+    /// `ProducerAppendInfo` for a leader's data batch, after the sequence check: a
+    /// non-transactional batch while its producer id has a transaction open here is
+    /// INVALID_TXN_STATE (0.11+).
+    pub fn check_txn_data(&self, producer_id: u64, transactional: bool) -> Result<(), KafkaError> {
+        if !transactional && self.txns.open_txn(producer_id).is_some() {
+            return Err(KafkaError::InvalidTxnState);
+        }
+        Ok(())
+    }
+
+    /// `ProducerAppendInfo.appendEndTxnMarker`'s checks (0.11 to 4.1): a marker with an older
+    /// producer epoch than the partition has seen is INVALID_PRODUCER_EPOCH, one from an older
+    /// coordinator epoch TRANSACTION_COORDINATOR_FENCED. An equal epoch is accepted (a late
+    /// duplicate marker closes whatever transaction is open: KIP-1228 came after 4.1).
+    pub fn check_marker(&self, producer_id: u64, epoch: u32, coordinator_epoch: u32) -> Result<(), KafkaError> {
+        if let Some(entry) = self.producers.get(&producer_id) {
+            if epoch < entry.producer_epoch {
+                return Err(KafkaError::InvalidProducerEpoch);
+            }
+        }
+        if self.txns.coordinator_epoch(producer_id).is_some_and(|c| coordinator_epoch < c) {
+            return Err(KafkaError::TransactionCoordinatorFenced);
+        }
+        Ok(())
+    }
+
+    /// The epoch the partition last saw from a producer id (data or marker).
+    pub fn producer_epoch(&self, producer_id: u64) -> Option<u32> {
+        self.producers.get(&producer_id).map(|e| e.producer_epoch)
+    }
+
     pub fn log_end_offset(&self) -> u64 {
         self.log_end_offset
     }
@@ -113,11 +151,31 @@ impl Log {
         assert_eq!(batch.base_offset, self.log_end_offset, "offsets are dense");
         assert!(!batch.msgs.is_empty(), "no empty batches");
         self.assign_epoch(batch.leader_epoch, batch.base_offset);
-        if let Some(stamp) = batch.stamp {
-            self.remember_producer_batch(stamp, batch.msgs.len(), batch.base_offset);
-        }
+        self.remember(&batch);
         self.log_end_offset = batch.end_offset();
         self.batches.push(batch);
+    }
+
+    /// The producer state a batch implies (data: sequences and an opened transaction; a marker:
+    /// the epochs and the closed transaction).
+    fn remember(&mut self, batch: &Batch) -> Option<CompletedTxn> {
+        let stamp = batch.stamp?;
+        match batch.txn {
+            Some(TxnBatch::Marker { commit, coordinator_epoch }) => {
+                // `ProducerStateEntry.update`: the batch metadata goes only if the epoch moved.
+                let entry = self.producers.entry(stamp.producer_id).or_default();
+                if stamp.producer_epoch != entry.producer_epoch {
+                    entry.recent.clear();
+                }
+                entry.producer_epoch = entry.producer_epoch.max(stamp.producer_epoch);
+                self.txns.on_marker(stamp.producer_id, batch.base_offset, commit, coordinator_epoch)
+            }
+            txn => {
+                self.remember_producer_batch(stamp, batch.msgs.len(), batch.base_offset);
+                self.txns.on_data(stamp.producer_id, batch.base_offset, txn == Some(TxnBatch::Data));
+                None
+            }
+        }
     }
 
     /// Records that `epoch` starts at `start_offset` (a new leader does this at its log end; a
@@ -261,7 +319,9 @@ impl Log {
         }
         match entry.recent.back() {
             Some(&(_, last, _)) if stamp.base_sequence == sequence_add(last, 1) => SequenceCheck::Append,
-            None => SequenceCheck::Append,
+            // An entry with an epoch and no batches (a marker moved it: `ProducerStateEntry.update`
+            // clears the batch metadata) takes sequence 0 only (`inSequence(-1, seq)`).
+            None if stamp.base_sequence == 0 => SequenceCheck::Append,
             _ => SequenceCheck::OutOfOrder,
         }
     }
@@ -281,15 +341,17 @@ impl Log {
     /// Drops the idempotent producers' state (only the producer-state-not-rebuilt mutation).
     pub fn forget_producers(&mut self) {
         self.producers.clear();
+        self.txns = TxnIndex::default();
     }
 
     fn rebuild_producers(&mut self) {
         self.producers.clear();
-        let stamped: Vec<(ProducerStamp, usize, u64)> =
-            self.batches.iter().filter_map(|b| b.stamp.map(|s| (s, b.msgs.len(), b.base_offset))).collect();
-        for (stamp, count, base) in stamped {
-            self.remember_producer_batch(stamp, count, base);
+        self.txns = TxnIndex::default();
+        let batches = std::mem::take(&mut self.batches);
+        for b in &batches {
+            self.remember(b);
         }
+        self.batches = batches;
     }
 }
 
@@ -302,7 +364,13 @@ mod tests {
     }
 
     fn batch(base: u64, epoch: u32, n: u64) -> Batch {
-        Batch { base_offset: base, leader_epoch: epoch, msgs: (base..base + n).map(m).collect(), stamp: None }
+        Batch {
+            base_offset: base,
+            leader_epoch: epoch,
+            msgs: (base..base + n).map(m).collect(),
+            stamp: None,
+            txn: None,
+        }
     }
 
     #[test]

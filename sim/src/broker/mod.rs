@@ -13,6 +13,7 @@ pub mod coordinator;
 pub mod disk;
 pub mod log;
 pub mod replica;
+pub mod txn_index;
 
 mod control;
 mod follower;

@@ -12,7 +12,7 @@
 
 use super::log::{Log, SequenceCheck, SequenceRules};
 use crate::fault::mutation::{self, Mutation};
-use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp};
+use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp, TxnBatch};
 use losslab_model::config::{Acks, MetadataMode};
 use losslab_model::{KafkaVersion, MsgId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -277,13 +277,30 @@ impl Replica {
         stamp: Option<ProducerStamp>,
         acks: Acks,
     ) -> Result<LeaderAppend, KafkaError> {
+        self.append_txn_as_leader(log, msgs, stamp, None, acks)
+    }
+
+    /// The leader appends a batch that may be transactional (`txn`): a transactional data batch
+    /// is checked as any idempotent one and then by the transaction rules
+    /// (`ProducerAppendInfo.appendDataBatch`); a marker (`AppendOrigin.COORDINATOR`) skips the
+    /// sequence check and is checked by epochs (`appendEndTxnMarker`).
+    pub fn append_txn_as_leader(
+        &mut self,
+        log: &mut Log,
+        msgs: &[MsgId],
+        stamp: Option<ProducerStamp>,
+        txn: Option<TxnBatch>,
+        acks: Acks,
+    ) -> Result<LeaderAppend, KafkaError> {
         let Role::Leader { isr, .. } = &self.role else {
             return Err(KafkaError::NotLeaderOrFollower);
         };
         if acks == Acks::All && (isr.len() as u32) < self.rules.min_insync_replicas {
             return Err(KafkaError::NotEnoughReplicas);
         }
-        if let Some(stamp) = stamp.filter(|_| !mutation::on(Mutation::NoDeduplication)) {
+        if let (Some(TxnBatch::Marker { coordinator_epoch, .. }), Some(stamp)) = (txn, stamp) {
+            log.check_marker(stamp.producer_id, stamp.producer_epoch, coordinator_epoch)?;
+        } else if let Some(stamp) = stamp.filter(|_| !mutation::on(Mutation::NoDeduplication)) {
             match log.check_sequence_with(stamp, msgs.len(), SequenceRules::of(self.rules.version)) {
                 SequenceCheck::Append => {}
                 SequenceCheck::Duplicate(base_offset) => {
@@ -294,9 +311,10 @@ impl Replica {
                 SequenceCheck::FencedEpoch => return Err(KafkaError::InvalidProducerEpoch),
                 SequenceCheck::UnknownProducerId => return Err(KafkaError::UnknownProducerId),
             }
+            log.check_txn_data(stamp.producer_id, txn == Some(TxnBatch::Data))?;
         }
         let base_offset = log.log_end_offset();
-        log.append(Batch { base_offset, leader_epoch: self.leader_epoch, msgs: msgs.to_vec(), stamp });
+        log.append(Batch { base_offset, leader_epoch: self.leader_epoch, msgs: msgs.to_vec(), stamp, txn });
         let hw_moved = self.maybe_increment_hw(log);
         self.check(log);
         Ok(LeaderAppend { base_offset, end_offset: log.log_end_offset(), duplicate: false, hw_moved })

@@ -58,6 +58,23 @@ pub enum KafkaError {
     FencedInstanceId,
     /// The broker does not know the partition (retriable for a commit).
     UnknownTopicOrPartition,
+    // ---- transactions (0.11+) ----
+    /// A transition of the transactional id is in progress (markers still being written).
+    ConcurrentTransactions,
+    /// The request does not fit the transaction's state (fatal for the client).
+    InvalidTxnState,
+    /// The coordinator has no such producer id for the transactional id.
+    InvalidProducerIdMapping,
+    /// `transaction.timeout.ms` above `transaction.max.timeout.ms`.
+    InvalidTransactionTimeout,
+    /// A marker from a coordinator older than one the partition has seen.
+    TransactionCoordinatorFenced,
+    /// The coordinator is loading its partition of `__transaction_state`.
+    CoordinatorLoadInProgress,
+    /// 3.8 (KAFKA-16314): the transaction must be aborted.
+    TransactionAbortable,
+    /// The coordinator's PRODUCER_FENCED (2.7+, KIP-588): a newer epoch owns the transactional id.
+    TxnProducerFenced,
 }
 
 impl KafkaError {
@@ -92,6 +109,14 @@ impl KafkaError {
             KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             KafkaError::FencedInstanceId => "FENCED_INSTANCE_ID",
             KafkaError::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+            KafkaError::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            KafkaError::InvalidTxnState => "INVALID_TXN_STATE",
+            KafkaError::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            KafkaError::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
+            KafkaError::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
+            KafkaError::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
+            KafkaError::TransactionAbortable => "TRANSACTION_ABORTABLE",
+            KafkaError::TxnProducerFenced => "PRODUCER_FENCED",
         }
     }
 
@@ -110,6 +135,12 @@ impl KafkaError {
                 | KafkaError::BatchExpired
                 | KafkaError::BufferExhausted
                 | KafkaError::MetadataWaitTimeout
+                | KafkaError::InvalidTxnState
+                | KafkaError::InvalidProducerIdMapping
+                | KafkaError::InvalidTransactionTimeout
+                | KafkaError::TransactionCoordinatorFenced
+                | KafkaError::TransactionAbortable
+                | KafkaError::TxnProducerFenced
         )
     }
 }

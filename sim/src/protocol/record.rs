@@ -12,15 +12,36 @@ pub struct ProducerStamp {
     pub base_sequence: u32,
 }
 
+/// The transactional half of a batch header (0.11+): `isTransactional`, and for a control
+/// batch its one `EndTransactionMarker` record (COMMIT or ABORT, with the coordinator epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnBatch {
+    /// Records of a transaction (`isTransactional`, not a control batch).
+    Data,
+    /// A control batch: the transaction's marker, written by the coordinator's WriteTxnMarkers.
+    Marker { commit: bool, coordinator_epoch: u32 },
+}
+
+/// The producer number of a control record's id: a marker takes an offset like any record, and
+/// the log stores an id for it, `MsgId { producer: CONTROL_PRODUCER, seq: <run-wide counter> }`.
+/// Consumers never return it; final logs leave it out.
+pub const CONTROL_PRODUCER: u32 = u32::MAX;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
     pub base_offset: u64,
     pub leader_epoch: u32,
     pub msgs: Vec<MsgId>,
     pub stamp: Option<ProducerStamp>,
+    /// `None`: a non-transactional batch.
+    pub txn: Option<TxnBatch>,
 }
 
 impl Batch {
+    pub fn is_marker(&self) -> bool {
+        matches!(self.txn, Some(TxnBatch::Marker { .. }))
+    }
+
     /// One past the last offset of the batch.
     pub fn end_offset(&self) -> u64 {
         self.base_offset + self.msgs.len() as u64

@@ -40,4 +40,7 @@ mod producer_transaction_manager;
 mod replica_fetcher_thread;
 mod replica_manager;
 mod replication_control_manager;
+mod transaction_coordinator;
+mod txn_producer_state;
+mod txn_transaction_manager;
 mod unified_log;

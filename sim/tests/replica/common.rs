@@ -45,7 +45,7 @@ pub fn msg(seq: u64) -> MsgId {
 
 /// A batch of `n` records `msg(base)..`, for building logs by hand.
 pub fn batch(base: u64, epoch: u32, n: u64) -> Batch {
-    Batch { base_offset: base, leader_epoch: epoch, msgs: (base..base + n).map(msg).collect(), stamp: None }
+    Batch { base_offset: base, leader_epoch: epoch, msgs: (base..base + n).map(msg).collect(), stamp: None, txn: None }
 }
 
 pub fn log_of(batches: &[Batch]) -> Log {

@@ -4,7 +4,8 @@
 //! with the `buffer.memory` pool), its sender drains, sends, retries, expires and breaks
 //! connections (`sender`, a pure state machine), and with idempotence the sequencer keeps the
 //! producer id, epoch and sequences (`sequencer`, Kafka's `TransactionManager` without
-//! transactions). `backoff` is the retry backoff; `node` is the actor shell that wires them to
+//! transactions) and, for a `transactional.id`, `transactions` keeps the transaction's states
+//! and requests (the other half of that class). `backoff` is the retry backoff; `node` is the actor shell that wires them to
 //! the network, the timers and the history.
 
 mod accumulator;
@@ -13,9 +14,11 @@ mod backoff;
 mod node;
 mod sender;
 mod sequencer;
+mod transactions;
 
 pub use accumulator::{Accumulator, Appended, BufferPool, Expiry, ProducerBatch};
 pub use backoff::{Jitter, RetryBackoff};
 pub use node::{Producer, Timer};
 pub use sender::{seq_view, Effect, Leaders, Sender, SenderConfig, RECONNECT_BACKOFF_MS};
 pub use sequencer::{IdChange, PidEpoch, Rewrite, SeqBatch, Sequencer, SequencerRules, MAX_EPOCH};
+pub use transactions::{ClientTxnState, TxnClientRules, TxnManager, TxnReaction, TxnRequest};

@@ -1,0 +1,134 @@
+//! A partition's transactions, as its log implies them: Kafka's transactional half of
+//! `ProducerStateManager` / `ProducerAppendInfo` (`currentTxnFirstOffset`, the coordinator
+//! epoch per producer id, `ongoingTxns`, `unreplicatedTxns`) and the aborted-transaction index
+//! (`TransactionIndex`), 3.9.0-rc3, `storage/.../internals/log/`; the same rules since 0.11.
+//!
+//! A transaction on a partition is simply [the first transactional batch of a producer id after
+//! its last marker, the next marker of that producer id]: nothing ties it to the coordinator's
+//! idea of a transaction (research txn-rules.md 3.1). The last stable offset is the first
+//! offset of the oldest transaction whose marker is not yet below the high watermark, capped by
+//! the high watermark (`UnifiedLog.lastStableOffset`). Everything here is rebuilt from the
+//! batches after a truncation (`truncateAndReload`), so a new leader knows what its log implies.
+
+use std::collections::BTreeMap;
+
+/// One entry of the aborted-transaction index (`AbortedTxn`): the producer id, the first offset
+/// of its transaction, the offset of its ABORT marker, and the partition's last stable offset
+/// when the marker was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortedTxn {
+    pub producer_id: u64,
+    pub first_offset: u64,
+    pub last_offset: u64,
+    pub last_stable_offset: u64,
+}
+
+/// A transaction a marker closed (`CompletedTxn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompletedTxn {
+    pub producer_id: u64,
+    pub first_offset: u64,
+    pub marker_offset: u64,
+    pub aborted: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TxnIndex {
+    /// Per producer id: the first offset of its open transaction on this partition.
+    open: BTreeMap<u64, u64>,
+    /// Per producer id: the coordinator epoch of its last marker (`checkCoordinatorEpoch`).
+    coordinator_epochs: BTreeMap<u64, u32>,
+    /// `ongoingTxns`: first offset -> producer id.
+    ongoing: BTreeMap<u64, u64>,
+    /// Completed transactions by marker offset -> first offset (`unreplicatedTxns` are those
+    /// whose marker is at or above the high watermark).
+    completed: BTreeMap<u64, u64>,
+    aborted: Vec<AbortedTxn>,
+}
+
+impl TxnIndex {
+    /// The first offset of the producer's open transaction here, if any (`hasOngoingTransaction`
+    /// asks only whether there is one: by producer id, whatever the epoch).
+    pub fn open_txn(&self, producer_id: u64) -> Option<u64> {
+        self.open.get(&producer_id).copied()
+    }
+
+    pub fn coordinator_epoch(&self, producer_id: u64) -> Option<u32> {
+        self.coordinator_epochs.get(&producer_id).copied()
+    }
+
+    /// `ProducerAppendInfo.appendDataBatch`: a transactional batch with no open transaction of
+    /// its producer id opens one at its base offset.
+    pub fn on_data(&mut self, producer_id: u64, base_offset: u64, transactional: bool) {
+        if transactional && !self.open.contains_key(&producer_id) {
+            self.open.insert(producer_id, base_offset);
+            self.ongoing.insert(base_offset, producer_id);
+        }
+    }
+
+    /// `appendEndTxnMarker` + `completeTxn` + `LogSegment.updateTxnIndex`: the marker closes the
+    /// producer's open transaction here, if it has one (a marker that closes nothing is still
+    /// appended and still moves the epochs).
+    pub fn on_marker(
+        &mut self,
+        producer_id: u64,
+        marker_offset: u64,
+        commit: bool,
+        coordinator_epoch: u32,
+    ) -> Option<CompletedTxn> {
+        self.coordinator_epochs.insert(producer_id, coordinator_epoch);
+        let first_offset = self.open.remove(&producer_id)?;
+        self.ongoing.remove(&first_offset);
+        let completed = CompletedTxn { producer_id, first_offset, marker_offset, aborted: !commit };
+        if !commit {
+            // `lastStableOffset(completedTxn)`: the oldest other open transaction, else the marker + 1.
+            let lso = self.ongoing.keys().next().copied().unwrap_or(marker_offset + 1);
+            self.aborted.push(AbortedTxn {
+                producer_id,
+                first_offset,
+                last_offset: marker_offset,
+                last_stable_offset: lso,
+            });
+        }
+        self.completed.insert(marker_offset, first_offset);
+        Some(completed)
+    }
+
+    /// `firstUnstableOffset` for a high watermark: the oldest open transaction, or the oldest
+    /// completed one whose marker the high watermark does not yet cover.
+    pub fn first_unstable_offset(&self, high_watermark: u64) -> Option<u64> {
+        let ongoing = self.ongoing.keys().next().copied();
+        let unreplicated = self.completed.range(high_watermark..).map(|(_, &first)| first).min();
+        match (ongoing, unreplicated) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// `UnifiedLog.lastStableOffset`: min(first unstable offset, high watermark).
+    pub fn last_stable_offset(&self, high_watermark: u64) -> u64 {
+        self.first_unstable_offset(high_watermark).map_or(high_watermark, |f| f.min(high_watermark))
+    }
+
+    /// `collectAbortedTxns(fetchOffset, upperBoundOffset)`: the aborted transactions that
+    /// overlap [from, upper), scanning in marker order until an entry's last stable offset
+    /// reaches `upper`.
+    pub fn aborted_txns(&self, from: u64, upper: u64) -> Vec<AbortedTxn> {
+        let start = self.aborted.partition_point(|a| a.last_offset < from);
+        let mut out = Vec::new();
+        for a in &self.aborted[start..] {
+            if a.first_offset < upper {
+                out.push(*a);
+            }
+            if a.last_stable_offset >= upper {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Every aborted transaction, in marker order.
+    pub fn all_aborted(&self) -> &[AbortedTxn] {
+        &self.aborted
+    }
+}
