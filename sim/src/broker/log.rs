@@ -263,6 +263,18 @@ impl Log {
         out
     }
 
+    /// `read`, cut at `upper` (a consumer's high watermark or last stable offset): batches that
+    /// start at or above it go, a batch that straddles it keeps its records below it.
+    pub fn read_below(&self, from: u64, max_msgs: usize, upper: u64) -> Vec<Batch> {
+        let mut batches = self.read(from, max_msgs);
+        batches.retain(|b| b.base_offset < upper);
+        for b in batches.iter_mut() {
+            let keep = (upper - b.base_offset).min(b.msgs.len() as u64) as usize;
+            b.msgs.truncate(keep);
+        }
+        batches
+    }
+
     /// The records at offsets `from..to`.
     pub fn records(&self, from: u64, to: u64) -> Vec<(u64, MsgId)> {
         let start = self.batches.partition_point(|b| b.end_offset() <= from);

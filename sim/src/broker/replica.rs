@@ -12,7 +12,7 @@
 
 use super::log::{Log, SequenceCheck, SequenceRules};
 use crate::fault::mutation::{self, Mutation};
-use crate::protocol::{Batch, FetchData, KafkaError, PartitionState, ProducerStamp, TxnBatch};
+use crate::protocol::{AbortedTxn, Batch, FetchData, KafkaError, PartitionState, ProducerStamp, TxnBatch};
 use losslab_model::config::{Acks, MetadataMode};
 use losslab_model::{KafkaVersion, MsgId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -498,13 +498,28 @@ impl Replica {
         if fetch_offset > log.log_end_offset() {
             return Ok(FetchData::OutOfRange { log_end_offset: self.high_watermark });
         }
-        let mut batches = log.read(fetch_offset, max_records);
-        batches.retain(|b| b.base_offset < self.high_watermark);
-        for b in batches.iter_mut() {
-            let keep = (self.high_watermark - b.base_offset).min(b.msgs.len() as u64) as usize;
-            b.msgs.truncate(keep);
-        }
+        let batches = log.read_below(fetch_offset, max_records, self.high_watermark);
         Ok(FetchData::Records { batches, high_watermark: self.high_watermark })
+    }
+
+    /// A `read_committed` consumer's fetch (`FetchIsolation.TXN_COMMITTED`, 0.11+): records below
+    /// the last stable offset only, with the aborted transactions that overlap what was read
+    /// (`UnifiedLog.read`, `LocalLog.collectAbortedTransactions`). Returns the batches, the
+    /// aborted transactions and the last stable offset; `Err` as `fetch_for_consumer`.
+    pub fn fetch_committed_for_consumer(
+        &self,
+        log: &Log,
+        fetch_offset: u64,
+        max_records: usize,
+    ) -> Result<(Vec<Batch>, Vec<AbortedTxn>, u64), KafkaError> {
+        if !self.is_leader() {
+            return Err(KafkaError::NotLeaderOrFollower);
+        }
+        let lso = log.txns().last_stable_offset(self.high_watermark);
+        let batches = log.read_below(fetch_offset, max_records, lso);
+        let upper = batches.last().map_or(fetch_offset, Batch::end_offset);
+        let aborted = log.txns().aborted_txns(fetch_offset, upper);
+        Ok((batches, aborted, lso))
     }
 
     /// A follower appends what its leader sent and takes the leader's high watermark.

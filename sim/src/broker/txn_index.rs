@@ -10,18 +10,8 @@
 //! the high watermark (`UnifiedLog.lastStableOffset`). Everything here is rebuilt from the
 //! batches after a truncation (`truncateAndReload`), so a new leader knows what its log implies.
 
+pub use crate::protocol::AbortedTxn;
 use std::collections::BTreeMap;
-
-/// One entry of the aborted-transaction index (`AbortedTxn`): the producer id, the first offset
-/// of its transaction, the offset of its ABORT marker, and the partition's last stable offset
-/// when the marker was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AbortedTxn {
-    pub producer_id: u64,
-    pub first_offset: u64,
-    pub last_offset: u64,
-    pub last_stable_offset: u64,
-}
 
 /// A transaction a marker closed (`CompletedTxn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,4 +19,4 @@ pub use group::{
 };
 pub use message::{FetchData, Msg};
 pub use partition::PartitionState;
-pub use record::{sequence_add, Batch, ProducerStamp, TxnBatch, CONTROL_PRODUCER};
+pub use record::{sequence_add, AbortedTxn, Batch, ProducerStamp, TxnBatch, CONTROL_PRODUCER};

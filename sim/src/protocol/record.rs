@@ -22,6 +22,18 @@ pub enum TxnBatch {
     Marker { commit: bool, coordinator_epoch: u32 },
 }
 
+/// One entry of the aborted-transaction index (`AbortedTxn`, also what a read_committed fetch
+/// answer carries as `abortedTransactions`): the producer id, the first offset
+/// of its transaction, the offset of its ABORT marker, and the partition's last stable offset
+/// when the marker was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortedTxn {
+    pub producer_id: u64,
+    pub first_offset: u64,
+    pub last_offset: u64,
+    pub last_stable_offset: u64,
+}
+
 /// The producer number of a control record's id: a marker takes an offset like any record, and
 /// the log stores an id for it, `MsgId { producer: CONTROL_PRODUCER, seq: <run-wide counter> }`.
 /// Consumers never return it; final logs leave it out.

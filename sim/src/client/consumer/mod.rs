@@ -24,12 +24,15 @@
 //!
 //! The parts: `node` (the process's state and its actor), `membership` (the group protocol),
 //! `fetching` (positions, fetches, what `poll()` returns), `commit` (auto, sync and async
-//! commits) and `app` (the loop around `poll()`, processing and workers).
+//! commits) and `app` (the loop around `poll()`, processing and workers); `isolation` filters
+//! fetched batches by `isolation.level` (markers never returned, aborted transactions dropped
+//! under `read_committed`).
 
 mod app;
 mod close;
 mod commit;
 mod fetching;
+pub mod isolation;
 pub mod join_prepare;
 mod membership;
 mod node;
