@@ -122,3 +122,85 @@ impl TxnIndex {
         &self.aborted
     }
 }
+
+/// One producer id's verification in progress (`VerificationStateEntry`, 3.6+): the guard the
+/// coordinator's answer must bring back, and the lowest sequence seen while verifying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerificationEntry {
+    pub guard: u64,
+    pub lowest_sequence: u32,
+    pub epoch: u32,
+}
+
+/// KIP-890 part 1 on a partition leader (3.6+, `UnifiedLog.maybeStartTransactionVerification`,
+/// `verificationGuard`, `ProducerStateManager.verificationStates`): kept in the broker's memory,
+/// not in the log, so a restarted broker starts with none, as Kafka's does. A guard is a unique
+/// number (Kafka: a unique object), so an answer to an older verification never verifies a
+/// newer one (the ABA race of `UnifiedLog` l. 1057-1068).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verifications {
+    next_guard: u64,
+    entries: BTreeMap<u64, VerificationEntry>,
+}
+
+impl Verifications {
+    /// `maybeStartTransactionVerification`: `None` (Kafka's SENTINEL: no verification needed)
+    /// when the producer id has a transaction open here, else the guard of its entry, created
+    /// if absent; the lowest sequence follows `maybeUpdateLowestSequenceAndEpoch`.
+    pub fn start(&mut self, index: &TxnIndex, producer_id: u64, sequence: u32, epoch: u32) -> Option<u64> {
+        if index.open_txn(producer_id).is_some() {
+            return None;
+        }
+        let next = self.next_guard + 1;
+        let entry = self.entries.entry(producer_id).or_insert(VerificationEntry {
+            guard: next,
+            lowest_sequence: sequence,
+            epoch,
+        });
+        if entry.guard == next {
+            self.next_guard = next;
+        }
+        if epoch == entry.epoch && sequence < entry.lowest_sequence {
+            entry.lowest_sequence = sequence;
+        }
+        if epoch > entry.epoch {
+            entry.epoch = epoch;
+            entry.lowest_sequence = sequence;
+        }
+        Some(entry.guard)
+    }
+
+    pub fn entry(&self, producer_id: u64) -> Option<VerificationEntry> {
+        self.entries.get(&producer_id).copied()
+    }
+
+    /// The append-time check (`analyzeAndValidateProducerState` l. 1052-1071): a transactional
+    /// batch with no open transaction of its producer id is written only with the guard of the
+    /// current verification ("Record was not part of an ongoing transaction": INVALID_TXN_STATE).
+    /// KAFKA-14920: while verifying, a batch above the lowest sequence seen is out of order.
+    pub fn check_append(
+        &self,
+        index: &TxnIndex,
+        producer_id: u64,
+        first_sequence: u32,
+        guard: Option<u64>,
+    ) -> Result<(), crate::protocol::KafkaError> {
+        use crate::protocol::KafkaError;
+        if index.open_txn(producer_id).is_some() {
+            return Ok(());
+        }
+        let Some(entry) = self.entries.get(&producer_id) else { return Err(KafkaError::InvalidTxnState) };
+        if guard != Some(entry.guard) {
+            return Err(KafkaError::InvalidTxnState);
+        }
+        if first_sequence > entry.lowest_sequence {
+            return Err(KafkaError::OutOfOrderSequenceNumber);
+        }
+        Ok(())
+    }
+
+    /// After a successful transactional append (`UnifiedLog` l. 2112-2114).
+    pub fn clear(&mut self, producer_id: u64) {
+        self.entries.remove(&producer_id);
+    }
+}

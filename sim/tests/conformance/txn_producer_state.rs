@@ -190,3 +190,39 @@ fn late_duplicate_marker_closes_the_next_transaction() {
     marker(&mut log, 1, 1, true, 0).unwrap();
     assert_eq!(log.txns().open_txn(1), None, "T2 committed by T1's duplicate marker");
 }
+
+/// Kafka: UnifiedLogTest.testTransactionIsOngoingAndVerificationGuard (3.9.0-rc3, core/src/test/scala/unit/kafka/log/UnifiedLogTest.scala)
+/// The guard: created when no transaction is open, verifies only itself, cleared by the first
+/// transactional append (then no verification is needed: SENTINEL), a new one after the marker.
+#[test]
+fn test_transaction_is_ongoing_and_verification_guard() {
+    use losslab_sim::broker::txn_index::Verifications;
+    let mut log = Log::default();
+    let mut v = Verifications::default();
+    let guard = v.start(log.txns(), 1, 0, 5);
+    assert!(guard.is_some());
+    assert_eq!(v.start(log.txns(), 1, 0, 5), guard, "the same entry while verifying");
+    assert_eq!(v.check_append(log.txns(), 1, 0, Some(guard.unwrap() + 1)), Err(KafkaError::InvalidTxnState));
+    assert_eq!(v.check_append(log.txns(), 1, 0, guard), Ok(()));
+    data(&mut log, 1, 5, 0, 1, true).unwrap();
+    v.clear(1);
+    assert_eq!(v.start(log.txns(), 1, 1, 5), None, "a transaction is open: SENTINEL");
+    marker(&mut log, 1, 5, true, 0).unwrap();
+    let next = v.start(log.txns(), 1, 1, 5);
+    assert!(next.is_some() && next != guard, "a new guard after the marker");
+    assert_eq!(v.check_append(log.txns(), 1, 1, guard), Err(KafkaError::InvalidTxnState), "a stale guard");
+}
+
+/// Kafka: ProducerStateManagerTest.testThrowOutOfOrderSequenceWithVerificationSequenceCheck (3.9.0-rc3, storage/src/test/java/org/apache/kafka/storage/internals/log/ProducerStateManagerTest.java)
+/// KAFKA-14920: while verifying, a batch above the lowest sequence seen is OUT_OF_ORDER_SEQUENCE.
+#[test]
+fn test_throw_out_of_order_sequence_with_verification_sequence_check() {
+    use losslab_sim::broker::txn_index::Verifications;
+    let log = Log::default();
+    let mut v = Verifications::default();
+    let guard = v.start(log.txns(), 1, 1, 0);
+    assert_eq!(v.start(log.txns(), 1, 0, 0), guard);
+    assert_eq!(v.entry(1).unwrap().lowest_sequence, 0);
+    assert_eq!(v.check_append(log.txns(), 1, 1, guard), Err(KafkaError::OutOfOrderSequenceNumber));
+    assert_eq!(v.check_append(log.txns(), 1, 0, guard), Ok(()));
+}
