@@ -1,6 +1,7 @@
 //! The coordinators a broker hosts while it leads their internal partition: the group
 //! coordinator (`group`, on `__consumer_offsets`) and the transaction coordinator (`txn`, with
-//! one transactional id's state in `txn_metadata`, on `__transaction_state`). Each is a pure
+//! one transactional id's state in `txn_metadata`, on `__transaction_state`); `txn_offsets`
+//! holds the group's transactional offsets until their producer id's marker decides them. Each is a pure
 //! state machine, in the manner of the replica: it gets requests and the outcome of its log
 //! writes, and answers with what its broker should do ([`group::Out`], [`txn::TxnOut`]), so its
 //! rules can be tested without a simulator.
@@ -10,5 +11,6 @@ pub mod group;
 mod members;
 pub mod txn;
 pub mod txn_metadata;
+pub mod txn_offsets;
 
 pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};
