@@ -13,7 +13,11 @@ fn history(records: u64) -> (History, FinalState) {
     let ev = |t_us, node, kind| Event { t_us, node, kind };
     for seq in 0..records {
         let t = seq * 1000;
-        events.push(ev(t, NodeName::Producer(1), EventKind::Send { msg: msg(seq), partition: 0, resend_of: None }));
+        events.push(ev(
+            t,
+            NodeName::Producer(1),
+            EventKind::Send { msg: msg(seq), partition: 0, resend_of: None, txn: None },
+        ));
         let append = EventKind::Append {
             broker: 1,
             partition: 0,
@@ -58,6 +62,8 @@ fn history(records: u64) -> (History, FinalState) {
         isr: vec![1, 2, 3],
         log: log.clone(),
         replicas: vec![replica(1), replica(2), replica(3)],
+        offsets: vec![],
+        uncommitted: vec![],
     };
     let history = History { events, ..History::default() };
     (history, FinalState { partitions: vec![partition], ..FinalState::default() })

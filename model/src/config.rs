@@ -121,6 +121,39 @@ pub struct BrokerConfig {
     /// `os.dirty.writeback.ms`: how often the OS writeback runs.
     pub os_dirty_writeback_ms: u64,
     pub os_writeback_order: WritebackOrder,
+    /// The transaction coordinator's keys (issue 16); Kafka's defaults, see [`TxnBrokerConfig`].
+    #[serde(default)]
+    pub txn: TxnBrokerConfig,
+}
+
+/// The broker keys of transactions, with Kafka's names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TxnBrokerConfig {
+    /// `transaction.state.log.replication.factor` (3; the lab's default is capped at `brokers`,
+    /// as the topic's `replication.factor` default is).
+    pub transaction_state_log_replication_factor: u32,
+    /// `transaction.state.log.min.isr` (2; capped at the replication factor by default).
+    pub transaction_state_log_min_isr: u32,
+    /// `transaction.max.timeout.ms` (900000): InitProducerId refuses a longer
+    /// `transaction.timeout.ms` with INVALID_TRANSACTION_TIMEOUT.
+    pub transaction_max_timeout_ms: u64,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`: 10000 from 2.5, 60000 before.
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// `transaction.partition.verification.enable` (KIP-890 part 1, 3.6+; false before: no
+    /// verification exists).
+    pub transaction_partition_verification_enable: bool,
+}
+
+impl Default for TxnBrokerConfig {
+    fn default() -> Self {
+        TxnBrokerConfig {
+            transaction_state_log_replication_factor: 3,
+            transaction_state_log_min_isr: 2,
+            transaction_max_timeout_ms: 900_000,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
+            transaction_partition_verification_enable: true,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,9 +178,36 @@ pub struct ProducerConfig {
     /// `max.block.ms`: how long `send()` blocks for metadata or for buffer memory before the
     /// record fails (through its callback or future: `send()` does not throw).
     pub max_block_ms: u64,
+    /// `transactional.id` as the file gives it (KIP-98, 0.11): producer `pN` uses `"<value>-N"`
+    /// (see [`ProducerConfig::transactional_id_of`]). `None`: not transactional.
+    #[serde(default)]
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: the coordinator aborts a transaction open longer than this.
+    #[serde(default = "default_transaction_timeout_ms")]
+    pub transaction_timeout_ms: u64,
+    /// `app.transaction.records`: records per transaction.
+    #[serde(default = "default_app_transaction_records")]
+    pub app_transaction_records: u64,
+    /// `app.transaction.abort.every`: the app aborts every Nth transaction; 0: never.
+    #[serde(default)]
+    pub app_transaction_abort_every: u64,
+}
+
+fn default_transaction_timeout_ms() -> u64 {
+    60_000
+}
+
+fn default_app_transaction_records() -> u64 {
+    10
 }
 
 impl ProducerConfig {
+    /// Producer `producer`'s `transactional.id`: the file's value with `-<producer>` appended,
+    /// so that several producers of one scenario are distinct transactional ids.
+    pub fn transactional_id_of(&self, producer: u32) -> Option<String> {
+        self.transactional_id.as_ref().map(|id| format!("{id}-{producer}"))
+    }
+
     /// The bytes of `buffer.memory` a new batch reserves (`RecordAccumulator.append`):
     /// `batch.size`, or one record of `message_bytes` with the v2 batch header and the worst-case
     /// record overhead if that is larger (`DefaultRecordBatch.estimateBatchSizeUpperBound`:
@@ -177,6 +237,54 @@ pub struct ConsumerConfig {
     /// `partition.assignment.strategy`, in the file's order (Kafka's default by version).
     #[serde(default = "default_assignors")]
     pub partition_assignment_strategy: Vec<Assignor>,
+    /// `isolation.level` (0.11).
+    #[serde(default)]
+    pub isolation_level: IsolationLevel,
+    /// `app.output`: what the app does with each record it processes.
+    #[serde(default)]
+    pub app_output: AppOutput,
+}
+
+/// `isolation.level`: what a fetch may return of transactional data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum IsolationLevel {
+    /// Everything below the high watermark, records of aborted and open transactions included.
+    #[default]
+    ReadUncommitted,
+    /// Only below the last stable offset, without the records of aborted transactions.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    pub fn as_kafka(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+            IsolationLevel::ReadCommitted => "read_committed",
+        }
+    }
+}
+
+/// `app.output`: the consume-transform-produce pipeline of the consumer app (topic `out`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AppOutput {
+    /// No output: the app only processes.
+    #[default]
+    None,
+    /// A plain producer writes each output; once those writes are acknowledged the app commits
+    /// its offsets (at-least-once).
+    Plain,
+    /// Outputs and offsets are committed in one transaction (`sendOffsetsToTransaction`).
+    Transactional,
+}
+
+impl AppOutput {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppOutput::None => "none",
+            AppOutput::Plain => "plain",
+            AppOutput::Transactional => "transactional",
+        }
+    }
 }
 
 fn default_assignors() -> Vec<Assignor> {

@@ -42,6 +42,12 @@ pub enum NodeRef {
     Follower(u32),
     /// `brokers`: every broker.
     Brokers,
+    /// `group-coordinator`: the broker hosting the consumer group's coordinator (the leader of
+    /// its `__consumer_offsets` partition), resolved when the step fires.
+    GroupCoordinator,
+    /// `txn-coordinator`: the broker hosting the transaction coordinator of the first
+    /// transactional producer (the leader of its `__transaction_state` partition).
+    TxnCoordinator,
 }
 
 /// A node field: one reference or a list of them; the union of what they resolve to.

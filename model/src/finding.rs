@@ -19,10 +19,18 @@ pub enum FindingClass {
     ConsumedLost,
     Divergence,
     Stuck,
+    /// Issue 16: a consumer processed a record whose transaction was aborted or never committed.
+    AbortedRead,
+    /// Issue 16 (per transaction): told committed, and only partly stored or partly processed.
+    TornTransaction,
+    /// Issue 16 (`app.output`): an input in the final log with no output in the final `out`.
+    PipelineLost,
+    /// Issue 16 (`app.output`): more than one output for an input in the final `out`.
+    PipelineDuplicated,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 10] = [
+    pub const ALL: [FindingClass; 14] = [
         FindingClass::LostAcked,
         FindingClass::LostUnnoticed,
         FindingClass::LostFailed,
@@ -33,6 +41,10 @@ impl FindingClass {
         FindingClass::ConsumedLost,
         FindingClass::Divergence,
         FindingClass::Stuck,
+        FindingClass::AbortedRead,
+        FindingClass::TornTransaction,
+        FindingClass::PipelineLost,
+        FindingClass::PipelineDuplicated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +59,10 @@ impl FindingClass {
             FindingClass::ConsumedLost => "consumed_lost",
             FindingClass::Divergence => "divergence",
             FindingClass::Stuck => "stuck",
+            FindingClass::AbortedRead => "aborted_read",
+            FindingClass::TornTransaction => "torn_transaction",
+            FindingClass::PipelineLost => "pipeline_lost",
+            FindingClass::PipelineDuplicated => "pipeline_duplicated",
         }
     }
 

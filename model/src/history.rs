@@ -130,6 +130,10 @@ pub enum EventKind {
         partition: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resend_of: Option<MsgId>,
+        /// The producer-local transaction number (1, 2, ... per producer over the whole run,
+        /// across restarts) of a transactional record; `None` without `transactional.id`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txn: Option<u64>,
     },
     /// The client sent a produce request for a batch (`attempt` 1 is the first try).
     ProduceRequest {
@@ -412,6 +416,75 @@ pub enum EventKind {
         error: String,
     },
 
+    // ---- transactions (issue 16): see `txn` below for the conventions ----
+    /// The app called `beginTransaction()` for transaction `txn` of `producer`.
+    TxnBegun {
+        producer: u32,
+        txn: u64,
+    },
+    /// `commitTransaction()` / `abortTransaction()` returned or threw; `msgs` are the records
+    /// the transaction held. With it the producer records one `Acked { app_notified: true,
+    /// batch: 0, base_offset: None }` (`Committed`) or `Failed { app_notified: true, batch: 0 }`
+    /// (otherwise) per partition of those records.
+    TxnEnded {
+        producer: u32,
+        txn: u64,
+        outcome: TxnOutcome,
+        msgs: Vec<MsgId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A transaction coordinator decided a new state for a transactional id (`from` and `to`
+    /// are Kafka's `TransactionState` names: Empty, Ongoing, PrepareCommit, PrepareAbort,
+    /// CompleteCommit, CompleteAbort, PrepareEpochFence, Dead). `producer` and `txn` are tags
+    /// the simulation carries on requests for explanations only. `offsets_partitions`: the
+    /// group's `__consumer_offsets` partition is in the transaction.
+    TxnTransition {
+        broker: u32,
+        producer: u32,
+        txn: Option<u64>,
+        producer_id: u64,
+        epoch: u32,
+        from: String,
+        to: String,
+        partitions: Vec<u32>,
+        offsets_partitions: bool,
+    },
+    /// The coordinator's record of `state` was appended to `__transaction_state` at `offset`
+    /// (partition [`TXN_STATE_PARTITION`] in replica events).
+    TxnLogged {
+        broker: u32,
+        producer_id: u64,
+        epoch: u32,
+        state: String,
+        offset: u64,
+    },
+    /// A partition leader appended a COMMIT (`commit`) or ABORT control record at `offset`.
+    MarkerWritten {
+        broker: u32,
+        partition: u32,
+        producer: u32,
+        producer_id: u64,
+        epoch: u32,
+        commit: bool,
+        offset: u64,
+        txn: Option<u64>,
+    },
+    /// A leader's last stable offset moved to `lso`.
+    LastStableOffset {
+        broker: u32,
+        partition: u32,
+        lso: u64,
+    },
+    /// A pipeline app (`app.output`) of consumer `consumer` handed the output record for
+    /// `input` to its producer, for partition `partition` of `out` (+ [`OUT_PARTITION_BASE`]).
+    Output {
+        consumer: u32,
+        input: MsgId,
+        partition: u32,
+        txn: Option<u64>,
+    },
+
     // ---- faults (the nemesis) ----
     /// Fault step `step` (0-based) fired; `detail` says what it did to whom.
     Step {
@@ -474,6 +547,51 @@ pub enum EventKind {
         ok: bool,
         detail: String,
     },
+}
+
+/// How a transaction ended for the app (`TxnEnded`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxnOutcome {
+    /// `commitTransaction()` returned.
+    Committed,
+    /// The app aborted and `abortTransaction()` returned.
+    Aborted,
+    /// Commit or abort threw, or the producer was fenced: the app treats the records as failed.
+    Failed,
+}
+
+impl TxnOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxnOutcome::Committed => "committed",
+            TxnOutcome::Aborted => "aborted",
+            TxnOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Conventions of transactional histories (issue 16):
+/// - Topic `out` (the pipeline's output): every event about one of its partitions, and its final
+///   partitions in [`FinalState::out`], carry `partition + OUT_PARTITION_BASE`, so that no event
+///   needs a topic field; the checker keeps them apart from the input topic's.
+/// - The transactional producer inside consumer `cN` (`app.output`) is producer
+///   `PIPELINE_PRODUCER_BASE + N` in `TxnBegun`, `TxnEnded`, `TxnTransition` and `MarkerWritten`.
+/// - `__consumer_offsets` is partition [`OFFSETS_PARTITION`], `__transaction_state`
+///   [`TXN_STATE_PARTITION`], in replica events.
+/// - A control record (marker) in an `Append`, a `Truncate` or a replica's final log is
+///   `p0#<offset>`, as `__consumer_offsets` records are `p0#N`: no producer numbers records 0.
+pub const OUT_PARTITION_BASE: u32 = 1_000_000;
+/// See [`OUT_PARTITION_BASE`].
+pub const PIPELINE_PRODUCER_BASE: u32 = 1_000_000;
+/// `__consumer_offsets` as histories show it.
+pub const OFFSETS_PARTITION: u32 = u32::MAX;
+/// `__transaction_state` as histories show it.
+pub const TXN_STATE_PARTITION: u32 = u32::MAX - 1;
+
+/// Whether `partition` (as events carry it) is a partition of topic `out`.
+pub fn is_out_partition(partition: u32) -> bool {
+    partition >= OUT_PARTITION_BASE && partition - OUT_PARTITION_BASE < OUT_PARTITION_BASE
 }
 
 /// One event: when (simulated microseconds since the start), where, what.
@@ -544,9 +662,34 @@ pub struct FinalPartition {
     pub leader: Option<u32>,
     pub leader_epoch: u32,
     pub isr: Vec<u32>,
-    /// The final log: what the leader holds below its high watermark.
+    /// The final log: what the leader holds below its high watermark and counts as stored
+    /// (non-transactional records, and transactional ones whose COMMIT marker is in the log),
+    /// in offset order.
     pub log: Vec<MsgId>,
     pub replicas: Vec<FinalReplica>,
+    /// The offset of each record of `log`, when they are not 0, 1, 2, ... (markers and
+    /// uncommitted records take offsets); empty when `log` is dense from offset 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offsets: Vec<u64>,
+    /// Transactional records below the high watermark whose transaction has no COMMIT marker
+    /// there (aborted, or open), in offset order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncommitted: Vec<MsgId>,
+}
+
+impl FinalPartition {
+    /// The offset of `log[i]`.
+    pub fn offset_of(&self, i: usize) -> u64 {
+        self.offsets.get(i).copied().unwrap_or(i as u64)
+    }
+
+    /// The record `log` holds at `offset`, if any.
+    pub fn at_offset(&self, offset: u64) -> Option<MsgId> {
+        if self.offsets.is_empty() {
+            return self.log.get(usize::try_from(offset).ok()?).copied();
+        }
+        self.offsets.binary_search(&offset).ok().and_then(|i| self.log.get(i)).copied()
+    }
 }
 
 /// The cluster after the final phase: what the checker compares the history against.
@@ -557,6 +700,11 @@ pub struct FinalState {
     pub stuck: bool,
     pub stuck_reason: Option<String>,
     pub end_us: u64,
+    /// Topic `out`'s final partitions (numbered `partition + OUT_PARTITION_BASE`), present
+    /// whenever `app.output` is not `none`; their `log` holds, for each output record, the id of
+    /// the input record it was produced for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out: Vec<FinalPartition>,
 }
 
 /// Formats simulated microseconds as seconds with millisecond precision: `1.204 s`.
@@ -577,12 +725,45 @@ mod tests {
             EventKind::Restart { node: n },
             EventKind::Pause { node: n },
             EventKind::Resume { node: n },
-            EventKind::Send { msg: MsgId { producer: 1, seq: 2 }, partition: 0, resend_of: None },
+            EventKind::Send { msg: MsgId { producer: 1, seq: 2 }, partition: 0, resend_of: None, txn: None },
+            EventKind::Send { msg: MsgId { producer: 1, seq: 2 }, partition: 0, resend_of: None, txn: Some(3) },
+            EventKind::TxnEnded {
+                producer: 1,
+                txn: 3,
+                outcome: TxnOutcome::Failed,
+                msgs: vec![MsgId { producer: 1, seq: 2 }],
+                error: Some("ProducerFencedException".into()),
+            },
+            EventKind::MarkerWritten {
+                broker: 1,
+                partition: OUT_PARTITION_BASE,
+                producer: PIPELINE_PRODUCER_BASE + 1,
+                producer_id: 7,
+                epoch: 2,
+                commit: true,
+                offset: 40,
+                txn: None,
+            },
         ] {
             let event = Event { t_us: 5, node: NodeName::Controller, kind };
             let line = serde_json::to_string(&event).unwrap();
             let back: Event = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(back, event);
         }
+    }
+
+    /// Without transactions nothing new is written: old histories and trace hashes stay.
+    #[test]
+    fn non_transactional_events_serialize_as_before() {
+        let send = EventKind::Send { msg: MsgId { producer: 1, seq: 2 }, partition: 0, resend_of: None, txn: None };
+        let line = serde_json::to_string(&Event { t_us: 5, node: NodeName::Producer(1), kind: send }).unwrap();
+        assert_eq!(line, r#"{"t_us":5,"node":"p1","type":"send","msg":{"producer":1,"seq":2},"partition":0}"#);
+        let state = FinalState::default();
+        assert_eq!(
+            serde_json::to_string(&state).unwrap(),
+            r#"{"partitions":[],"stuck":false,"stuck_reason":null,"end_us":0}"#
+        );
+        assert!(is_out_partition(OUT_PARTITION_BASE + 3) && !is_out_partition(3));
+        assert!(!is_out_partition(OFFSETS_PARTITION) && !is_out_partition(TXN_STATE_PARTITION));
     }
 }

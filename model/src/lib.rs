@@ -8,6 +8,7 @@ pub mod error;
 pub mod explore;
 pub mod fault;
 pub mod finding;
+pub mod guarantee;
 pub mod history;
 pub mod judge;
 pub mod predict;

@@ -47,6 +47,13 @@ fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass)
         FindingClass::Stuck => {
             yes("availability is not promised: without unclean election a partition waits for an in-sync replica (unclean.leader.election.enable)")
         }
+        FindingClass::AbortedRead
+        | FindingClass::TornTransaction
+        | FindingClass::PipelineLost
+        | FindingClass::PipelineDuplicated => {
+            let (permitted, reason) = crate::guarantee::transactional(s, kinds, class);
+            Prediction { permitted, reason }
+        }
     }
 }
 

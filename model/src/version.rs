@@ -411,6 +411,92 @@ impl KafkaVersion {
     }
 }
 
+/// Transactions (issue 16): the rules of KIP-98's transactions by release. Sources: the
+/// research report's section 9 and docs/NOTES.md "Transactions"; paths below are Kafka's.
+/// A line stands for its first release (0.11 is 0.11.0.0).
+impl KafkaVersion {
+    /// KIP-98 (0.11): transactions exist: `transactional.id`, the transaction coordinator
+    /// (`TransactionCoordinator`), markers, the last stable offset, `isolation.level`.
+    pub fn has_transactions(self) -> bool {
+        self.at_least(0, 11)
+    }
+
+    /// KAFKA-6119 (1.0; also 0.11.0.2, which the 0.11 line does not stand for): a timed-out
+    /// transaction is aborted with a bumped epoch (`TransactionMetadata.prepareFenceProducerEpoch`
+    /// in `TransactionCoordinator.abortTimedOutTransactions`), which fences the slow producer;
+    /// 0.11.0.0 aborted with the same epoch, so it could keep writing.
+    pub fn timeout_abort_bumps_epoch(self) -> bool {
+        self.at_least(1, 0)
+    }
+
+    /// KIP-360 (2.5): after an abortable error the transactional producer's `abortTransaction()`
+    /// sends InitProducerId with its (id, epoch) and gets epoch+1, sequences from 0
+    /// (`TransactionManager.beginAbort`, `epochBumpRequired`); a voluntary abort keeps the epoch.
+    /// Before, the epoch changed only through a new `initTransactions()`.
+    pub fn client_bumps_epoch_on_abortable_error(self) -> bool {
+        self.at_least(2, 5)
+    }
+
+    /// KAFKA-9600 (2.6): the coordinator answers an EndTxn whose epoch is not exactly the
+    /// current one with PRODUCER_FENCED / INVALID_PRODUCER_EPOCH (`TransactionCoordinator.endTransaction`);
+    /// 1.0-2.5 refused only an older epoch. 0.11.0.0 compared for equality too.
+    pub fn endtxn_requires_equal_epoch(self) -> bool {
+        !self.at_least(1, 0) || self.at_least(2, 6)
+    }
+
+    /// KIP-447 (2.5): TxnOffsetCommit carries the consumer's member id and generation and the
+    /// group coordinator refuses a stale one (ILLEGAL_GENERATION, `GroupCoordinator.handleTxnCommitOffsets`);
+    /// consumers fetch committed offsets with `requireStable` and wait out pending transactional
+    /// offsets (UNSTABLE_OFFSET_COMMIT). Before, `sendOffsetsToTransaction(offsets, groupId)`
+    /// was not fenced by generation and an offset fetch ignored pending offsets.
+    pub fn fences_txn_offset_commits_by_generation(self) -> bool {
+        self.at_least(2, 5)
+    }
+
+    /// KAFKA-7763 (2.3): `commitTransaction()` / `abortTransaction()` give up after
+    /// `max.block.ms` (the same call must be retried); before they wait forever.
+    pub fn commit_bounded_by_max_block(self) -> bool {
+        self.at_least(2, 3)
+    }
+
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`' default
+    /// (`TransactionStateManager.DefaultAbortTimedOutTransactionsIntervalMs`): 10 s from 2.5
+    /// (changed with KIP-447's work, KAFKA-9417), 1 min before.
+    pub fn txn_abort_cleanup_interval_ms_default(self) -> u64 {
+        if self.at_least(2, 5) {
+            10_000
+        } else {
+            60_000
+        }
+    }
+
+    /// KIP-890 part 1 (3.6, KAFKA-14402): a partition leader asks the coordinator whether the
+    /// partition is in the producer's ongoing transaction before it appends the producer's first
+    /// transactional batch (`ReplicaManager.handleProduceAppend`, `UnifiedLog.verificationGuard`),
+    /// switched by `transaction.partition.verification.enable` (default true).
+    pub fn verifies_transactional_partitions(self) -> bool {
+        self.at_least(3, 6)
+    }
+
+    /// KAFKA-15449 (3.7): the group coordinator verifies TxnOffsetCommit the same way.
+    pub fn verifies_txn_offset_commits(self) -> bool {
+        self.at_least(3, 7)
+    }
+
+    /// KAFKA-16314 (3.8): TRANSACTION_ABORTABLE, an abortable error for verification failures.
+    pub fn has_transaction_abortable_error(self) -> bool {
+        self.at_least(3, 8)
+    }
+
+    /// KIP-890 part 2 (4.0, transaction version 2, on for new 4.0 clusters): the coordinator
+    /// bumps the epoch at every EndTxn, markers carry the new epoch, the client takes it from the
+    /// EndTxn response and sends no AddPartitionsToTxn (the leader adds the partition), so a late
+    /// EndTxn or produce of an earlier transaction is fenced by epoch.
+    pub fn transaction_version_2(self) -> bool {
+        self.at_least(4, 0)
+    }
+}
+
 impl KafkaVersion {
     /// This release line's rules as a run resolves them: (the KIP, JIRA or mode; whether it is in
     /// force; what it means), so that a reader comparing two runs sees which rule made the
@@ -456,7 +542,46 @@ impl KafkaVersion {
         ]
         .into_iter()
         .chain(self.producer_rules())
+        .chain(self.txn_rules())
         .collect()
+    }
+
+    /// The transaction rules of this line, for the same list.
+    fn txn_rules(self) -> Vec<Rule> {
+        let rule = |name, on, meaning| Rule { name, on, meaning };
+        vec![
+            rule("KIP-98", self.has_transactions(), "transactions, markers, read_committed"),
+            rule("KAFKA-6119", self.timeout_abort_bumps_epoch(), "a transaction timeout fences the producer"),
+            rule(
+                "KAFKA-7763",
+                self.commit_bounded_by_max_block(),
+                "commitTransaction and abortTransaction give up after max.block.ms",
+            ),
+            rule(
+                "KIP-360/txn",
+                self.client_bumps_epoch_on_abortable_error(),
+                "an abort after an error bumps the producer epoch",
+            ),
+            rule(
+                "KIP-447",
+                self.fences_txn_offset_commits_by_generation(),
+                "transactional offsets are fenced by generation",
+            ),
+            rule("KAFKA-9600", self.endtxn_requires_equal_epoch(), "EndTxn must carry the current epoch exactly"),
+            rule(
+                "KAFKA-9911",
+                !self.invalid_producer_epoch_is_fatal(),
+                "a produce INVALID_PRODUCER_EPOCH is abortable",
+            ),
+            rule(
+                "KIP-890/1",
+                self.verifies_transactional_partitions(),
+                "leaders verify a partition is in the transaction before its first write",
+            ),
+            rule("KAFKA-15449", self.verifies_txn_offset_commits(), "transactional offset commits are verified"),
+            rule("KAFKA-16314", self.has_transaction_abortable_error(), "verification failures are abortable"),
+            rule("KIP-890/2", self.transaction_version_2(), "every commit and abort bumps the producer epoch"),
+        ]
     }
 
     /// The producer client's rules of this line, for the same list.
@@ -580,10 +705,52 @@ mod tests {
     }
 
     #[test]
+    fn transaction_rules_follow_their_releases() {
+        let v = KafkaVersion::new;
+        assert!(!v(0, 10).has_transactions() && v(0, 11).has_transactions());
+        assert!(!v(0, 11).timeout_abort_bumps_epoch() && v(1, 0).timeout_abort_bumps_epoch());
+        assert!(!v(2, 4).client_bumps_epoch_on_abortable_error() && v(2, 5).client_bumps_epoch_on_abortable_error());
+        assert!(v(0, 11).endtxn_requires_equal_epoch() && !v(1, 0).endtxn_requires_equal_epoch());
+        assert!(!v(2, 5).endtxn_requires_equal_epoch() && v(2, 6).endtxn_requires_equal_epoch());
+        assert!(
+            !v(2, 4).fences_txn_offset_commits_by_generation() && v(2, 5).fences_txn_offset_commits_by_generation()
+        );
+        assert!(!v(2, 2).commit_bounded_by_max_block() && v(2, 3).commit_bounded_by_max_block());
+        assert_eq!(
+            (v(2, 4).txn_abort_cleanup_interval_ms_default(), v(2, 5).txn_abort_cleanup_interval_ms_default()),
+            (60_000, 10_000)
+        );
+        assert!(!v(3, 5).verifies_transactional_partitions() && v(3, 6).verifies_transactional_partitions());
+        assert!(!v(3, 6).verifies_txn_offset_commits() && v(3, 7).verifies_txn_offset_commits());
+        assert!(!v(3, 7).has_transaction_abortable_error() && v(3, 8).has_transaction_abortable_error());
+        assert!(!v(3, 9).transaction_version_2() && v(4, 0).transaction_version_2());
+    }
+
+    #[test]
     fn every_rule_is_listed_with_its_state() {
         let rules = KafkaVersion::new(3, 6).rules(MetadataMode::ZooKeeper, false);
         let on: Vec<&str> = rules.iter().filter(|r| r.on).map(|r| r.name).collect();
-        assert_eq!(on, ["KIP-101", "KIP-279", "KIP-320", "KIP-380", "KAFKA-15021", "KIP-91", "KIP-360", "KIP-679"]);
+        assert_eq!(
+            on,
+            [
+                "KIP-101",
+                "KIP-279",
+                "KIP-320",
+                "KIP-380",
+                "KAFKA-15021",
+                "KIP-91",
+                "KIP-360",
+                "KIP-679",
+                "KIP-98",
+                "KAFKA-6119",
+                "KAFKA-7763",
+                "KIP-360/txn",
+                "KIP-447",
+                "KAFKA-9600",
+                "KAFKA-9911",
+                "KIP-890/1"
+            ]
+        );
         let rules = KafkaVersion::new(4, 1).rules(MetadataMode::KRaft, true);
         assert!(rules.iter().all(|r| r.on), "{rules:?}");
     }

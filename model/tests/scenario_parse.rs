@@ -4,7 +4,8 @@
 //! tests/fixtures behave as their folder says, and no input at all makes the parser panic.
 
 use losslab_model::config::{
-    Acks, Assignor, CommitStrategy, MetadataMode, OffsetReset, OnFailure, Processing, SendMode, WritebackOrder,
+    Acks, AppOutput, Assignor, CommitStrategy, IsolationLevel, MetadataMode, OffsetReset, OnFailure, Processing,
+    SendMode, TxnBrokerConfig, WritebackOrder,
 };
 use losslab_model::{
     Action, BrokerConfig, ConsumerConfig, CrashMode, Expectation, FaultStep, FindingClass, KafkaVersion, NetworkConfig,
@@ -67,6 +68,7 @@ fn defaults() -> Scenario {
             os_dirty_expire_ms: 30_000,
             os_dirty_writeback_ms: 5_000,
             os_writeback_order: WritebackOrder::Any,
+            txn: TxnBrokerConfig::default(),
         },
         producer: ProducerConfig {
             acks: Acks::All,
@@ -83,6 +85,10 @@ fn defaults() -> Scenario {
             retry_backoff_max_ms: 1_000,
             buffer_memory: 33_554_432,
             max_block_ms: 60_000,
+            transactional_id: None,
+            transaction_timeout_ms: 60_000,
+            app_transaction_records: 10,
+            app_transaction_abort_every: 0,
         },
         consumer: ConsumerConfig {
             group_id: "g1".into(),
@@ -98,6 +104,8 @@ fn defaults() -> Scenario {
             app_commit: CommitStrategy::None,
             group_instance_id: None,
             partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
+            isolation_level: IsolationLevel::ReadUncommitted,
+            app_output: AppOutput::None,
         },
         workload: Workload { producers: 1, consumers: 1, messages: 1_000, rate_per_sec: 1_000, message_bytes: 100 },
         network: NetworkConfig { latency_ms_min: 1, latency_ms_max: 5 },
@@ -183,6 +191,7 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         os_dirty_expire_ms: 15_000,
         os_dirty_writeback_ms: 1_000,
         os_writeback_order: WritebackOrder::Any,
+        txn: TxnBrokerConfig::default(),
     };
     want.producer = ProducerConfig {
         acks: Acks::Leader,
@@ -199,6 +208,7 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         retry_backoff_max_ms: 500,
         buffer_memory: 1_048_576,
         max_block_ms: 0,
+        ..defaults().producer
     };
     want.consumer = ConsumerConfig {
         group_id: "readers".into(),
@@ -214,17 +224,74 @@ fn a_file_with_every_key_resolves_to_exactly_what_it_says() {
         app_commit: CommitStrategy::BeforeProcess,
         group_instance_id: None,
         partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
+        ..defaults().consumer
     };
     want.workload = Workload { producers: 2, consumers: 2, messages: 500, rate_per_sec: 200, message_bytes: 512 };
     want.network = NetworkConfig { latency_ms_min: 2, latency_ms_max: 20 };
     want.faults = every_key_faults();
-    want.expect = FindingClass::ALL
-        .into_iter()
-        .map(|c| {
+    // The classes before issue 16; the transaction classes are in every-txn-key.json.
+    want.expect = FindingClass::ALL[..10]
+        .iter()
+        .map(|&c| {
             let some =
                 matches!(c, FindingClass::LostAcked | FindingClass::LostUnnoticed | FindingClass::ConsumerDuplicated);
             (c, if some { Expectation::Some } else { Expectation::None })
         })
+        .collect();
+    assert_eq!(s, want);
+}
+
+/// Issue 16: every key of transactions, and the coordinator targets.
+#[test]
+fn a_file_with_every_transaction_key_resolves_to_exactly_what_it_says() {
+    let s = Scenario::from_file(&fixtures("valid/every-txn-key.json")).unwrap();
+    let mut want = defaults();
+    want.name = "every-txn-key".into();
+    want.description = s.description.clone();
+    want.file = s.file.clone();
+    want.kafka_version = KafkaVersion::new(3, 9);
+    want.brokers = 4;
+    want.topic.replication_factor = 3;
+    want.broker = BrokerConfig {
+        metadata_mode: MetadataMode::ZooKeeper,
+        eligible_leader_replicas_enable: false,
+        txn: TxnBrokerConfig {
+            transaction_state_log_replication_factor: 4,
+            transaction_state_log_min_isr: 3,
+            transaction_max_timeout_ms: 120_000,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 2_000,
+            transaction_partition_verification_enable: false,
+        },
+        ..defaults().broker
+    };
+    want.producer = ProducerConfig {
+        linger_ms: 0,
+        transactional_id: Some("orders".into()),
+        transaction_timeout_ms: 90_000,
+        app_transaction_records: 25,
+        app_transaction_abort_every: 4,
+        ..defaults().producer
+    };
+    want.consumer = ConsumerConfig {
+        // The pipeline commits its own offsets: auto-commit defaults to off with it.
+        enable_auto_commit: false,
+        isolation_level: IsolationLevel::ReadCommitted,
+        app_output: AppOutput::Transactional,
+        ..defaults().consumer
+    };
+    want.faults = vec![
+        FaultStep {
+            trigger: Trigger { after_acked: Some(100), ..Default::default() },
+            action: Action::Crash { node: Target(vec![NodeRef::TxnCoordinator]), mode: CrashMode::Process },
+        },
+        FaultStep {
+            trigger: Trigger { delay_ms: Some(500), ..Default::default() },
+            action: Action::Isolate { node: Target(vec![NodeRef::GroupCoordinator]) },
+        },
+    ];
+    want.expect = FindingClass::ALL[10..]
+        .iter()
+        .map(|&c| (c, if c == FindingClass::PipelineDuplicated { Expectation::Some } else { Expectation::None }))
         .collect();
     assert_eq!(s, want);
 }

@@ -171,6 +171,16 @@ pub fn meaning(class: FindingClass) -> &'static str {
             "two replicas hold different records at one offset below both their high watermarks"
         }
         FindingClass::Stuck => "(per run) the final phase did not converge",
+        FindingClass::AbortedRead => {
+            "a consumer processed it, and its transaction was aborted or never committed"
+        }
+        FindingClass::TornTransaction => {
+            "(per transaction) the producer was told the transaction committed, and only some of its records are in the final log, or a consumer processed only some of them"
+        }
+        FindingClass::PipelineLost => {
+            "with app.output: it is in the final input log, and no output for it is in the final log of out"
+        }
+        FindingClass::PipelineDuplicated => "with app.output: more than one output for it is in the final log of out",
     }
 }
 

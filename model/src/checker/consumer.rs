@@ -552,6 +552,8 @@ mod tests {
                     isr: vec![1],
                     log,
                     replicas: vec![],
+                    offsets: vec![],
+                    uncommitted: vec![],
                 }],
                 ..FinalState::default()
             };

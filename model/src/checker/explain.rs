@@ -493,7 +493,7 @@ pub(super) fn not_in_final_log(ix: &Index, msg: MsgId, facts: &MsgFacts) -> Stri
             continue;
         }
         let b = p.broker;
-        still.push(match at.and_then(|o| fp.log.get(o)) {
+        still.push(match fp.at_offset(p.offset) {
             Some(other) => format!("b{b} still holds it at offset {}, where the final log has {other}", p.offset),
             None => format!("b{b} still holds it at offset {}, beyond the final log's end", p.offset),
         });

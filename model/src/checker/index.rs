@@ -186,8 +186,13 @@ impl<'h> Index<'h> {
     }
 
     fn index_event(&mut self, i: u32, event: &Event) {
+        // Topic `out` (issue 16) holds outputs named after their inputs: its events are not
+        // the input records' story (the pipeline classes read them on their own).
+        if data_partition(&event.kind).is_some_and(crate::history::is_out_partition) {
+            return;
+        }
         match &event.kind {
-            EventKind::Send { msg, partition, resend_of } => {
+            EventKind::Send { msg, partition, resend_of, .. } => {
                 let facts = self.msgs.entry(*msg);
                 facts.send.get_or_insert(i);
                 // The app's choice of partition is authoritative over what later events say.
@@ -294,8 +299,10 @@ impl<'h> Index<'h> {
         }
         let partitions: Vec<&FinalPartition> = self.partitions.values().copied().collect();
         for fp in partitions {
-            for (offset, msg) in fp.log.iter().enumerate() {
-                let place = (fp.partition, offset as u64);
+            for (i, msg) in fp.log.iter().enumerate() {
+                // A transactional partition's log skips the offsets of markers and of records
+                // not committed (`FinalPartition::offsets`).
+                let place = (fp.partition, fp.offset_of(i));
                 let facts = self.msgs.entry(*msg);
                 facts.final_copies += 1;
                 match facts.final_at {
@@ -595,6 +602,28 @@ impl<'h> Index<'h> {
         let commits = self.commits.get(&partition)?;
         let i = commits.reach.partition_point(|&r| r <= offset);
         commits.events.get(i).copied()
+    }
+}
+
+/// The partition an event about records of a topic names, if any.
+fn data_partition(kind: &EventKind) -> Option<u32> {
+    match kind {
+        EventKind::Send { partition, .. }
+        | EventKind::ProduceRequest { partition, .. }
+        | EventKind::Acked { partition, .. }
+        | EventKind::Failed { partition, .. }
+        | EventKind::ProduceRetry { partition, .. }
+        | EventKind::Append { partition, .. }
+        | EventKind::Truncate { partition, .. }
+        | EventKind::PageCacheLost { partition, .. }
+        | EventKind::Processed { partition, .. }
+        | EventKind::Polled { partition, .. }
+        | EventKind::Committed { partition, .. }
+        | EventKind::NotEnoughReplicas { partition, .. }
+        | EventKind::Flush { partition, .. }
+        | EventKind::PartitionChange { partition, .. }
+        | EventKind::Election { partition, .. } => Some(*partition),
+        _ => None,
     }
 }
 

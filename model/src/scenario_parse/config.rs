@@ -44,6 +44,11 @@ pub(super) const BROKER: Section = Section {
         "os.dirty.expire.ms",
         "os.dirty.writeback.ms",
         "os.writeback.order",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "transaction.max.timeout.ms",
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+        "transaction.partition.verification.enable",
     ],
 };
 
@@ -64,6 +69,10 @@ pub(super) const PRODUCER: Section = Section {
         "retry.backoff.max.ms",
         "buffer.memory",
         "max.block.ms",
+        "transactional.id",
+        "transaction.timeout.ms",
+        "app.transaction.records",
+        "app.transaction.abort.every",
     ],
 };
 
@@ -83,6 +92,8 @@ pub(super) const CONSUMER: Section = Section {
         "app.commit",
         "group.instance.id",
         "partition.assignment.strategy",
+        "isolation.level",
+        "app.output",
     ],
 };
 
@@ -158,7 +169,7 @@ pub(super) fn topic(top: &Obj, brokers: u32, version: KafkaVersion) -> Result<To
     })
 }
 
-pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
+pub(super) fn broker(top: &Obj, version: KafkaVersion, brokers: u32) -> Result<BrokerConfig> {
     let o = open(top, &BROKER)?;
     let config = BrokerConfig {
         metadata_mode: metadata_mode(&o, version)?,
@@ -186,6 +197,7 @@ pub(super) fn broker(top: &Obj, version: KafkaVersion) -> Result<BrokerConfig> {
         os_dirty_expire_ms: o.uint("os.dirty.expire.ms", 0..=INT, 30_000)?,
         os_dirty_writeback_ms: o.uint("os.dirty.writeback.ms", 1..=INT, 5_000)?,
         os_writeback_order: o.choice("os.writeback.order", &WRITEBACK_ORDERS, WritebackOrder::Any)?,
+        txn: super::txn_keys::broker_txn(&o, version, brokers)?,
     };
     if config.replica_fetch_wait_max_ms > config.replica_lag_time_max_ms {
         return Err(o.fail(
@@ -273,9 +285,12 @@ pub(super) fn consumer(top: &Obj, version: KafkaVersion) -> Result<ConsumerConfi
     if group_id.is_empty() {
         return Err(o.fail("group.id", "must not be empty: the consumers need a group to commit offsets to"));
     }
+    let txn = super::txn_keys::consumer_txn(&o, version)?;
+    let app_commit = o.choice("app.commit", &COMMITS, CommitStrategy::None)?;
+    super::txn_keys::check_app_commit(&o, txn.app_output, app_commit)?;
     Ok(ConsumerConfig {
         group_id,
-        enable_auto_commit: o.boolean("enable.auto.commit", true)?,
+        enable_auto_commit: o.boolean("enable.auto.commit", super::txn_keys::auto_commit_default(txn.app_output))?,
         auto_commit_interval_ms: o.uint("auto.commit.interval.ms", 0..=INT, 5_000)?,
         auto_offset_reset: o.choice("auto.offset.reset", &OFFSET_RESETS, OffsetReset::Latest)?,
         max_poll_records: o.uint("max.poll.records", 1..=INT, 500)?,
@@ -284,9 +299,11 @@ pub(super) fn consumer(top: &Obj, version: KafkaVersion) -> Result<ConsumerConfi
         app_processing: o.choice("app.processing", &PROCESSING, Processing::Sync)?,
         app_workers: o.uint("app.workers", 1..=MAX_APP_WORKERS, 4)?,
         app_process_ms: o.uint("app.process.ms", 0..=INT, 1)?,
-        app_commit: o.choice("app.commit", &COMMITS, CommitStrategy::None)?,
+        app_commit,
         group_instance_id: super::group_keys::group_instance_id(&o, version)?,
         partition_assignment_strategy: super::group_keys::assignment_strategy(&o, version)?,
+        isolation_level: txn.isolation_level,
+        app_output: txn.app_output,
     })
 }
 

@@ -106,7 +106,8 @@ const CRASH_MODES: [(&str, CrashMode); 2] = [("process", CrashMode::Process), ("
 
 /// The words a node value may use besides concrete names; `leader`, `followers` and `follower`
 /// also take `:P`.
-const SYMBOLIC: [&str; 5] = ["leader", "followers", "follower", "brokers", "controller"];
+const SYMBOLIC: [&str; 7] =
+    ["leader", "followers", "follower", "brokers", "controller", "group-coordinator", "txn-coordinator"];
 
 pub(super) fn faults(top: &Obj, cluster: &Cluster) -> Result<Vec<FaultStep>> {
     match top.get("faults") {
@@ -273,8 +274,11 @@ fn node_ref(word: &str, cluster: &Cluster) -> std::result::Result<NodeRef, Strin
     if let Some(make) = symbolic {
         return Ok(make(partition.map(|p| target_partition(word, p, cluster)).transpose()?.unwrap_or(0)));
     }
-    if word == "brokers" {
-        return Ok(NodeRef::Brokers);
+    match word {
+        "brokers" => return Ok(NodeRef::Brokers),
+        "group-coordinator" => return Ok(NodeRef::GroupCoordinator),
+        "txn-coordinator" => return Ok(NodeRef::TxnCoordinator),
+        _ => {}
     }
     let name = NodeName::parse(word).ok_or_else(|| not_a_node(word, cluster))?;
     in_cluster(name, cluster).map_err(|why| format!("names `{word}`, {why}"))?;
@@ -365,6 +369,8 @@ mod tests {
         assert_eq!(node_ref("followers:1", &c), Ok(NodeRef::Followers(1)));
         assert_eq!(node_ref("follower", &c), Ok(NodeRef::Follower(0)));
         assert_eq!(node_ref("brokers", &c), Ok(NodeRef::Brokers));
+        assert_eq!(node_ref("group-coordinator", &c), Ok(NodeRef::GroupCoordinator));
+        assert_eq!(node_ref("txn-coordinator", &c), Ok(NodeRef::TxnCoordinator));
         assert_eq!(node_ref("controller", &c), Ok(NodeRef::Name("controller".into())));
         assert_eq!(node_ref("b3", &c), Ok(NodeRef::Name("b3".into())));
         assert_eq!(node_ref("p2", &c), Ok(NodeRef::Name("p2".into())));

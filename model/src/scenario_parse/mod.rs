@@ -6,7 +6,8 @@
 //! here panics on any input.
 //!
 //! `json` reads the text, `obj` reads one object; `config`, `producer`, `faults` and `expect`
-//! know the sections (`group_keys` the consumer's group-membership keys); `top` knows the top
+//! know the sections (`group_keys` the consumer's group-membership keys, `txn_keys` the keys of
+//! transactions); `top` knows the top
 //! level, the order in which sections depend on each other, and holds the entry points
 //! `Scenario::from_file` and `Scenario::parse`. The parser depends on the scenario types and
 //! never the other way round.
@@ -19,3 +20,4 @@ mod json;
 mod obj;
 mod producer;
 mod top;
+mod txn_keys;

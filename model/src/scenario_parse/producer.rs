@@ -32,7 +32,8 @@ const RETRY_BACKOFF_MAX_MS_DEFAULT: u64 = 1_000;
 
 pub(super) fn producer(top: &Obj, version: KafkaVersion, message_bytes: u64) -> Result<ProducerConfig> {
     let o = open(top, &PRODUCER)?;
-    let explicit = explicit_idempotence(&o, version)?;
+    let txn = super::txn_keys::producer_txn(&o, version)?;
+    let explicit = transactional_idempotence(&o, explicit_idempotence(&o, version)?, txn.transactional_id.is_some())?;
     // Before 3.0 the idempotent producer is opt-in; asking for it makes Kafka override the unset
     // `acks` to all, `retries` to 2147483647 and (0.11) `max.in.flight` to 1
     // (`KafkaProducer.configureAcks/Retries/InflightRequests`, `ProducerConfig.maybeOverrideAcksAndRetries`).
@@ -62,6 +63,10 @@ pub(super) fn producer(top: &Obj, version: KafkaVersion, message_bytes: u64) -> 
         retry_backoff_max_ms: o.uint("retry.backoff.max.ms", 0..=LONG, RETRY_BACKOFF_MAX_MS_DEFAULT)?,
         buffer_memory: o.uint("buffer.memory", 0..=LONG, BUFFER_MEMORY_DEFAULT)?,
         max_block_ms: o.uint("max.block.ms", 0..=LONG, MAX_BLOCK_MS_DEFAULT)?,
+        transactional_id: txn.transactional_id,
+        transaction_timeout_ms: txn.transaction_timeout_ms,
+        app_transaction_records: txn.app_transaction_records,
+        app_transaction_abort_every: txn.app_transaction_abort_every,
     };
     config.enable_idempotence = idempotence(&o, version, explicit, &config)?;
     if version.has_delivery_timeout() {
@@ -88,6 +93,23 @@ fn explicit_idempotence(o: &Obj, version: KafkaVersion) -> Result<Option<bool>> 
         ));
     }
     Ok(explicit)
+}
+
+/// `transactional.id` implies idempotence (0.11 `KafkaProducer.configureTransactionState`,
+/// 2.8+ `ProducerConfig.idempotenceEnabled`/`postProcessAndValidateIdempotenceConfigs`): it counts
+/// as asking for it, and an explicit `enable.idempotence=false` beside it is refused.
+fn transactional_idempotence(o: &Obj, explicit: Option<bool>, transactional: bool) -> Result<Option<bool>> {
+    if !transactional {
+        return Ok(explicit);
+    }
+    if explicit == Some(false) {
+        return Err(o.fail(
+            "enable.idempotence",
+            "is false, but `transactional.id` is set; Kafka refuses this (\"Cannot set a transactional.id without \
+             also enabling idempotence.\"): remove one of them",
+        ));
+    }
+    Ok(Some(true))
 }
 
 /// A key the release line's producer does not know: refused, naming the release that brought it.
@@ -196,6 +218,23 @@ fn idempotence_conflicts(version: KafkaVersion, config: &ProducerConfig) -> Vec<
 
 fn idempotence_error(o: &Obj, version: KafkaVersion, explicit: bool, c: &Conflict) -> ScenarioError {
     let fix = format!("change `{}` or set `enable.idempotence` to false", c.key);
+    if explicit && !o.has("enable.idempotence") {
+        // Asked for by `transactional.id`. From 3.0 Kafka first turns the default idempotence
+        // off quietly, then refuses the transactional id (`ProducerConfig` 3.9 l. 609-612).
+        let kafka = if version.producer_defaults_to_idempotence() {
+            "Cannot set a transactional.id without also enabling idempotence."
+        } else {
+            c.kafka.as_str()
+        };
+        return o.fail(
+            "transactional.id",
+            format!(
+                "is set, which needs the idempotent producer, but `{}` is {}; Kafka refuses this (\"{kafka}\"): \
+                 change `{}`",
+                c.key, c.value, c.key
+            ),
+        );
+    }
     if explicit {
         o.fail(
             "enable.idempotence",
@@ -364,6 +403,19 @@ mod tests {
         let err = producer_of(json!({"retry.backoff.max.ms": 500}), V3_6).unwrap_err();
         assert!(err.contains("(it arrived in 3.7 (KIP-580))"), "{err}");
         assert!(producer_of(json!({"retry.backoff.max.ms": 500}), KafkaVersion::new(3, 7)).is_ok());
+    }
+
+    #[test]
+    fn a_transactional_id_asks_for_idempotence() {
+        let c = producer_of(json!({"transactional.id": "tx"}), V2_0).unwrap();
+        assert_eq!((c.enable_idempotence, c.acks, c.retries), (true, Acks::All, INT), "as if enable.idempotence=true");
+        assert_eq!(c.transactional_id_of(2).as_deref(), Some("tx-2"));
+        let err = producer_of(json!({"transactional.id": "tx", "enable.idempotence": false}), V4_1).unwrap_err();
+        assert!(err.starts_with("`producer.enable.idempotence` in x.json is false, but `transactional.id` is set; Kafka refuses this (\"Cannot set a transactional.id without also enabling idempotence.\")"), "{err}");
+        let err = producer_of(json!({"transactional.id": "tx", "acks": "1"}), V4_1).unwrap_err();
+        assert_eq!(err, "`producer.transactional.id` in x.json is set, which needs the idempotent producer, but `acks` is \"1\"; Kafka refuses this (\"Cannot set a transactional.id without also enabling idempotence.\"): change `acks`");
+        let err = producer_of(json!({"transactional.id": "tx", "acks": "1"}), V2_0).unwrap_err();
+        assert!(err.contains("Must set acks to all in order to use the idempotent producer"), "{err}");
     }
 
     #[test]

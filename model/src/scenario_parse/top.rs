@@ -57,7 +57,7 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
     let topic = config::topic(&top, brokers, kafka_version)?;
     let workload = config::workload(&top)?;
     let cluster = faults::Cluster::new(brokers, &topic, &workload);
-    Ok(Scenario {
+    let scenario = Scenario {
         name: top.string("name", stem)?,
         description: top.string("description", "")?,
         source: top.string("source", "")?,
@@ -65,7 +65,7 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
         kafka_version,
         brokers,
         seed: top.uint("seed", 0..=u64::MAX, 1)?,
-        broker: config::broker(&top, kafka_version)?,
+        broker: config::broker(&top, kafka_version, brokers)?,
         producer: super::producer::producer(&top, kafka_version, workload.message_bytes)?,
         consumer: config::consumer(&top, kafka_version)?,
         network: config::network(&top)?,
@@ -73,7 +73,20 @@ fn parse(file: &str, stem: &str, text: &str) -> std::result::Result<Scenario, Sc
         expect: expect::expect(&top)?,
         topic,
         workload,
-    })
+    };
+    txn_cross_checks(&top, &scenario)?;
+    Ok(scenario)
+}
+
+/// The transaction keys that span sections: the producers' `transaction.timeout.ms` against
+/// the brokers' `transaction.max.timeout.ms`, when some producer is transactional.
+fn txn_cross_checks(top: &Obj, s: &Scenario) -> Result<()> {
+    let pipeline = s.consumer.app_output == crate::config::AppOutput::Transactional && s.workload.consumers > 0;
+    if s.producer.transactional_id.is_none() && !pipeline {
+        return Ok(());
+    }
+    let o = config::open(top, &config::PRODUCER)?;
+    super::txn_keys::check_timeout(&o, s.producer.transaction_timeout_ms, s.broker.txn.transaction_max_timeout_ms)
 }
 
 fn version(top: &Obj) -> Result<KafkaVersion> {

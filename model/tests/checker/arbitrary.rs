@@ -54,7 +54,8 @@ fn kind() -> impl Strategy<Value = EventKind> {
         (msg(), p.clone(), prop::option::of(msg())).prop_map(|(msg, partition, resend_of)| EventKind::Send {
             msg,
             partition,
-            resend_of
+            resend_of,
+            txn: None,
         }),
         (b.clone(), p.clone(), 0u64..3, 1u32..3, msgs()).prop_map(|(broker, partition, batch, attempt, msgs)| {
             EventKind::ProduceRequest { broker, partition, batch, attempt, msgs }
@@ -156,12 +157,15 @@ fn final_state() -> impl Strategy<Value = FinalState> {
             isr: vec![],
             log,
             replicas,
+            offsets: vec![],
+            uncommitted: vec![],
         });
     (prop::collection::vec(partition, 0..3), any::<bool>()).prop_map(|(partitions, stuck)| FinalState {
         partitions,
         stuck,
         stuck_reason: None,
         end_us: 9,
+        out: vec![],
     })
 }
 

@@ -70,7 +70,7 @@ fn a_resend_to_another_partition_duplicates_across_partitions() {
     let mut run = Run::new(RESEND);
     original_stored_despite_failure(&mut run);
     // The partitioner sends the resend to partition 1, led by b2.
-    run.at(3101).record(P1, EventKind::Send { msg: m(1, 1000), partition: 1, resend_of: Some(m(1, 0)) });
+    run.at(3101).record(P1, EventKind::Send { msg: m(1, 1000), partition: 1, resend_of: Some(m(1, 0)), txn: None });
     let appended = EventKind::Append {
         broker: 2,
         partition: 1,

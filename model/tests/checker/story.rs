@@ -58,14 +58,14 @@ impl Run {
 
     pub fn send(&mut self, msgs: &[MsgId]) -> &mut Run {
         for &msg in msgs {
-            self.record(P1, EventKind::Send { msg, partition: 0, resend_of: None });
+            self.record(P1, EventKind::Send { msg, partition: 0, resend_of: None, txn: None });
         }
         self
     }
 
     /// The app sends `msg` again as the new record `resend` (`app.on.failure=resend`).
     pub fn resend(&mut self, resend: MsgId, msg: MsgId) -> &mut Run {
-        self.record(P1, EventKind::Send { msg: resend, partition: 0, resend_of: Some(msg) })
+        self.record(P1, EventKind::Send { msg: resend, partition: 0, resend_of: Some(msg), txn: None })
     }
 
     pub fn request(&mut self, broker: u32, batch: u64, attempt: u32, msgs: &[MsgId]) -> &mut Run {
@@ -196,6 +196,8 @@ impl Run {
             isr: vec![leader],
             log: log.to_vec(),
             replicas,
+            offsets: vec![],
+            uncommitted: vec![],
         }];
         self
     }

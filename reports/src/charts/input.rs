@@ -470,7 +470,7 @@ mod tests {
             events.push(Event {
                 t_us: seq * 10,
                 node: NodeName::Producer(1),
-                kind: EventKind::Send { msg, partition: 0, resend_of: None },
+                kind: EventKind::Send { msg, partition: 0, resend_of: None, txn: None },
             });
             let kind = EventKind::Acked {
                 partition: 0,

@@ -102,6 +102,8 @@ impl Nemesis {
                 NodeRef::Followers(p) => out.extend(followers(p).into_iter().map(|b| self.world.broker_idx(b))),
                 NodeRef::Follower(p) => out.extend(followers(p).first().map(|&b| self.world.broker_idx(b))),
                 NodeRef::Brokers => out.extend((1..=self.world.scenario.brokers).map(|b| self.world.broker_idx(b))),
+                // Issue 16: resolved by the transaction half (txn-sim); until then no node.
+                NodeRef::GroupCoordinator | NodeRef::TxnCoordinator => {}
             }
         }
         out.into_iter().collect()

@@ -452,8 +452,10 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
                 isr: st.isr.clone(),
                 log,
                 replicas,
+                offsets: Vec::new(),
+                uncommitted: Vec::new(),
             }
         })
         .collect();
-    FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us() }
+    FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us(), out: Vec::new() }
 }

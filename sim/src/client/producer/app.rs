@@ -64,7 +64,7 @@ impl Producer {
         }
         let Some((msg, resend_of)) = self.next_record() else { return };
         let partition = self.choose_partition();
-        self.record(EventKind::Send { msg, partition, resend_of });
+        self.record(EventKind::Send { msg, partition, resend_of, txn: None });
         let now = self.now_us();
         self.send_record(msg, partition, now);
     }
