@@ -482,3 +482,21 @@ fn late_end_txn_commits_the_next_transaction_under_tv1() {
     let (_, state, _) = appends(&c.on_end_txn(6, TO, &end(EPOCH, true)))[0];
     assert_eq!(state, TxnState::PrepareCommit, "the late EndTxn of T1 commits T2");
 }
+
+/// The release lines' rules (research section 9): 3.9 is `V3_9`; 0.11 compares EndTxn epochs
+/// for equality but keeps the epoch on a timeout abort; 2.5 accepts a larger EndTxn epoch and
+/// says INVALID_PRODUCER_EPOCH; 3.7 says INVALID_TXN_STATE on a failed verification; 4.0 is TV2.
+#[test]
+fn rules_follow_the_release_lines() {
+    use losslab_model::config::TxnBrokerConfig;
+    use losslab_model::KafkaVersion;
+    let v = |s: &str| KafkaVersion::parse(s).expect("a known line");
+    let b = TxnBrokerConfig::default();
+    assert_eq!(TxnRules::of(v("3.9"), &b), TxnRules::V3_9);
+    let r = TxnRules::of(v("0.11"), &b);
+    assert!(r.endtxn_requires_equal_epoch && !r.timeout_abort_bumps_epoch && !r.producer_fenced_code);
+    let r = TxnRules::of(v("2.5"), &b);
+    assert!(!r.endtxn_requires_equal_epoch && r.timeout_abort_bumps_epoch && !r.producer_fenced_code);
+    assert!(!TxnRules::of(v("3.7"), &b).verification_abortable);
+    assert!(TxnRules::of(v("4.0"), &b).tv2 && !TxnRules::of(v("3.9"), &b).tv2);
+}

@@ -39,6 +39,19 @@ pub struct TxnRules {
 }
 
 impl TxnRules {
+    /// A release line's rules with the scenario's broker keys.
+    pub fn of(version: losslab_model::KafkaVersion, broker: &losslab_model::config::TxnBrokerConfig) -> TxnRules {
+        TxnRules {
+            endtxn_requires_equal_epoch: version.endtxn_requires_equal_epoch(),
+            timeout_abort_bumps_epoch: version.timeout_abort_bumps_epoch(),
+            producer_fenced_code: !version.invalid_producer_epoch_is_fatal(),
+            verification_abortable: version.has_transaction_abortable_error(),
+            tv2: version.transaction_version_2(),
+            max_timeout_ms: broker.transaction_max_timeout_ms,
+            abort_scan_interval_ms: broker.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+        }
+    }
+
     /// The rules of 3.9 with Kafka's defaults.
     pub const V3_9: TxnRules = TxnRules {
         endtxn_requires_equal_epoch: true,

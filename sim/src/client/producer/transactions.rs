@@ -81,6 +81,14 @@ pub struct TxnClientRules {
 }
 
 impl TxnClientRules {
+    pub fn of(version: losslab_model::KafkaVersion) -> TxnClientRules {
+        TxnClientRules {
+            bumps_epoch_on_abortable_error: version.client_bumps_epoch_on_abortable_error(),
+            invalid_epoch_on_produce_fatal: version.invalid_producer_epoch_is_fatal(),
+            tv2: version.transaction_version_2(),
+        }
+    }
+
     pub const V3_9: TxnClientRules =
         TxnClientRules { bumps_epoch_on_abortable_error: true, invalid_epoch_on_produce_fatal: false, tv2: false };
 }
