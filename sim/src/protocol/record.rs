@@ -35,9 +35,11 @@ pub struct AbortedTxn {
 }
 
 /// The producer number of a control record's id: a marker takes an offset like any record, and
-/// the log stores an id for it, `MsgId { producer: CONTROL_PRODUCER, seq: <run-wide counter> }`.
-/// Consumers never return it; final logs leave it out.
-pub const CONTROL_PRODUCER: u32 = u32::MAX;
+/// the log stores an id for it, `p0#<offset>` (the model's convention in `history.rs`: no
+/// producer numbers records 0). On `__consumer_offsets` the group's loader must skip marker
+/// batches: its own records are `p0#N` by a run-wide counter and would collide. Consumers never
+/// return markers; final logs leave them out.
+pub const CONTROL_PRODUCER: u32 = 0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
