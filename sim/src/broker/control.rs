@@ -6,7 +6,7 @@
 
 use super::node::{Broker, Timer, ALTER_PARTITION_RETRY_MS};
 use crate::broker::replica::{Replica, StateChange};
-use crate::protocol::{KafkaError, Msg, PartitionState, OFFSETS_PARTITION};
+use crate::protocol::{KafkaError, Msg, PartitionState, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use losslab_model::config::MetadataMode;
 use losslab_model::history::{EventKind, TruncateReason};
@@ -84,6 +84,9 @@ impl Broker {
         }
         if p == OFFSETS_PARTITION {
             self.group_role_changed();
+        }
+        if p == TXN_STATE_PARTITION {
+            self.txn_role_changed();
         }
     }
 

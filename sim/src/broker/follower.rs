@@ -59,6 +59,7 @@ impl Broker {
             current_leader_epoch: replica.leader_epoch,
             broker_epoch: self.incarnation,
             max_wait_ms: self.world.scenario.broker.replica_fetch_wait_max_ms,
+            read_committed: false,
         };
         self.send(self.world.broker_idx(leader), msg);
         self.fetchers.get_mut(&partition).unwrap().in_flight = Some(corr);
@@ -122,7 +123,8 @@ impl Broker {
                 self.truncate(partition, log_end_offset, TruncateReason::LeaderEpoch { leader, leader_epoch });
                 now
             }
-            Err(_) => now + FETCH_BACKOFF_MS.saturating_mul(1000),
+            // Never sent to a follower (its fetches are not read_committed).
+            Ok(FetchData::Committed { .. }) | Err(_) => now + FETCH_BACKOFF_MS.saturating_mul(1000),
         };
         self.timers.at(next_fetch_us, Timer::FollowerFetch { partition, generation });
     }

@@ -40,7 +40,11 @@ impl Broker {
     fn load_group(&mut self) {
         let msgs: Vec<MsgId> = {
             let disk = self.world.disks[self.id as usize - 1].lock().unwrap();
-            disk.logs.get(&OFFSETS_PARTITION).map_or_else(Vec::new, |s| s.log.all_records())
+            // Transaction markers (`p0#<offset>`) are no records of the group's (Kafka's loader
+            // skips control batches, `GroupMetadataManager.doLoadGroupsAndOffsets`).
+            disk.logs.get(&OFFSETS_PARTITION).map_or_else(Vec::new, |s| {
+                s.log.batches().iter().filter(|b| !b.is_marker()).flat_map(|b| b.msgs.iter().copied()).collect()
+            })
         };
         let records: Vec<OffsetsRecord> = msgs.into_iter().filter_map(|m| self.world.offsets_record(m)).collect();
         let now = self.now_us();

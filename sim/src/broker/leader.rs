@@ -5,26 +5,23 @@
 //! `max_wait_ms`, and proposes the ISR changes its replica asks for (Kafka's `ReplicaManager`
 //! `appendRecords` / `fetchMessages` with `DelayedProduce` and `DelayedFetch`).
 
-use super::node::{Broker, PendingFetch, PendingProduce, Timer};
-use crate::protocol::{FetchData, KafkaError, Msg, OFFSETS_PARTITION};
+use super::node::{Broker, PendingFetch, PendingProduce, ProduceRequest, Timer};
+use crate::protocol::{FetchData, KafkaError, Msg, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
 use losslab_model::config::Acks;
 use losslab_model::history::EventKind;
 
 impl Broker {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_produce(
         &mut self,
         from: NodeIdx,
         corr: u64,
         partition: u32,
-        acks: Acks,
-        timeout_ms: u64,
+        request: ProduceRequest,
         msgs: Vec<losslab_model::MsgId>,
-        stamp: Option<crate::protocol::ProducerStamp>,
-        connection: u64,
     ) {
+        let ProduceRequest { acks, timeout_ms, stamp, connection, transactional } = request;
         // A connection this broker closed: what was still written on it is never read.
         if self.closed_connections.get(&from).is_some_and(|&closed| connection <= closed) {
             return;
@@ -32,7 +29,8 @@ impl Broker {
         let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let result = self.with_log(partition, |r, s| {
-            let result = r.append_as_leader(&mut s.log, &msgs, stamp, acks);
+            let txn = transactional.then_some(TxnBatch::Data);
+            let result = r.append_txn_as_leader(&mut s.log, &msgs, stamp, txn, acks);
             if let Ok(a) = &result {
                 if !a.duplicate {
                     s.note_append(msgs.len() as u64, now);
@@ -99,6 +97,11 @@ impl Broker {
         if partition == OFFSETS_PARTITION {
             self.group_appends_progressed();
         }
+        if partition == TXN_STATE_PARTITION {
+            self.txn_appends_progressed();
+        }
+        self.markers_progressed(partition);
+        self.note_last_stable_offset(partition);
         let Some(pending) = self.produce_purgatory.get_mut(&partition) else { return };
         let Some(replica) = self.replicas.get(&partition) else { return };
         let mut answers = Vec::new();
@@ -172,6 +175,10 @@ impl Broker {
                 },
             );
         }
+        for (from, corr, _) in self.txn.written.remove(&partition).unwrap_or_default() {
+            let result = Err(KafkaError::NotLeaderOrFollower);
+            self.send(from, Msg::WriteTxnMarkerResponse { corr, partition, result });
+        }
         for ((from, corr), _) in self.fetch_purgatory.remove(&partition).unwrap_or_default() {
             self.send(from, Msg::FetchResponse { corr, partition, result: Err(KafkaError::NotLeaderOrFollower) });
         }
@@ -205,6 +212,17 @@ impl Broker {
             Some(follower) => r
                 .fetch_as_leader(&s.log, follower, f.fetch_offset, f.last_fetched_epoch, f.current_leader_epoch, now)
                 .map(|ff| (ff.data, ff.hw_moved, ff.isr_proposal)),
+            None if f.read_committed => r
+                .check_consumer_epoch(f.consumer_leader_epoch)
+                .and_then(|()| {
+                    if f.fetch_offset > s.log.log_end_offset() {
+                        return r.fetch_for_consumer(&s.log, f.fetch_offset, max_poll);
+                    }
+                    let (batches, aborted, lso) = r.fetch_committed_for_consumer(&s.log, f.fetch_offset, max_poll)?;
+                    let high_watermark = r.high_watermark;
+                    Ok(FetchData::Committed { batches, aborted, high_watermark, last_stable_offset: lso })
+                })
+                .map(|d| (d, None, None)),
             None => r
                 .check_consumer_epoch(f.consumer_leader_epoch)
                 .and_then(|()| r.fetch_for_consumer(&s.log, f.fetch_offset, max_poll))
@@ -223,7 +241,8 @@ impl Broker {
         if let Some(isr) = isr_proposal {
             self.send_alter_partition(partition, isr);
         }
-        let empty = matches!(&data, FetchData::Records { batches, .. } if batches.iter().all(|b| b.msgs.is_empty()));
+        let empty = matches!(&data, FetchData::Records { batches, .. } | FetchData::Committed { batches, .. }
+            if batches.iter().all(|b| b.msgs.is_empty()));
         if empty && !expired {
             return None;
         }

@@ -22,5 +22,6 @@ mod leader;
 mod lifecycle;
 mod node;
 mod storage;
+mod txn_host;
 
 pub use node::Broker;

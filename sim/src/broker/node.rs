@@ -5,7 +5,7 @@
 //! policy. Everything it holds is lost when it crashes, except the disk, which lives in the
 //! `World`; on start it recovers its logs from that disk and registers anew.
 
-use super::coordinator::Coordinator;
+use super::coordinator::{Coordinator, MarkerRequest, TxnCoordinator};
 use super::disk::StoredLog;
 use super::replica::{Replica, ReplicaRules};
 use crate::protocol::{KafkaError, Msg, PartitionState};
@@ -92,6 +92,31 @@ pub enum Timer {
         load: u64,
         op: u64,
     },
+    /// The hosted transaction coordinator's next timeout scan.
+    TxnTick {
+        load: u64,
+    },
+    /// A transaction coordinator write not replicated within the transaction's timeout.
+    TxnAppendExpire {
+        load: u64,
+        op: u64,
+    },
+    /// Send these markers again (their leader was unknown, or the last try failed).
+    TxnMarkerRetry {
+        load: u64,
+        request: MarkerRequest,
+    },
+    /// The coordinator's WriteTxnMarkers request got no answer within `request.timeout.ms`.
+    TxnMarkerTimeout {
+        load: u64,
+        corr: u64,
+    },
+    /// A marker this broker appended as leader is not replicated within the request's timeout.
+    MarkerExpire {
+        partition: u32,
+        corr: u64,
+        from: NodeIdx,
+    },
 }
 
 /// An `acks=all` produce request waiting for the high watermark.
@@ -111,6 +136,29 @@ pub(super) struct PendingFetch {
     pub(super) current_leader_epoch: u32,
     /// A consumer's fetch: the leader epoch it sent (2.3+), `None` if none.
     pub(super) consumer_leader_epoch: Option<u32>,
+    /// A consumer's `isolation.level=read_committed`.
+    pub(super) read_committed: bool,
+}
+
+/// A produce request's header fields.
+pub(super) struct ProduceRequest {
+    pub(super) acks: losslab_model::config::Acks,
+    pub(super) timeout_ms: u64,
+    pub(super) stamp: Option<crate::protocol::ProducerStamp>,
+    pub(super) connection: u64,
+    /// `RecordBatch.isTransactional` (0.11+).
+    pub(super) transactional: bool,
+}
+
+/// A marker a leader is asked to write.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Marker {
+    pub(super) producer_id: u64,
+    pub(super) epoch: i32,
+    pub(super) coordinator_epoch: u32,
+    pub(super) commit: bool,
+    pub(super) producer: u32,
+    pub(super) txn: Option<u64>,
 }
 
 /// The replica fetcher of one followed partition.
@@ -132,6 +180,25 @@ pub(super) struct GroupHost {
     pub(super) appends: BTreeMap<u64, u64>,
     /// The earliest coordinator tick scheduled and not yet fired.
     pub(super) tick_at: Option<u64>,
+}
+
+/// The transaction coordinator this broker hosts while it leads `__transaction_state`, its
+/// writes waiting for replication and its markers in flight; and, as any partition leader, the
+/// markers it appended waiting for the high watermark and the last stable offsets it reported.
+#[derive(Default)]
+pub(super) struct TxnHost {
+    pub(super) coordinator: Option<TxnCoordinator>,
+    /// Bumped on every load, so that timers of an earlier coordinator are ignored.
+    pub(super) load: u64,
+    /// The coordinator's appends waiting for the high watermark: op -> end offset.
+    pub(super) appends: BTreeMap<u64, u64>,
+    pub(super) tick_at: Option<u64>,
+    /// WriteTxnMarker requests in flight: corr -> (transactional id, partition, leader).
+    pub(super) markers: BTreeMap<u64, (String, u32, u32)>,
+    /// Markers appended as leader, waiting for the high watermark: partition -> (from, corr, end).
+    pub(super) written: BTreeMap<u32, Vec<(NodeIdx, u64, u64)>>,
+    /// The last stable offset last recorded per partition led here.
+    pub(super) lso: BTreeMap<u32, u64>,
 }
 
 pub struct Broker {
@@ -158,6 +225,8 @@ pub struct Broker {
     pub(super) timers: Timers<Timer>,
     /// The consumer group's coordinator, while this broker leads `__consumer_offsets`.
     pub(super) group: GroupHost,
+    /// The transaction coordinator, while this broker leads `__transaction_state`.
+    pub(super) txn: TxnHost,
     /// Client connections this broker closed (after an `acks=0` error), by the client's
     /// connection count: later requests on them are never read.
     pub(super) closed_connections: BTreeMap<NodeIdx, u64>,
@@ -190,6 +259,7 @@ impl Broker {
             next_corr: 0,
             timers: Timers::default(),
             group: GroupHost::default(),
+            txn: TxnHost::default(),
             closed_connections: BTreeMap::new(),
             world,
         };
@@ -254,8 +324,9 @@ impl Actor for Broker {
 
     fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
         match msg {
-            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, connection, .. } => {
-                self.on_produce(from, corr, partition, acks, timeout_ms, msgs, stamp, connection)
+            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, connection, transactional, .. } => {
+                let request = ProduceRequest { acks, timeout_ms, stamp, connection, transactional };
+                self.on_produce(from, corr, partition, request, msgs)
             }
             Msg::Fetch {
                 corr,
@@ -266,6 +337,7 @@ impl Actor for Broker {
                 current_leader_epoch,
                 broker_epoch,
                 max_wait_ms,
+                read_committed,
             } => {
                 if let Some(follower) = replica {
                     self.follower_epochs.insert(follower, broker_epoch);
@@ -282,6 +354,7 @@ impl Actor for Broker {
                     last_fetched_epoch,
                     current_leader_epoch,
                     consumer_leader_epoch,
+                    read_committed: read_committed && replica.is_none(),
                 };
                 self.on_fetch(from, fetch, partition, max_wait_ms)
             }
@@ -313,11 +386,33 @@ impl Actor for Broker {
             | Msg::LeaveGroup { .. }
             | Msg::OffsetCommit { .. }
             | Msg::OffsetFetch { .. }) => self.on_group_request(from, msg),
+            msg @ (Msg::InitProducerId { .. }
+            | Msg::AddPartitionsToTxn { .. }
+            | Msg::AddOffsetsToTxn { .. }
+            | Msg::EndTxn { .. }) => self.on_txn_request(from, msg),
+            Msg::WriteTxnMarker {
+                corr,
+                transactional_id: _,
+                partition,
+                producer_id,
+                epoch,
+                coordinator_epoch,
+                commit,
+                producer,
+                txn,
+            } => {
+                let marker = Marker { producer_id, epoch, coordinator_epoch, commit, producer, txn };
+                self.on_write_txn_marker(from, corr, partition, marker)
+            }
+            Msg::WriteTxnMarkerResponse { corr, partition, result } => self.on_marker_response(corr, partition, result),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Fetch { corr, partition, .. } => {
                     self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException))
                 }
                 Msg::Register { .. } => self.retry_registration(),
+                Msg::WriteTxnMarker { corr, partition, .. } => {
+                    self.on_marker_response(corr, partition, Err(KafkaError::NetworkException))
+                }
                 _ => {}
             },
             Msg::PeerDown { peer } => {
@@ -331,6 +426,7 @@ impl Actor for Broker {
                 for (partition, corr) in lost {
                     self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
                 }
+                self.markers_lost_to(peer);
             }
             _ => {}
         }
@@ -385,6 +481,21 @@ impl Actor for Broker {
             }
             Timer::GroupTick { load } => self.on_group_tick(load),
             Timer::GroupAppendExpire { load, op } => self.on_group_append_expired(load, op),
+            Timer::TxnTick { load } => self.on_txn_tick(load),
+            Timer::TxnAppendExpire { load, op } => self.on_txn_append_expired(load, op),
+            Timer::TxnMarkerRetry { load, request } => {
+                if load == self.txn.load && self.txn.coordinator.is_some() {
+                    self.send_markers(request)
+                }
+            }
+            Timer::TxnMarkerTimeout { load, corr } => {
+                if load == self.txn.load {
+                    if let Some(&(_, partition, _)) = self.txn.markers.get(&corr) {
+                        self.on_marker_response(corr, partition, Err(KafkaError::RequestTimedOut));
+                    }
+                }
+            }
+            Timer::MarkerExpire { partition, corr, from } => self.on_marker_expired(partition, corr, from),
             Timer::AlterPartitionRetry { partition } => {
                 if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
                     self.send(self.world.controller_idx(), msg);

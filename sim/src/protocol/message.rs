@@ -7,7 +7,7 @@
 use super::error::KafkaError;
 use super::group::{CommittedOffsets, JoinResult, MemberId};
 use super::partition::PartitionState;
-use super::record::{Batch, ProducerStamp};
+use super::record::{AbortedTxn, Batch, ProducerStamp};
 use losslab_model::config::Acks;
 use losslab_model::MsgId;
 use std::collections::BTreeMap;
@@ -17,6 +17,10 @@ use std::collections::BTreeMap;
 pub enum FetchData {
     /// Records from the fetch offset (possibly none) and the leader's high watermark.
     Records { batches: Vec<Batch>, high_watermark: u64 },
+    /// A `read_committed` consumer's answer (0.11+): records below the last stable offset, the
+    /// aborted transactions overlapping them (`FetchResponse.abortedTransactions`), the high
+    /// watermark and the last stable offset.
+    Committed { batches: Vec<Batch>, aborted: Vec<AbortedTxn>, high_watermark: u64, last_stable_offset: u64 },
     /// The fetcher's log diverges from the leader's: its last fetched epoch ends at
     /// `end_offset` on the leader (KIP-101/KIP-279, truncate-on-fetch of KIP-595).
     Diverging { epoch: u32, end_offset: u64 },
@@ -43,6 +47,8 @@ pub enum Msg {
         /// The client's connection to this broker, counted up each time it breaks: a broker that
         /// closed a connection ignores what was still written on it.
         connection: u64,
+        /// The batch is transactional (`RecordBatch.isTransactional`, 0.11+).
+        transactional: bool,
     },
     ProduceResponse {
         corr: u64,
@@ -78,6 +84,8 @@ pub enum Msg {
         /// from 3.5 for KIP-903; 0 for consumers.
         broker_epoch: u64,
         max_wait_ms: u64,
+        /// A consumer's `isolation.level=read_committed` (`FetchIsolation.TXN_COMMITTED`, 0.11+).
+        read_committed: bool,
     },
     FetchResponse {
         corr: u64,
@@ -230,6 +238,86 @@ pub enum Msg {
     OffsetFetchResponse {
         corr: u64,
         result: Result<CommittedOffsets, KafkaError>,
+    },
+
+    // ---- transactional producers <-> the transaction coordinator (the broker leading
+    // `__transaction_state`), and the coordinator -> partition leaders (issue 16). `producer`
+    // and `txn` are simulation tags for the history: no rule reads them. ----
+    /// InitProducerId with a transactional id; `expected` is KIP-360's current producer id and
+    /// epoch (2.5+), sent to bump after an abortable error.
+    InitProducerId {
+        corr: u64,
+        transactional_id: String,
+        timeout_ms: u64,
+        expected: Option<(u64, i32)>,
+        producer: u32,
+    },
+    InitProducerIdResponse {
+        corr: u64,
+        result: Result<(u64, i32), KafkaError>,
+    },
+    /// AddPartitionsToTxn; `verify_only` (v4, KIP-890 part 1, 3.6+) comes from a partition
+    /// leader asking whether the partitions are in the transaction.
+    AddPartitionsToTxn {
+        corr: u64,
+        transactional_id: String,
+        producer_id: u64,
+        epoch: i32,
+        partitions: Vec<u32>,
+        verify_only: bool,
+        producer: u32,
+        txn: Option<u64>,
+    },
+    /// `verified`: for a `verify_only` request, the answer per partition.
+    AddPartitionsToTxnResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+        verified: Vec<(u32, Result<(), KafkaError>)>,
+    },
+    /// AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction.
+    AddOffsetsToTxn {
+        corr: u64,
+        transactional_id: String,
+        producer_id: u64,
+        epoch: i32,
+        producer: u32,
+        txn: Option<u64>,
+    },
+    AddOffsetsToTxnResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+    },
+    EndTxn {
+        corr: u64,
+        transactional_id: String,
+        producer_id: u64,
+        epoch: i32,
+        commit: bool,
+        producer: u32,
+        txn: Option<u64>,
+    },
+    /// The producer id and epoch to go on with (TV2 moves the epoch).
+    EndTxnResponse {
+        corr: u64,
+        result: Result<(u64, i32), KafkaError>,
+    },
+    /// WriteTxnMarkers for one partition (Kafka groups a coordinator's markers per leader in
+    /// one request; here each partition's marker travels alone, see docs/NOTES.md).
+    WriteTxnMarker {
+        corr: u64,
+        transactional_id: String,
+        partition: u32,
+        producer_id: u64,
+        epoch: i32,
+        coordinator_epoch: u32,
+        commit: bool,
+        producer: u32,
+        txn: Option<u64>,
+    },
+    WriteTxnMarkerResponse {
+        corr: u64,
+        partition: u32,
+        result: Result<(), KafkaError>,
     },
 
     // ---- what the operating system tells a process about its connections ----

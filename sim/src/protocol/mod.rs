@@ -19,4 +19,7 @@ pub use group::{
 };
 pub use message::{FetchData, Msg};
 pub use partition::PartitionState;
-pub use record::{sequence_add, AbortedTxn, Batch, ProducerStamp, TxnBatch, CONTROL_PRODUCER};
+pub use record::{
+    is_internal_partition, sequence_add, AbortedTxn, Batch, ProducerStamp, TxnBatch, CONTROL_PRODUCER,
+    TXN_STATE_PARTITION,
+};

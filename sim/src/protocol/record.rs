@@ -41,6 +41,17 @@ pub struct AbortedTxn {
 /// return markers; final logs leave them out.
 pub const CONTROL_PRODUCER: u32 = 0;
 
+/// The partition number of `__transaction_state` (Kafka hashes a transactional id to one of 50
+/// partitions; here every transactional id maps to one partition, as the group does to one
+/// offsets partition). Histories show it as the model's `TXN_STATE_PARTITION`.
+pub const TXN_STATE_PARTITION: u32 = u32::MAX - 1;
+
+/// Whether a partition is one of Kafka's internal topics (`__consumer_offsets`,
+/// `__transaction_state`) rather than the workload's.
+pub fn is_internal_partition(partition: u32) -> bool {
+    partition >= TXN_STATE_PARTITION
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
     pub base_offset: u64,

@@ -9,7 +9,7 @@ use crate::client::producer::Producer;
 use crate::controller::Controller;
 use crate::fault::mutation::{self, Mutation};
 use crate::fault::nemesis::Nemesis;
-use crate::protocol::OFFSETS_PARTITION;
+use crate::protocol::is_internal_partition;
 use crate::runtime::actor;
 use crate::runtime::clock::sleep;
 use crate::runtime::network::NodeIdx;
@@ -350,8 +350,9 @@ fn not_converged(world: &World) -> Option<String> {
     let store = world.controller.lock().unwrap().clone();
     let observed = world.observed.lock().unwrap().clone();
     let mut high_watermarks = std::collections::BTreeMap::new();
-    // `__consumer_offsets` is judged by what it serves: a group that drains every partition.
-    for (&p, st) in store.partitions.iter().filter(|(&p, _)| p != OFFSETS_PARTITION) {
+    // `__consumer_offsets` is judged by what it serves: a group that drains every partition
+    // (and `__transaction_state` by the transactions it completes).
+    for (&p, st) in store.partitions.iter().filter(|(&p, _)| !is_internal_partition(p)) {
         let Some(leader) = st.leader else {
             return Some(format!("partition {p} has no leader"));
         };
@@ -427,7 +428,7 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
     let partitions = store
         .partitions
         .values()
-        .filter(|st| st.partition != OFFSETS_PARTITION)
+        .filter(|st| !is_internal_partition(st.partition))
         .map(|st| {
             let p = st.partition;
             let replicas: Vec<FinalReplica> = st

@@ -7,11 +7,16 @@
 //! `coordinator`) next to the topic, and keeps the contents of its records: a record in that
 //! partition's logs is `p0#N`, and `offsets_records[N]` is what it says. The logs decide which
 //! records exist where; the table only spells them out, as the bytes of a record would.
+//!
+//! With a transactional producer the world likewise creates `__transaction_state` (one
+//! partition, `TXN_STATE_PARTITION`) and keeps its records' contents in `txn_records`.
 
+use crate::broker::coordinator::TxnRecord;
 use crate::broker::disk::Disk;
 use crate::controller::store::ControllerStore;
 use crate::protocol::{
     Batch, OffsetsRecord, PartitionState, OFFSETS_PARTITION, OFFSETS_PRODUCER, OFFSETS_REPLICATION_FACTOR,
+    TXN_STATE_PARTITION,
 };
 use crate::runtime::network::{Network, NodeIdx};
 use crate::runtime::recorder::Recorder;
@@ -96,6 +101,11 @@ pub struct World {
     offsets_records: Mutex<Vec<OffsetsRecord>>,
     /// Member ids the group coordinators hand out, unique over the run.
     next_member_serial: AtomicU64,
+    /// What each record of `__transaction_state` says (`p0#N` is entry `N`).
+    txn_records: Mutex<Vec<TxnRecord>>,
+    /// Producer ids the transaction coordinators hand out (`ProducerIdManager`), unique over
+    /// the run and apart from the idempotent producers' (counted down from the top).
+    next_txn_producer_id: AtomicU64,
 }
 
 /// Worlds not yet dropped, in this process. A run must free its world (and with it its logs,
@@ -137,11 +147,16 @@ impl World {
             bootstrap_offsets(&scenario, &state, &mut disks, &mut offsets_records);
             controller.partitions.insert(OFFSETS_PARTITION, state);
         }
+        if transactions_on(&scenario) {
+            controller.partitions.insert(TXN_STATE_PARTITION, txn_state_partition(&scenario));
+        }
         World {
             disks: disks.into_iter().map(Mutex::new).collect(),
             controller: Mutex::new(controller),
             offsets_records: Mutex::new(offsets_records),
             next_member_serial: AtomicU64::new(1),
+            txn_records: Mutex::new(Vec::new()),
+            next_txn_producer_id: AtomicU64::new(1 << 40),
             producers: (0..p)
                 .map(|_| Mutex::new(ProducerProgress { next_resend_seq: messages, ..Default::default() }))
                 .collect(),
@@ -235,6 +250,32 @@ impl World {
         self.offsets_records.lock().unwrap().get(index).cloned()
     }
 
+    /// Stores a new record of `__transaction_state` and returns the id it has in the logs.
+    pub fn new_txn_record(&self, record: TxnRecord) -> MsgId {
+        let mut records = self.txn_records.lock().unwrap();
+        records.push(record);
+        MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+    }
+
+    /// What the record `msg` of `__transaction_state` says.
+    pub fn txn_record(&self, msg: MsgId) -> Option<TxnRecord> {
+        if msg.producer != OFFSETS_PRODUCER {
+            return None;
+        }
+        let index = usize::try_from(msg.seq).ok()?;
+        self.txn_records.lock().unwrap().get(index).cloned()
+    }
+
+    /// A fresh producer id for a transaction coordinator to hand out.
+    pub fn new_txn_producer_id(&self) -> u64 {
+        self.next_txn_producer_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether the run has transactions (and so `__transaction_state`).
+    pub fn transactions_on(&self) -> bool {
+        transactions_on(&self.scenario)
+    }
+
     /// The partitions of the workload's topic (not `__consumer_offsets`).
     pub fn topic_partitions(&self) -> std::ops::Range<u32> {
         0..self.scenario.topic.partitions
@@ -291,5 +332,34 @@ fn bootstrap_offsets(s: &Scenario, state: &PartitionState, disks: &mut [Disk], r
         stored.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: msgs.clone(), stamp: None, txn: None });
         stored.flush();
         stored.hw_checkpoint = stored.log.log_end_offset();
+    }
+}
+
+/// A producer with `transactional.id`, or a transactional pipeline, needs the coordinator.
+pub fn transactions_on(s: &Scenario) -> bool {
+    (s.workload.producers > 0 && s.producer.transactional_id.is_some())
+        || (s.workload.consumers > 0 && s.consumer.app_output == losslab_model::config::AppOutput::Transactional)
+}
+
+/// `__transaction_state` as the first transactional producer's FindCoordinator creates it
+/// (`TransactionStateManager`/`AutoTopicCreationManager`): `transaction.state.log.replication.factor`
+/// replicas, capped at the brokers there are (the lab's choice, as for the offsets topic), from
+/// the second broker on so that the transaction coordinator is neither partition 0's leader nor
+/// the group coordinator on three brokers; all in sync, empty.
+fn txn_state_partition(s: &Scenario) -> PartitionState {
+    let brokers = s.brokers;
+    let rf = s.broker.txn.transaction_state_log_replication_factor.clamp(1, brokers);
+    let replicas: Vec<u32> = (0..rf).map(|i| (1 + i) % brokers + 1).collect();
+    let mut isr = replicas.clone();
+    isr.sort_unstable();
+    PartitionState {
+        partition: TXN_STATE_PARTITION,
+        leader: Some(replicas[0]),
+        leader_epoch: 0,
+        partition_epoch: 0,
+        isr,
+        replicas,
+        elr: vec![],
+        last_known_elr: vec![],
     }
 }

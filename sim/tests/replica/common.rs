@@ -196,6 +196,7 @@ impl Cluster {
                 let t = n.replica.truncation_for(&n.log, *epoch, *end_offset);
                 n.replica.truncate(&mut n.log, t.to_offset);
             }
+            FetchData::Committed { .. } => unreachable!("followers never fetch read_committed"),
             FetchData::OutOfRange { log_end_offset } => {
                 n.replica.truncate(&mut n.log, *log_end_offset);
             }

@@ -266,6 +266,7 @@ impl Sim {
                     FetchData::Diverging { end_offset, .. } => assert!(*end_offset <= leader_leo),
                     FetchData::OutOfRange { log_end_offset } => assert_eq!(*log_end_offset, leader_leo),
                     FetchData::EpochEnd { end_offset } => assert!(end_offset.is_none_or(|e| e <= leader_leo)),
+                    FetchData::Committed { .. } => unreachable!("followers never fetch read_committed"),
                 }
                 if self.workarounds && !self.c.rules.version.truncates_over_several_rounds() {
                     // Drop answers that would append an older epoch after a newer one (before

@@ -14,3 +14,5 @@ pub mod txn_metadata;
 pub mod txn_offsets;
 
 pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};
+pub use txn::{EndTxnRequest, MarkerRequest, TransitionNote, TxnCoordinator, TxnOut, TxnRules};
+pub use txn_metadata::{TxnRecord, TxnState};

@@ -6,10 +6,11 @@
 //! fetch carries its position's leader epoch and `validation` checks positions against leader
 //! changes (KIP-320).
 
+use super::isolation::returned_records;
 use super::node::{Consumer, Membership, Request, FETCH_MAX_WAIT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
 use super::position::{FetchPosition, ResetPolicy};
-use crate::protocol::{Batch, CommittedOffsets, FetchData, KafkaError, Msg};
-use losslab_model::config::OffsetReset;
+use crate::protocol::{AbortedTxn, Batch, CommittedOffsets, FetchData, KafkaError, Msg};
+use losslab_model::config::{IsolationLevel, OffsetReset};
 use losslab_model::history::{EventKind, MsgId};
 
 impl Consumer {
@@ -158,6 +159,7 @@ impl Consumer {
                 current_leader_epoch: epoch.or(known.epoch).unwrap_or(0),
                 broker_epoch: 0,
                 max_wait_ms: FETCH_MAX_WAIT_MS,
+                read_committed: self.world.scenario.consumer.isolation_level == IsolationLevel::ReadCommitted,
             };
             self.assigned.get_mut(&partition).unwrap().fetch_in_flight = Some(corr);
             let to = self.world.broker_idx(leader);
@@ -173,7 +175,8 @@ impl Consumer {
         let Some(a) = self.assigned.get_mut(&partition).filter(|a| a.fetch_in_flight == Some(corr)) else { return };
         a.fetch_in_flight = None;
         match result {
-            Ok(FetchData::Records { batches, .. }) => self.on_records(partition, batches),
+            Ok(FetchData::Records { batches, .. }) => self.on_records(partition, batches, &[]),
+            Ok(FetchData::Committed { batches, aborted, .. }) => self.on_records(partition, batches, &aborted),
             Ok(FetchData::OutOfRange { log_end_offset }) => match a.resetting.take() {
                 Some(found) => {
                     a.pos.seek_validated(FetchPosition { offset: log_end_offset, offset_epoch: None, current_leader });
@@ -207,15 +210,30 @@ impl Consumer {
         }
     }
 
-    pub(super) fn on_records(&mut self, partition: u32, batches: Vec<Batch>) {
+    /// Fetched batches, filtered by `isolation.level` (`isolation`: markers never returned,
+    /// aborted transactions skipped under `read_committed`).
+    pub(super) fn on_records(&mut self, partition: u32, batches: Vec<Batch>, aborted: &[AbortedTxn]) {
+        let read_committed = self.cfg().isolation_level == IsolationLevel::ReadCommitted;
         let Some(a) = self.assigned.get_mut(&partition) else { return };
         // Records for a position that is no longer valid (awaiting validation, or reset) are
         // dropped (`FetchCollector`: "no longer fetchable").
         let Some(position) = a.pos.valid_offset() else { return };
-        let records = batches
-            .iter()
-            .flat_map(|b| b.msgs.iter().enumerate().map(move |(i, &m)| (b.base_offset + i as u64, m, b.leader_epoch)))
-            .filter(|&(o, _, _)| o >= position);
+        let (returned, after) = returned_records(&batches, aborted, read_committed);
+        let epoch_at = |o: u64| {
+            let i = batches.partition_point(|b| b.end_offset() <= o);
+            batches.get(i).map_or(0, |b| b.leader_epoch)
+        };
+        let records: Vec<(u64, MsgId, u32)> =
+            returned.into_iter().filter(|&(o, _)| o >= position).map(|(o, m)| (o, m, epoch_at(o))).collect();
+        if records.is_empty() && a.buffer.is_empty() && after > position {
+            // Only control records or skipped aborted ones: the position moves past them
+            // (`CompletedFetch.nextFetchOffset`).
+            let epoch = batches.last().map(|b| b.leader_epoch);
+            a.pos.advance(after, epoch);
+            self.publish_progress();
+            self.wake_app();
+            return;
+        }
         a.buffer.extend(records);
         if !a.buffer.is_empty() && !self.ready.contains(&partition) {
             self.ready.push_back(partition);

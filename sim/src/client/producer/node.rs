@@ -203,6 +203,7 @@ impl Producer {
                     msgs,
                     stamp,
                     connection,
+                    transactional: false,
                 };
                 self.world.net.send(self.me, self.world.broker_idx(broker), msg);
                 self.app.batch_sent(partition);
