@@ -11,6 +11,7 @@
 //! batches after a truncation (`truncateAndReload`), so a new leader knows what its log implies.
 
 pub use crate::protocol::AbortedTxn;
+use losslab_model::MsgId;
 use std::collections::BTreeMap;
 
 /// A transaction a marker closed (`CompletedTxn`).
@@ -203,4 +204,40 @@ impl Verifications {
     pub fn clear(&mut self, producer_id: u64) {
         self.entries.remove(&producer_id);
     }
+}
+
+/// What a log holds below `high_watermark` as the contract counts it: `(log, offsets,
+/// uncommitted)`. `log` has the non-transactional records and the transactional records whose
+/// producer id's next marker below the high watermark is a COMMIT, in offset order, with their
+/// offsets; `uncommitted` the transactional records whose transaction was aborted or has no
+/// marker there; markers are in neither. `offsets` is empty when `log` is dense from 0 (always
+/// so for a log without transactions).
+pub fn committed_view(batches: &[crate::protocol::Batch], high_watermark: u64) -> (Vec<MsgId>, Vec<u64>, Vec<MsgId>) {
+    use crate::protocol::TxnBatch;
+    let mut log: Vec<(u64, MsgId)> = Vec::new();
+    let mut uncommitted: Vec<(u64, MsgId)> = Vec::new();
+    let mut open: BTreeMap<u64, Vec<(u64, MsgId)>> = BTreeMap::new();
+    for b in batches.iter().take_while(|b| b.base_offset < high_watermark) {
+        let below =
+            b.msgs.iter().enumerate().map(|(i, &m)| (b.base_offset + i as u64, m)).filter(|&(o, _)| o < high_watermark);
+        let pid = b.stamp.map(|s| s.producer_id);
+        match (b.txn, pid) {
+            (Some(TxnBatch::Data), Some(pid)) => open.entry(pid).or_default().extend(below),
+            (Some(TxnBatch::Marker { commit, .. }), Some(pid)) => {
+                let records = open.remove(&pid).unwrap_or_default();
+                if commit {
+                    log.extend(records)
+                } else {
+                    uncommitted.extend(records)
+                }
+            }
+            _ => log.extend(below),
+        }
+    }
+    uncommitted.extend(open.into_values().flatten());
+    log.sort_unstable_by_key(|&(o, _)| o);
+    uncommitted.sort_unstable_by_key(|&(o, _)| o);
+    let dense = log.iter().enumerate().all(|(i, &(o, _))| o == i as u64);
+    let offsets = if dense { Vec::new() } else { log.iter().map(|&(o, _)| o).collect() };
+    (log.into_iter().map(|(_, m)| m).collect(), offsets, uncommitted.into_iter().map(|(_, m)| m).collect())
 }

@@ -3,6 +3,7 @@
 //! final phase (heal, resume, restart, converge, drain) and the final state the checker judges.
 //! Each run gets its own OS thread, because madsim keeps per-thread state.
 
+use crate::broker::txn_index::committed_view;
 use crate::broker::Broker;
 use crate::client::consumer::Consumer;
 use crate::client::producer::Producer;
@@ -441,11 +442,16 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
                     FinalReplica { broker: b, log_end_offset: log.len() as u64, high_watermark: hw, log }
                 })
                 .collect();
-            let log = st
-                .leader
-                .and_then(|l| replicas.iter().find(|r| r.broker == l))
-                .map(|r| r.log[..r.high_watermark as usize].to_vec())
-                .unwrap_or_default();
+            let leader = st.leader.and_then(|l| replicas.iter().find(|r| r.broker == l));
+            let mut log = leader.map(|r| r.log[..r.high_watermark as usize].to_vec()).unwrap_or_default();
+            let (mut offsets, mut uncommitted) = (Vec::new(), Vec::new());
+            if let (Some(r), true) = (leader, world.transactions_on()) {
+                // Markers and uncommitted transactional records are not stored records.
+                let disk = world.disks[r.broker as usize - 1].lock().unwrap();
+                if let Some(s) = disk.logs.get(&p) {
+                    (log, offsets, uncommitted) = committed_view(s.log.batches(), r.high_watermark);
+                }
+            }
             FinalPartition {
                 partition: p,
                 leader: st.leader,
@@ -453,8 +459,8 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
                 isr: st.isr.clone(),
                 log,
                 replicas,
-                offsets: Vec::new(),
-                uncommitted: Vec::new(),
+                offsets,
+                uncommitted,
             }
         })
         .collect();
