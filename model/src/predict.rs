@@ -51,7 +51,8 @@ fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass)
         | FindingClass::TornTransaction
         | FindingClass::PipelineLost
         | FindingClass::PipelineDuplicated => {
-            let (permitted, reason) = crate::guarantee::transactional(s, kinds, class);
+            let data_loss = an_elected_log_can_lack_records(s, kinds);
+            let (permitted, reason) = crate::guarantee::transactional(s, kinds, class, data_loss);
             Prediction { permitted, reason }
         }
     }

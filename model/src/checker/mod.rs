@@ -4,8 +4,9 @@
 //!
 //! It works in two steps. `index` reads the history once and the final logs once, gathering
 //! per-message facts (the events that mention each message) and per-partition, per-node lists
-//! (elections, crashes, commits...). Then one function per finding class (`loss`, `order`,
-//! `consumer`, `consumed`, `replicas`, `stuck`) judges from that index alone, telling its findings
+//! (elections, crashes, commits...); `txns` gathers the transactions and the pipeline's outputs
+//! (issue 16). Then one function per finding class (`loss`, `order`, `consumer`, `consumed`,
+//! `replicas`, `stuck`, `txn`, `pipeline`) judges from those indexes alone, telling its findings
 //! with the shared wording of `explain`; `verdict` runs them all and gathers their findings
 //! into one [`Verdict`](crate::finding::Verdict). The checker never panics on an odd history:
 //! a missing event makes a finding's story shorter, not wrong.
@@ -16,9 +17,12 @@ mod explain;
 mod index;
 mod loss;
 mod order;
+mod pipeline;
 mod replicas;
 mod stuck;
 mod table;
+mod txn;
+mod txns;
 mod verdict;
 
 pub use verdict::check;

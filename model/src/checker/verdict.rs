@@ -4,7 +4,8 @@
 //! with a consumer group), so that `mod.rs` stays a table of contents.
 
 use super::index::Index;
-use super::{consumed, consumer, loss, order, replicas, stuck};
+use super::txns::Txns;
+use super::{consumed, consumer, loss, order, pipeline, replicas, stuck, txn};
 use crate::finding::{FindingClass, Verdict};
 use crate::history::{FinalState, History};
 use std::collections::BTreeMap;
@@ -26,6 +27,12 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
     }
     findings.extend(replicas::divergence(&ix));
     findings.extend(stuck::stuck(&ix));
+    // Issue 16: transactions and the pipeline; nothing to find in a history without them.
+    let tx = Txns::build(&ix);
+    findings.extend(txn::aborted_read(&ix, &tx));
+    findings.extend(txn::torn_transaction(&ix, &tx));
+    findings.extend(pipeline::pipeline_lost(&ix, &tx));
+    findings.extend(pipeline::pipeline_duplicated(&ix, &tx));
     // The explanation breaks ties between findings that share class, partition and message
     // (divergences of one partition), so the order never depends on how they were found.
     findings.sort_by(|a, b| {
@@ -39,17 +46,24 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
             (class.as_str().to_string(), n as u64)
         })
         .collect();
-    let (sent, acked, failed) = tallies(&ix);
+    let (sent, acked, failed) = tallies(&ix, &tx);
     Verdict { findings, counts, sent, acked, failed }
 }
 
 /// Messages sent, acknowledged (the client learned success, whether or not the app looked),
-/// and failed (gave up, never acknowledged).
-fn tallies(ix: &Index) -> (u64, u64, u64) {
+/// and failed (gave up, never acknowledged). A transactional record is acknowledged only when
+/// its transaction's commit returned (the contract's "Additions"): the produce response to its
+/// batch is not an acknowledgement.
+fn tallies(ix: &Index, tx: &Txns) -> (u64, u64, u64) {
     let (mut sent, mut acked, mut failed) = (0, 0, 0);
-    for (_, facts) in ix.msgs.iter().filter(|(_, f)| f.produced) {
+    for (msg, facts) in ix.msgs.iter().filter(|(_, f)| f.produced) {
         sent += 1;
-        if ix.ever_acked(facts).is_some() {
+        let success = if tx.of_msg.contains_key(&msg) {
+            ix.outcome(facts).is_some_and(|o| o.acked && o.notified)
+        } else {
+            ix.ever_acked(facts).is_some()
+        };
+        if success {
             acked += 1;
         } else if ix.outcome(facts).is_some() {
             failed += 1;

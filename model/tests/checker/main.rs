@@ -4,7 +4,7 @@
 //!
 //! One test binary, one file per finding class or theme: `story` is the shared run builder
 //! and assertions; `loss`, `order`, `resend`, `consumer` and `replicas` judge the finding
-//! classes; `recovery` the losses to power and log recovery; `verdict` the shape of a verdict;
+//! classes; `recovery` the losses to power and log recovery; `txn` the transaction and pipeline classes; `verdict` the shape of a verdict;
 //! `arbitrary` any history, by proptest.
 
 mod arbitrary;
@@ -15,4 +15,5 @@ mod recovery;
 mod replicas;
 mod resend;
 mod story;
+mod txn;
 mod verdict;
