@@ -15,7 +15,7 @@ use crate::runtime::actor;
 use crate::runtime::clock::sleep;
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::{NodeStatus, World};
-use losslab_model::config::{CommitStrategy, OffsetReset, OnFailure, Processing, SendMode};
+use losslab_model::config::{AppOutput, CommitStrategy, IsolationLevel, OffsetReset, OnFailure, Processing, SendMode};
 use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
 use losslab_model::{FinalState, History, Scenario};
 use madsim::runtime::{Handle, Runtime};
@@ -249,6 +249,7 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
     if s.workload.consumers > 0 {
         consumer_settings(s, &mut settings);
     }
+    txn_settings(s, &mut settings);
     RunMeta {
         scenario: s.name.clone(),
         seed,
@@ -256,6 +257,32 @@ fn run_meta(s: &Scenario, seed: u64) -> RunMeta {
         producers: s.workload.producers,
         consumers: s.workload.consumers,
         settings,
+    }
+}
+
+/// The transactional settings the checker's explanations quote (issue 16), only for runs that
+/// use transactions, so that other runs' metadata is unchanged.
+fn txn_settings(s: &Scenario, settings: &mut std::collections::BTreeMap<String, String>) {
+    let c = &s.consumer;
+    let reads_committed = s.workload.consumers > 0 && c.isolation_level == IsolationLevel::ReadCommitted;
+    let pipeline = s.workload.consumers > 0 && c.app_output != AppOutput::None;
+    let tid = s.producer.transactional_id.as_ref().filter(|_| s.workload.producers > 0);
+    if tid.is_none() && !reads_committed && !pipeline {
+        return;
+    }
+    if let Some(tid) = tid {
+        settings.insert("transactional.id".to_string(), tid.clone());
+    }
+    settings.insert("kafka.version".to_string(), s.kafka_version.to_string());
+    if s.workload.consumers > 0 {
+        let level = if reads_committed { "read_committed" } else { "read_uncommitted" };
+        settings.insert("isolation.level".to_string(), level.to_string());
+        let output = match c.app_output {
+            AppOutput::None => "none",
+            AppOutput::Plain => "plain",
+            AppOutput::Transactional => "transactional",
+        };
+        settings.insert("app.output".to_string(), output.to_string());
     }
 }
 

@@ -56,6 +56,9 @@ pub struct ProducerProgress {
     pub replay: VecDeque<MsgId>,
     pub sent: u64,
     pub acked: u64,
+    /// Transactions the app has begun (`beginTransaction()`), over every incarnation: the last
+    /// one's number (issue 16).
+    pub txns: u64,
 }
 
 /// What a running consumer publishes for the final phase, which reads it to know when the

@@ -226,6 +226,19 @@ impl Accumulator {
         self.deques.values_mut().flat_map(std::mem::take).collect()
     }
 
+    /// `abortUndrainedBatches` with a transaction manager: the batches never drained (no
+    /// sequence yet) leave their queues; those already sent stay for their retries.
+    pub fn take_undrained(&mut self) -> Vec<ProducerBatch> {
+        let mut out = Vec::new();
+        for q in self.deques.values_mut() {
+            let (undrained, kept): (VecDeque<_>, VecDeque<_>) =
+                std::mem::take(q).into_iter().partition(|b| b.stamp.is_none());
+            *q = kept;
+            out.extend(undrained);
+        }
+        out
+    }
+
     /// The head's readiness (`RecordAccumulator.batchReady`): `None` while it backs off, else
     /// whether it is sendable (full, lingered, pool exhausted, closing).
     pub fn head_sendable(&self, partition: u32, now_us: u64) -> Option<bool> {

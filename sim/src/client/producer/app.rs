@@ -62,11 +62,46 @@ impl Producer {
         if self.app.closing || self.app.blocked.is_some() || self.app.awaiting.is_some() {
             return;
         }
-        let Some((msg, resend_of)) = self.next_record() else { return };
+        if self.txn.as_ref().is_some_and(|t| !t.may_send()) {
+            // Inside `initTransactions()`, `commitTransaction()` or `abortTransaction()`, or done.
+            return;
+        }
+        let Some((msg, resend_of)) = self.next_record() else {
+            // Nothing more to send: the open transaction ends with what it holds.
+            self.txn_maybe_end(true);
+            return;
+        };
         let partition = self.choose_partition();
-        self.record(EventKind::Send { msg, partition, resend_of, txn: None });
         let now = self.now_us();
+        if self.txn.is_some() {
+            let (txn, added) = self.txn_add_record(msg, partition);
+            self.record(EventKind::Send { msg, partition, resend_of, txn: Some(txn) });
+            if let Err(e) = added {
+                // `maybeAddPartition` threw inside `send()`: the record fails to its callback.
+                self.fail_unsent(msg, partition, e.name().to_string());
+                self.sent(msg, now);
+                return;
+            }
+        } else {
+            self.record(EventKind::Send { msg, partition, resend_of, txn: None });
+        }
         self.send_record(msg, partition, now);
+    }
+
+    /// The app's next `send()` as soon as possible (a blocking transactional call returned).
+    pub(super) fn app_send_now(&mut self) {
+        self.schedule_app_send(NextSend::AfterWait);
+    }
+
+    /// A record failed inside `send()`, before reaching the accumulator: the app's callback hears
+    /// it; a transactional record leaves the transaction (its end does not speak for it).
+    fn fail_unsent(&mut self, msg: MsgId, partition: u32, error: String) {
+        if let Some(open) = self.txn.as_mut().and_then(|t| t.open.as_mut()) {
+            open.records.retain(|&(m, _)| m != msg);
+        }
+        let app_notified = self.app_notified();
+        self.record(EventKind::Failed { partition, batch: 0, error, msgs: vec![msg], app_notified });
+        self.outcome(&[msg], true);
     }
 
     /// `KafkaProducer.doSend` for one record: wait for metadata, then append, waiting for memory
@@ -95,13 +130,15 @@ impl Producer {
     /// `send()` returned for `msg` (its record is in the accumulator or failed); it was called
     /// at `since_us`.
     fn sent(&mut self, msg: MsgId, since_us: u64) {
-        if self.cfg().app_send == SendMode::Sync && !self.app.closing {
+        // A transactional record's outcome is its transaction's: the app waits at the commit.
+        if self.cfg().app_send == SendMode::Sync && !self.app.closing && self.txn.is_none() {
             self.app.awaiting = Some(msg);
         }
         if self.app.awaiting.is_none() {
             let blocked = since_us < self.now_us();
             self.schedule_app_send(if blocked { NextSend::AfterWait } else { NextSend::OnSchedule });
         }
+        self.txn_maybe_end(false);
         self.pump();
     }
 
@@ -161,9 +198,7 @@ impl Producer {
                 "TimeoutException: Failed to allocate memory within the configured max blocking time {max_block_ms} ms."
             ),
         };
-        let app_notified = self.app_notified();
-        self.record(EventKind::Failed { partition: b.partition, batch: 0, error, msgs: vec![b.msg], app_notified });
-        self.outcome(&[b.msg], true);
+        self.fail_unsent(b.msg, b.partition, error);
         if self.app.closing {
             self.sender.initiate_close();
         }
@@ -180,6 +215,7 @@ impl Producer {
         }
         self.app.closing = true;
         self.app.awaiting = None;
+        self.txn_close();
         if let Some(key) = self.app.next_send.take() {
             self.timers.remove(key);
         }

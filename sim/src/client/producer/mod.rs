@@ -5,7 +5,8 @@
 //! connections (`sender`, a pure state machine), and with idempotence the sequencer keeps the
 //! producer id, epoch and sequences (`sequencer`, Kafka's `TransactionManager` without
 //! transactions) and, for a `transactional.id`, `transactions` keeps the transaction's states
-//! and requests (the other half of that class). `backoff` is the retry backoff; `node` is the actor shell that wires them to
+//! and requests (the other half of that class), which `txn_app` drives over the network for
+//! the transactional app loop. `backoff` is the retry backoff; `node` is the actor shell that wires them to
 //! the network, the timers and the history.
 
 mod accumulator;
@@ -15,6 +16,7 @@ mod node;
 mod sender;
 mod sequencer;
 mod transactions;
+mod txn_app;
 
 pub use accumulator::{Accumulator, Appended, BufferPool, Expiry, ProducerBatch};
 pub use backoff::{Jitter, RetryBackoff};

@@ -7,7 +7,9 @@
 //! accumulator dies with the process.
 
 use super::accumulator::Accumulator;
+use super::sender::TxnGate;
 use super::sender::{Effect, Leaders, Sender, SenderConfig, HANDSHAKE_CORR_BASE};
+use super::transactions::{ClientTxnState, TxnClientRules, TxnManager};
 use crate::client::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
 use crate::protocol::{KafkaError, Msg};
 use crate::runtime::actor::{Actor, TimerKey, Timers};
@@ -33,6 +35,10 @@ pub enum Timer {
     /// The sender's next deadline (linger, backoff, expiry, request timeout, reconnect).
     Wake,
     MetadataTimeout {
+        corr: u64,
+    },
+    /// A transactional request reaches `request.timeout.ms`.
+    TxnTimeout {
         corr: u64,
     },
 }
@@ -90,13 +96,89 @@ pub(super) struct App {
     pub(super) send_due_us: u64,
 }
 
+/// Correlation ids of transactional requests start here (produce requests count from 1,
+/// connection handshakes from 2^62).
+const TXN_CORR_BASE: u64 = 1 << 61;
+
+/// Where the app is in its loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum TxnPhase {
+    /// `initTransactions()` has not returned.
+    Initializing,
+    /// Between transactions or inside one, sending.
+    Running,
+    /// `commitTransaction()` has not returned.
+    Committing,
+    /// `abortTransaction()` has not returned; `reported`: the transaction's end was already
+    /// recorded (its commit threw).
+    Aborting { reported: bool },
+    /// A fatal error: the app sends no more.
+    Done,
+}
+
+/// The transaction the app has begun and not yet ended.
+#[derive(Clone, Debug)]
+pub(super) struct OpenTxn {
+    pub(super) txn: u64,
+    pub(super) records: Vec<(MsgId, u32)>,
+}
+
+/// A transactional producer's shell state (its behaviour is in `txn_app`).
+pub(super) struct TxnShell {
+    pub(super) manager: TxnManager,
+    pub(super) transactional_id: String,
+    pub(super) coordinator: Option<u32>,
+    /// The request on the wire: its correlation id and broker.
+    pub(super) in_flight: Option<(u64, u32)>,
+    pub(super) next_corr: u64,
+    /// A retried request waits until then (its backoff).
+    pub(super) not_before_us: u64,
+    pub(super) phase: TxnPhase,
+    pub(super) open: Option<OpenTxn>,
+}
+
+impl TxnShell {
+    pub(super) fn new(transactional_id: String, rules: TxnClientRules) -> TxnShell {
+        let mut manager = TxnManager::new(rules);
+        manager.initialize().expect("Uninitialized -> Initializing");
+        TxnShell {
+            manager,
+            transactional_id,
+            coordinator: None,
+            in_flight: None,
+            next_corr: TXN_CORR_BASE,
+            not_before_us: 0,
+            phase: TxnPhase::Initializing,
+            open: None,
+        }
+    }
+
+    /// The sender's gate for its next run.
+    pub(super) fn gate(&self) -> TxnGate {
+        let allowed = if self.manager.state == ClientTxnState::FatalError {
+            Default::default()
+        } else {
+            self.manager.partitions_in_txn.clone()
+        };
+        TxnGate { allowed, hold: self.in_flight.is_some() }
+    }
+
+    /// The app may hand a record to `send()` now.
+    pub(super) fn may_send(&self) -> bool {
+        self.phase == TxnPhase::Running
+    }
+}
+
 pub struct Producer {
     pub(super) world: Arc<World>,
     pub(super) id: u32,
-    me: NodeIdx,
+    pub(super) me: NodeIdx,
     pub(super) metadata: MetadataCache,
     pub(super) sender: Sender,
     pub(super) app: App,
+    /// With a `transactional.id`: the transaction manager's shell and the app's place in its
+    /// transactional loop (`txn_app`).
+    pub(super) txn: Option<TxnShell>,
     pub(super) timers: Timers<Timer>,
     /// The armed wake-up: when, and its key.
     wake: Option<(u64, TimerKey)>,
@@ -119,12 +201,20 @@ impl Producer {
         // The producer id comes with the process (InitProducerId at start).
         let producer_id = world.new_incarnation();
         let jitter_seed = madsim::rand::thread_rng().gen::<u64>();
-        let sender = Sender::new(SenderConfig::of(s), accumulator, producer_id, jitter_seed);
+        let mut sender = Sender::new(SenderConfig::of(s), accumulator, producer_id, jitter_seed);
+        // A transactional producer gets its id and epoch from the coordinator (`initTransactions`).
+        let txn = p.transactional_id_of(id).map(|tid| {
+            if let Some(seq) = sender.sequencer.as_mut() {
+                seq.clear_producer_id();
+            }
+            TxnShell::new(tid, TxnClientRules::of(s.kafka_version))
+        });
         let mut producer = Producer {
             me: world.producer_idx(id),
             metadata: MetadataCache::new(id % s.brokers + 1),
             app: App::new(id, s.topic.partitions, !s.kafka_version.partitioner_switches_by_bytes()),
             sender,
+            txn,
             timers: Timers::default(),
             wake: None,
             next_metadata_corr: 0,
@@ -159,25 +249,27 @@ impl Producer {
         for _ in 0..MAX_ROUNDS {
             self.pump_again = false;
             let now = self.now_us();
+            self.txn_before_run();
             self.sender.run_once(now, &self.metadata);
-            if self.sender.needs_producer_id() {
+            if self.txn.is_none() && self.sender.needs_producer_id() {
                 // InitProducerId, answered at once (no request is modelled).
                 self.sender.set_producer_id(self.world.new_incarnation());
             }
             let effects = self.sender.take_effects();
             // A request for metadata is no progress: the sender asks again every run while a
             // leader is unknown.
-            let acted = effects.iter().any(|e| !matches!(e, Effect::NeedMetadata));
+            let mut acted = effects.iter().any(|e| !matches!(e, Effect::NeedMetadata));
             for effect in effects {
                 self.apply(effect);
             }
+            acted |= self.txn_after_run();
             self.app_maybe_unblock();
             if !acted && !self.pump_again {
                 break;
             }
         }
         self.pumping = false;
-        if self.app.closing() && !self.app.blocked() && self.sender.is_idle() {
+        if self.app.closing() && !self.app.blocked() && self.sender.is_idle() && self.txn_idle() {
             self.finished = true;
         }
         self.arm_wake();
@@ -203,25 +295,29 @@ impl Producer {
                     msgs,
                     stamp,
                     connection,
-                    transactional: false,
+                    transactional: self.txn.is_some(),
                 };
                 self.world.net.send(self.me, self.world.broker_idx(broker), msg);
                 self.app.batch_sent(partition);
             }
+            // A transactional batch's outcome reaches the app with its transaction's end
+            // (`txn_app`): the produce answer is recorded as not notified.
             Effect::Acked { partition, batch, msgs, base_offset } => {
-                self.record(EventKind::Acked {
-                    partition,
-                    batch,
-                    base_offset,
-                    msgs: msgs.clone(),
-                    app_notified: notified,
-                });
-                self.outcome(&msgs, false);
+                let app_notified = notified && self.txn.is_none();
+                self.record(EventKind::Acked { partition, batch, base_offset, msgs: msgs.clone(), app_notified });
+                if self.txn.is_none() {
+                    self.outcome(&msgs, false);
+                }
             }
             Effect::Failed { partition, batch, msgs, error } => {
-                let error = error.name().to_string();
-                self.record(EventKind::Failed { partition, batch, error, msgs: msgs.clone(), app_notified: notified });
-                self.outcome(&msgs, true);
+                let name = error.name().to_string();
+                let app_notified = notified && self.txn.is_none();
+                self.record(EventKind::Failed { partition, batch, error: name, msgs: msgs.clone(), app_notified });
+                if self.txn.is_none() {
+                    self.outcome(&msgs, true);
+                } else {
+                    self.txn_batch_failed(error);
+                }
             }
             Effect::Retry { partition, batch, attempt, error } => {
                 self.record(EventKind::ProduceRetry { partition, batch, attempt, error });
@@ -258,7 +354,7 @@ impl Producer {
 
     // ---------------------------------------------------------------- metadata
 
-    fn request_metadata(&mut self) {
+    pub(super) fn request_metadata(&mut self) {
         self.next_metadata_corr += 1;
         let corr = self.next_metadata_corr;
         if self.metadata.request(&self.world, self.me, corr) {
@@ -324,6 +420,9 @@ impl Actor for Producer {
                 self.pump();
             }
             Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
+            Msg::InitProducerIdResponse { corr, result } => self.on_txn_response(corr, result.map(Some)),
+            Msg::AddPartitionsToTxnResponse { corr, result, .. } => self.on_txn_response(corr, result.map(|()| None)),
+            Msg::EndTxnResponse { corr, result } => self.on_txn_response(corr, result.map(Some)),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Produce { corr, .. } => {
                     self.sender.on_refused(corr, now);
@@ -334,11 +433,15 @@ impl Actor for Producer {
                     self.pump();
                 }
                 Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
+                Msg::InitProducerId { corr, .. } | Msg::AddPartitionsToTxn { corr, .. } | Msg::EndTxn { corr, .. } => {
+                    self.on_txn_response(corr, Err(KafkaError::NetworkException))
+                }
                 _ => {}
             },
             Msg::PeerDown { peer } => {
                 if let Some(b) = self.broker_of(peer) {
                     self.sender.on_disconnect(b, KafkaError::NetworkException, now);
+                    self.on_txn_connection_lost(b);
                     self.pump();
                 }
             }
@@ -369,6 +472,7 @@ impl Actor for Producer {
                     self.request_metadata();
                 }
             }
+            Timer::TxnTimeout { corr } => self.on_txn_timeout(corr),
         }
     }
 

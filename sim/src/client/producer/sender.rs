@@ -146,6 +146,19 @@ pub struct Sender {
     drain_index: BTreeMap<u32, usize>,
     jitter: Jitter,
     effects: Vec<Effect>,
+    /// A transactional producer's drain gate, set by the shell from its `TxnManager` before
+    /// every run (`None`: not transactional).
+    pub txn_gate: Option<TxnGate>,
+}
+
+/// What a transactional producer's `TransactionManager` lets the sender drain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxnGate {
+    /// `isSendToPartitionAllowed`: partitions the coordinator added to the transaction.
+    pub allowed: BTreeSet<u32>,
+    /// A transactional request is in flight or was just sent: `Sender.runOnce` returns after
+    /// `maybeSendAndPollTransactionalRequest` without sending produce data.
+    pub hold: bool,
 }
 
 impl Sender {
@@ -164,6 +177,7 @@ impl Sender {
             drain_index: BTreeMap::new(),
             jitter: Jitter::new(jitter_seed),
             effects: Vec::new(),
+            txn_gate: None,
         }
     }
 
@@ -228,10 +242,15 @@ impl Sender {
                 self.abort_everything(fatal);
                 return;
             }
-            seq.bump_if_needed();
+            // `bumpIdempotentEpochAndResetIdIfNeeded` is for idempotent producers only: a
+            // transactional one bumps through InitProducerId when it aborts.
+            if self.txn_gate.is_none() {
+                seq.bump_if_needed();
+            }
             self.after_sequencer();
         }
-        let drained = self.drain(now_us, leaders);
+        let hold = self.txn_gate.as_ref().is_some_and(|g| g.hold);
+        let drained = if hold { Vec::new() } else { self.drain(now_us, leaders) };
         self.expire(now_us);
         for corr in drained {
             self.emit_request(corr);
@@ -243,7 +262,10 @@ impl Sender {
     pub fn next_deadline_us(&self, now_us: u64) -> Option<u64> {
         let mut at: Vec<u64> = Vec::new();
         for p in self.accumulator.partitions() {
-            at.extend(self.accumulator.head_ready_at(p, now_us));
+            // A gated partition becomes sendable when the coordinator answers, not by time.
+            if self.drain_allowed(p) {
+                at.extend(self.accumulator.head_ready_at(p, now_us));
+            }
             // Before 2.1 a muted partition's batches do not expire (`expire` skips them).
             if !(matches!(self.cfg.expiry, Expiry::Request { .. }) && self.muted.contains(&p)) {
                 at.extend(self.accumulator.head_expires_at(p, self.cfg.expiry));
@@ -376,6 +398,10 @@ impl Sender {
             if self.accumulator.backing_off(head, now_us) {
                 continue;
             }
+            if !self.drain_allowed(p) {
+                // `shouldStopDrainBatchesForPartition`: not in the transaction yet.
+                break;
+            }
             let view = seq_view(head);
             if self.sequencer.as_ref().is_some_and(|s| !s.may_drain(&view)) {
                 break;
@@ -399,6 +425,24 @@ impl Sender {
             corrs.push(corr);
         }
         (!corrs.is_empty()).then_some(corrs)
+    }
+
+    /// Whether the transaction gate (if any) lets `partition` be drained.
+    fn drain_allowed(&self, partition: u32) -> bool {
+        self.txn_gate.as_ref().is_none_or(|g| !g.hold && g.allowed.contains(&partition))
+    }
+
+    /// `RecordAccumulator.abortUndrainedBatches` (an abortable error or an abort): batches
+    /// never drained fail with `error`; batches already sent complete as usual.
+    pub fn abort_undrained(&mut self, error: KafkaError) {
+        for batch in self.accumulator.take_undrained() {
+            self.fail(batch, error, false);
+        }
+    }
+
+    /// `accumulator.hasIncomplete()`: batches not yet answered, sent or not.
+    pub fn has_incomplete(&self) -> bool {
+        !self.accumulator.is_empty() || self.requests.values().any(|r| !r.batch.done)
     }
 
     /// Writes the request `corr`; `acks=0` completes it at once, with no answer to wait for.

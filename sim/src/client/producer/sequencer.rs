@@ -171,6 +171,32 @@ impl Sequencer {
         }
     }
 
+    /// A transactional producer before its InitProducerId: nothing is drained yet.
+    pub fn clear_producer_id(&mut self) {
+        self.producer = None;
+    }
+
+    /// A transactional producer's InitProducerId answered (`InitProducerIdHandler.handleResponse`:
+    /// `setProducerIdAndEpoch`, and on an epoch bump `resetSequenceNumbers`). Nothing is in flight
+    /// then (EndTxn waited for every batch), so every partition starts again at sequence 0.
+    pub fn set_producer_id_and_epoch(&mut self, producer_id: u64, epoch: u32) {
+        let next = PidEpoch { producer_id, epoch };
+        if self.producer == Some(next) {
+            return;
+        }
+        self.producer = Some(next);
+        self.entries.clear();
+        self.unresolved.clear();
+        self.rewrite.clear();
+        self.bump_required = false;
+        self.changes.push(IdChange {
+            producer_id: Some(producer_id),
+            epoch,
+            partitions: Vec::new(),
+            reason: "InitProducerId (transactional)",
+        });
+    }
+
     /// `transitionToFatalError`: nothing is bumped or renumbered any more.
     pub fn transition_to_fatal_error(&mut self, error: KafkaError) {
         self.fatal = Some(error);

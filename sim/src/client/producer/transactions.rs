@@ -288,6 +288,9 @@ impl TxnManager {
         if self.state != ClientTxnState::FatalError {
             self.state = ClientTxnState::AbortableError;
         }
+        // `maybeTerminateRequestWithError`: a queued EndTxn(commit) fails with the error at the
+        // next `nextRequest` instead of going out (3.9 `TransactionManager`).
+        self.queue.retain(|_, r| *r != TxnRequest::EndTxn { commit: true });
         self.last_error = Some(e);
         TxnReaction::Abortable(e)
     }
@@ -392,10 +395,20 @@ impl TxnManager {
         if self.rules.bumps_epoch_on_abortable_error && !self.rules.tv2 && !completing {
             self.epoch_bump_required = true;
         }
-        if completing {
+        if self.state == ClientTxnState::AbortingTransaction {
+            // `transitionToAbortableError`: "Skipping transition to abortable error state since
+            // the transaction is already being aborted".
             self.last_error = Some(e);
             return TxnReaction::Abortable(e);
         }
+        // Committing -> AbortableError: the queued EndTxn(commit) is failed, not sent.
         self.abortable(e)
+    }
+
+    /// The app is done with the transaction: whether `commitTransaction()`/`abortTransaction()`
+    /// has returned (the manager is Ready again, or Initializing while the epoch bump that
+    /// follows an abort is on its way).
+    pub fn is_ready(&self) -> bool {
+        self.state == ClientTxnState::Ready
     }
 }
