@@ -146,7 +146,6 @@ fn committed_transactions_are_in_the_final_log_and_acknowledged_at_the_commit() 
 }
 
 #[test]
-#[ignore = "fails: lost_acked 10 on seeds 1..4 with abort.every=2, not yet explained (NOTES Left)"]
 fn aborted_transactions_are_uncommitted_and_their_records_failed() {
     for r in runs(&txn_scenario(r#", "app.transaction.abort.every": 2"#, "", "", 200)) {
         let aborted = ended(&r, TxnOutcome::Aborted);
@@ -173,7 +172,6 @@ fn aborted_transactions_are_uncommitted_and_their_records_failed() {
 }
 
 #[test]
-#[ignore = "fails: the read_committed consumer processed fewer than the 100 committed records with abort.every=2 (NOTES Left)"]
 fn read_uncommitted_processes_aborted_records_read_committed_does_not() {
     let abort = r#", "app.transaction.abort.every": 2"#;
     for r in runs(&txn_scenario(abort, r#""isolation.level": "read_uncommitted""#, "", 200)) {
@@ -199,7 +197,6 @@ fn read_uncommitted_processes_aborted_records_read_committed_does_not() {
 }
 
 #[test]
-#[ignore = "fails: a committed record missing from the final log after a leader crash (NOTES Left)"]
 fn a_leader_crash_mid_transaction_loses_no_committed_record_with_acks_all_and_min_isr_2() {
     let faults = r#"{"at_ms": 600, "action": "crash", "node": "leader", "mode": "process"},
                     {"delay_ms": 5000, "action": "restart", "node": "brokers"}"#;

@@ -239,7 +239,15 @@ impl TxnManager {
     }
 
     fn begin_completing(&mut self, commit: bool) -> bool {
-        let started = self.transaction_started || !self.new_partitions.is_empty();
+        // Kafka enqueues EndTxn and decides at `nextRequest` (after any AddPartitionsToTxn
+        // ahead of it) whether the transaction started; a partition whose AddPartitions is still
+        // queued or in flight will start it, so the EndTxn must go out (found by
+        // `aborted_transactions_are_uncommitted_and_their_records_failed`, seed 3: a commit
+        // completed locally while AddPartitions was in flight, before its batch was sent).
+        // Not yet modelled: an AddPartitions that then fails, after which Kafka completes the
+        // EndTxn locally at `nextRequest`.
+        let started =
+            self.transaction_started || !self.new_partitions.is_empty() || !self.pending_partitions.is_empty();
         if started {
             self.enqueue(TxnRequest::EndTxn { commit });
         }
