@@ -176,6 +176,8 @@ fn read_uncommitted_processes_aborted_records_read_committed_does_not() {
     let abort = r#", "app.transaction.abort.every": 2"#;
     for r in runs(&txn_scenario(abort, r#""isolation.level": "read_uncommitted""#, "", 200)) {
         assert!(count(&r, FindingClass::AbortedRead) > 0, "read_uncommitted reads aborted records");
+        // An aborted record was never a committed one: reading it is not a loss.
+        assert_eq!(count(&r, FindingClass::ConsumedLost), 0, "aborted reads are not consumed_lost");
         assert_eq!(r.history.meta.settings.get("isolation.level").map(String::as_str), Some("read_uncommitted"));
     }
     for r in runs(&txn_scenario(abort, r#""isolation.level": "read_committed""#, "", 200)) {

@@ -16,16 +16,23 @@ use super::explain::{self, not_in_final_log, parens, settings, Story};
 use super::index::{last_before, Index};
 use super::loss;
 use crate::finding::{Finding, FindingClass};
-use crate::history::EventKind;
+use crate::history::{EventKind, MsgId};
 
 /// The settings that decide whether a record below the high watermark can still be lost.
 const COMMITTED_SETTINGS: &[&str] = &["unclean.leader.election.enable"];
 
 /// Processed by the group, and in no final log.
 pub(super) fn consumed_lost(ix: &Index) -> Vec<Finding> {
+    // A transactional record held behind an ABORT marker (or in a transaction never closed) was
+    // never a committed record: a read_uncommitted consumer that processed it made an
+    // `aborted_read`, not a loss. (A committed transaction whose COMMIT marker is missing from
+    // the final log is `lost_acked` / `torn_transaction`.)
+    let uncommitted: std::collections::BTreeSet<MsgId> =
+        ix.final_state.partitions.iter().flat_map(|p| p.uncommitted.iter().copied()).collect();
     ix.msgs
         .iter()
         .filter(|(_, facts)| facts.final_copies == 0)
+        .filter(|(msg, _)| !uncommitted.contains(msg))
         .filter_map(|(msg, facts)| {
             let processings: Vec<u32> = ix.processings(facts).collect();
             let &first = processings.first()?;
