@@ -53,7 +53,7 @@ fn a_commit_marker_at_or_above_the_high_watermark_does_not_commit() {
 
 // ---------------------------------------------------------------- through the whole cluster
 
-use losslab_model::history::{EventKind, TxnOutcome};
+use losslab_model::history::{EventKind, NodeName, TxnOutcome};
 use losslab_model::{check, FindingClass, Scenario};
 use losslab_sim::RunOutput;
 use std::collections::BTreeSet;
@@ -213,5 +213,44 @@ fn a_leader_crash_mid_transaction_loses_no_committed_record_with_acks_all_and_mi
             assert_eq!(count(&r, class), 0, "{}", class.as_str());
         }
         assert_eq!(count(&r, FindingClass::Stuck), 0);
+    }
+}
+
+/// The fault target `txn-coordinator` is the leader of `__transaction_state`; crashing it
+/// mid-workload hands the coordinator to the next leader, which loads the transactions from its
+/// copy of the log and carries on: nothing acknowledged is lost, no transaction is torn, and the
+/// run converges.
+#[test]
+fn a_crashed_transaction_coordinator_is_replaced_by_the_next_leader() {
+    let faults = r#"{"after_acked": 100, "action": "crash", "node": "txn-coordinator"},
+                    {"delay_ms": 10000, "action": "restart", "node": "brokers"}"#;
+    for r in runs(&txn_scenario("", "", faults, 400)) {
+        let events = &r.history.events;
+        let crashed = events
+            .iter()
+            .find_map(|e| match e.kind {
+                EventKind::Crash { node: NodeName::Broker(b), .. } => Some((e.t_us, b)),
+                _ => None,
+            })
+            .expect("the step crashed a broker");
+        let coordinator_before = events
+            .iter()
+            .filter(|e| e.t_us < crashed.0)
+            .filter_map(|e| match e.kind {
+                EventKind::TxnTransition { broker, .. } => Some(broker),
+                _ => None,
+            })
+            .last()
+            .expect("a coordinator acted before the crash");
+        assert_eq!(crashed.1, coordinator_before, "txn-coordinator names the coordinator's broker");
+        assert!(
+            events.iter().any(|e| e.t_us > crashed.0
+                && matches!(e.kind, EventKind::TxnTransition { broker, .. } if broker != crashed.1)),
+            "another broker coordinates after the crash"
+        );
+        assert_eq!(count(&r, FindingClass::LostAcked), 0);
+        assert_eq!(count(&r, FindingClass::TornTransaction), 0);
+        assert_eq!(count(&r, FindingClass::Stuck), 0);
+        assert!(count(&r, FindingClass::LostFailed) < 400, "the producer goes on after the move");
     }
 }

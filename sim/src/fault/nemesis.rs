@@ -5,7 +5,7 @@
 //! disks lose their page cache on a power crash, the network cuts links, and an operator's
 //! election request goes to the controller like `kafka-leader-election` would.
 
-use crate::protocol::Msg;
+use crate::protocol::{Msg, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::clock::sleep;
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::{NodeStatus, World};
@@ -102,8 +102,17 @@ impl Nemesis {
                 NodeRef::Followers(p) => out.extend(followers(p).into_iter().map(|b| self.world.broker_idx(b))),
                 NodeRef::Follower(p) => out.extend(followers(p).first().map(|&b| self.world.broker_idx(b))),
                 NodeRef::Brokers => out.extend((1..=self.world.scenario.brokers).map(|b| self.world.broker_idx(b))),
-                // Issue 16: resolved by the transaction half (txn-sim); until then no node.
-                NodeRef::GroupCoordinator | NodeRef::TxnCoordinator => {}
+                // The coordinators live on the leaders of their internal partitions
+                // (`GroupMetadataManager.partitionFor` / `TransactionStateManager.partitionFor`:
+                // a run has one group and one `__transaction_state` partition). No group or no
+                // transactional client: no such partition, no node.
+                NodeRef::GroupCoordinator | NodeRef::TxnCoordinator => {
+                    let internal =
+                        if matches!(r, NodeRef::GroupCoordinator) { OFFSETS_PARTITION } else { TXN_STATE_PARTITION };
+                    if let Some(l) = store.partitions.get(&internal).and_then(|s| s.leader) {
+                        out.insert(self.world.broker_idx(l));
+                    }
+                }
             }
         }
         out.into_iter().collect()
