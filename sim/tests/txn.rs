@@ -240,7 +240,7 @@ fn a_crashed_transaction_coordinator_is_replaced_by_the_next_leader() {
                 EventKind::TxnTransition { broker, .. } => Some(broker),
                 _ => None,
             })
-            .last()
+            .next_back()
             .expect("a coordinator acted before the crash");
         assert_eq!(crashed.1, coordinator_before, "txn-coordinator names the coordinator's broker");
         assert!(
