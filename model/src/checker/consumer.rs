@@ -743,6 +743,11 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle:?} in {text}");
         }
+        // A reset past it is not the unvalidated committed offset: no remark either.
+        let mut run = diverged_below_the_commit("2.2");
+        run.resume(5000, 8, Some(12), Some("latest")).poll(5100, 8, 10).process(5200, 8..10);
+        let text = &run.findings(consumer_skipped)[0].explanation;
+        assert!(text.ends_with("as offset 12 was out of range) at 5.000 s in generation 2, past it."), "{text}");
         // From 2.3 the same story has no such remark (the consumer would have validated).
         let mut run = diverged_below_the_commit("2.3");
         run.resume(5000, 8, Some(8), None).poll(5100, 8, 10).process(5200, 8..10);
