@@ -18,7 +18,7 @@ use crate::history::{EventKind, MsgId, NodeName};
 use group::Group;
 use sentences::{
     commit_past_sentence, commit_sentence, committed_offset, consumer_of, is_reset, poll_sentence, processed_at,
-    resumed_from_commit, resumed_offset, resumed_sentence, truncation_sentence,
+    resumed_offset, resumed_sentence, truncation_sentence,
 };
 
 mod group;
@@ -116,7 +116,7 @@ fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, msg: MsgId, sto
     if let Some(e) = past {
         // Before 2.3 nothing checks a committed offset against a log that diverged below it.
         let unvalidated = !others.is_empty()
-            && resumed_from_commit(ix, e)
+            && !is_reset(ix, e)
             && crate::version::KafkaVersion::parse(&ix.history.meta.kafka_version)
                 .is_some_and(|v| !v.consumers_detect_truncation());
         let remark = if unvalidated {

@@ -98,11 +98,6 @@ pub(super) fn truncation_sentence(ix: &Index, event: u32) -> String {
     )
 }
 
-/// Whether the group resumed at its committed offset (not by `auto.offset.reset`).
-pub(super) fn resumed_from_commit(ix: &Index, event: u32) -> bool {
-    matches!(&ix.event(event).kind, EventKind::Resumed { offset: Some(_), reset: None, .. })
-}
-
 /// "c1 resumed partition 0 at offset 1840, the group's committed offset, at 15.055 s
 /// (generation 3), past it".
 pub(super) fn resumed_sentence(ix: &Index, event: u32, remark: &str) -> String {
