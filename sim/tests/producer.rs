@@ -425,3 +425,19 @@ fn the_app_keeps_rates_above_one_per_millisecond() {
         );
     }
 }
+
+/// After a `send()` that blocked (here for metadata while every broker is down), the app's
+/// rate starts again from the moment `send()` returned: it does not burst to catch up the
+/// sends its fixed-rate schedule missed while it waited.
+#[test]
+fn after_a_blocked_send_the_rate_starts_again() {
+    let json = r#"{"workload": {"messages": 600, "rate_per_sec": 100},
+        "faults": [{"at_ms": 0, "action": "crash", "node": "brokers"},
+                   {"delay_ms": 5000, "action": "restart", "node": "brokers"}]}"#;
+    let run = run(json, 1);
+    let sends: Vec<u64> =
+        run.history.events.iter().filter(|e| matches!(e.kind, EventKind::Send { .. })).map(|e| e.t_us).collect();
+    assert!(sends[1] > 5_000_000, "the first send() blocked until the brokers were back: {:?}", &sends[..3]);
+    let densest = sends.windows(3).map(|w| w[2] - w[0]).min().unwrap();
+    assert!(densest >= 19_000, "three sends within {densest} us: the app burst after waiting");
+}

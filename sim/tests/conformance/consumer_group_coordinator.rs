@@ -188,9 +188,9 @@ fn join_group_completion_when_pending_member_joins() {
 #[test]
 fn join_group_completion_when_pending_member_times_out() {
     let (mut c, _) = group_with_pending_member();
-    c.on_tick(7 * S + 50_000);
-    assert_eq!(c.state(), GroupState::PreparingRebalance, "not yet: 50 ms of 100");
-    c.on_tick(7 * S + 120_000);
+    c.on_tick(7 * S + 100_000 - 1);
+    assert_eq!(c.state(), GroupState::PreparingRebalance, "not yet: 1 us before its 100 ms session ends");
+    c.on_tick(7 * S + 100_000);
     assert_eq!(c.state(), GroupState::CompletingRebalance);
     assert_eq!(c.assignment().len(), 2);
     assert!(c.pending_members().is_empty());

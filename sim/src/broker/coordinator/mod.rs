@@ -1,13 +1,15 @@
 //! The coordinators a broker hosts while it leads their internal partition: the group
-//! coordinator (`group`, on `__consumer_offsets`) and the transaction coordinator (`txn`, with
-//! one transactional id's state in `txn_metadata`, on `__transaction_state`); `txn_offsets`
-//! holds the group's transactional offsets until their producer id's marker decides them. Each is a pure
-//! state machine, in the manner of the replica: it gets requests and the outcome of its log
-//! writes, and answers with what its broker should do ([`group::Out`], [`txn::TxnOut`]), so its
-//! rules can be tested without a simulator.
+//! coordinator (`group`, on `__consumer_offsets`; its JoinGroup path in `join`, static members and
+//! assignment in `members`) and the transaction coordinator (`txn`, with one transactional id's
+//! state in `txn_metadata`, on `__transaction_state`); `txn_offsets` holds the group's
+//! transactional offsets until their producer id's marker decides them. Each is a pure state
+//! machine, in the manner of the replica: it gets requests and the outcome of its log writes, and
+//! answers with what its broker should do ([`group::Out`], [`txn::TxnOut`]), so its rules can be
+//! tested without a simulator.
 
 pub mod assignor;
 pub mod group;
+mod join;
 mod members;
 pub mod txn;
 pub mod txn_metadata;

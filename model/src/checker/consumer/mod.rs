@@ -15,7 +15,14 @@ use super::explain::{self, parens, settings, Story, LIST_MAX};
 use super::index::{first_after, last_before, Index, MsgFacts};
 use crate::finding::{Finding, FindingClass};
 use crate::history::{EventKind, MsgId, NodeName};
-use std::collections::BTreeMap;
+use group::Group;
+use sentences::{
+    commit_past_sentence, commit_sentence, committed_offset, consumer_of, is_reset, poll_sentence, processed_at,
+    resumed_offset, resumed_sentence, truncation_sentence,
+};
+
+mod group;
+mod sentences;
 
 /// A record as a consumer processed it: which one, and where it sat then.
 #[derive(Clone, Copy)]
@@ -28,86 +35,6 @@ struct Consumed {
 /// The consumer settings that decide when the group's position moves.
 const GROUP_SETTINGS: &[&str] =
     &["enable.auto.commit", "auto.commit.interval.ms", "app.processing", "app.commit", "auto.offset.reset"];
-
-/// The group's own events, by partition and by consumer, in history order.
-#[derive(Default)]
-struct Group {
-    /// `Resumed` events per partition.
-    resumed: BTreeMap<u32, Vec<u32>>,
-    /// `Processed` events per (consumer, partition), with the highest offset processed so far.
-    processed: BTreeMap<(u32, u32), (Vec<u32>, Vec<u64>)>,
-    /// `MemberRemoved` and `LeftGroup` per consumer.
-    removed: BTreeMap<u32, Vec<u32>>,
-    /// `CommitFailed` per consumer.
-    failed: BTreeMap<u32, Vec<u32>>,
-    /// `Assigned` per consumer.
-    assigned: BTreeMap<u32, Vec<u32>>,
-    /// `GroupLoaded` events.
-    loads: Vec<u32>,
-    /// `TruncationDetected` per partition (KIP-320 on the client, 2.3+).
-    truncations: BTreeMap<u32, Vec<u32>>,
-}
-
-impl Group {
-    fn build(ix: &Index) -> Group {
-        let mut g = Group::default();
-        for (i, event) in ix.history.events.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
-            match &event.kind {
-                EventKind::Resumed { partition, .. } => g.resumed.entry(*partition).or_default().push(i),
-                EventKind::Processed { consumer, partition, offset, .. } => {
-                    let (events, reach) = g.processed.entry((*consumer, *partition)).or_default();
-                    let r = reach.last().map_or(*offset, |&r: &u64| r.max(*offset));
-                    events.push(i);
-                    reach.push(r);
-                }
-                EventKind::MemberRemoved { consumer, .. } | EventKind::LeftGroup { consumer, .. } => {
-                    g.removed.entry(*consumer).or_default().push(i)
-                }
-                EventKind::CommitFailed { consumer, .. } => g.failed.entry(*consumer).or_default().push(i),
-                EventKind::Assigned { consumer, .. } => g.assigned.entry(*consumer).or_default().push(i),
-                EventKind::GroupLoaded { .. } => g.loads.push(i),
-                EventKind::TruncationDetected { partition, .. } => g.truncations.entry(*partition).or_default().push(i),
-                _ => {}
-            }
-        }
-        g
-    }
-
-    fn resumed(&self, partition: u32) -> &[u32] {
-        self.resumed.get(&partition).map_or(&[], Vec::as_slice)
-    }
-
-    fn removed(&self, consumer: u32) -> &[u32] {
-        self.removed.get(&consumer).map_or(&[], Vec::as_slice)
-    }
-
-    fn failed(&self, consumer: u32) -> &[u32] {
-        self.failed.get(&consumer).map_or(&[], Vec::as_slice)
-    }
-
-    fn assigned(&self, consumer: u32) -> &[u32] {
-        self.assigned.get(&consumer).map_or(&[], Vec::as_slice)
-    }
-
-    /// The first truncation a consumer detected on `partition` after event `since` whose
-    /// position was past `offset` and whose divergence point is at or below it: the detection
-    /// that moved the consumer back over the record (or, without a reset policy, killed it).
-    fn truncation_over(&self, ix: &Index, partition: u32, offset: u64, since: u32) -> Option<u32> {
-        let events = self.truncations.get(&partition)?;
-        events[events.partition_point(|&e| e <= since)..].iter().copied().find(|&e| {
-            matches!(&ix.event(e).kind, EventKind::TruncationDetected { position, end_offset, .. }
-                if *position > offset && end_offset.is_none_or(|end| end <= offset))
-        })
-    }
-
-    /// The highest offset of `partition` that `consumer` had processed before event `at`.
-    fn processed_up_to(&self, consumer: u32, partition: u32, at: u32) -> Option<u64> {
-        let (events, reach) = self.processed.get(&(consumer, partition))?;
-        let i = events.partition_point(|&e| e < at);
-        i.checked_sub(1).map(|i| reach[i])
-    }
-}
 
 /// In a final log, never processed.
 pub(super) fn consumer_skipped(ix: &Index) -> Vec<Finding> {
@@ -189,7 +116,7 @@ fn tell_skip(ix: &Index, g: &Group, partition: u32, offset: u64, msg: MsgId, sto
     if let Some(e) = past {
         // Before 2.3 nothing checks a committed offset against a log that diverged below it.
         let unvalidated = !others.is_empty()
-            && resumed_from_commit(ix, e)
+            && !is_reset(ix, e)
             && crate::version::KafkaVersion::parse(&ix.history.meta.kafka_version)
                 .is_some_and(|v| !v.consumers_detect_truncation());
         let remark = if unvalidated {
@@ -401,125 +328,6 @@ fn tell_lost_commit(ix: &Index, g: &Group, story: &mut Story, partition: u32, co
             }
         }
     }
-}
-
-fn processed_at(ix: &Index, event: u32) -> Option<(u32, u64)> {
-    match ix.event(event).kind {
-        EventKind::Processed { partition, offset, .. } => Some((partition, offset)),
-        _ => None,
-    }
-}
-
-fn consumer_of(ix: &Index, poll: u32) -> Option<NodeName> {
-    match ix.event(poll).kind {
-        EventKind::Polled { consumer, .. } => Some(NodeName::Consumer(consumer)),
-        _ => None,
-    }
-}
-
-fn committed_offset(ix: &Index, commit: u32) -> Option<u64> {
-    match ix.event(commit).kind {
-        EventKind::Committed { offset, .. } => Some(offset),
-        _ => None,
-    }
-}
-
-fn resumed_offset(ix: &Index, event: u32) -> Option<u64> {
-    match ix.event(event).kind {
-        EventKind::Resumed { offset, .. } => offset,
-        _ => None,
-    }
-}
-
-fn is_reset(ix: &Index, event: u32) -> bool {
-    matches!(&ix.event(event).kind, EventKind::Resumed { reset: Some(_), .. })
-}
-
-/// "c1 polled offsets 0..500 of partition 0 at 1.000 s, which included it".
-fn poll_sentence(ix: &Index, poll: u32, remark: &str) -> String {
-    match ix.event(poll).kind {
-        EventKind::Polled { consumer, partition, offsets: (from, to), .. } => {
-            format!("c{consumer} polled offsets {from}..{to} of partition {partition} at {}, {remark}", ix.time(poll))
-        }
-        _ => String::new(),
-    }
-}
-
-/// "c1 committed offset 500 of partition 0 at 2.000 s, past it".
-fn commit_sentence(ix: &Index, commit: u32, remark: &str) -> String {
-    match ix.event(commit).kind {
-        EventKind::Committed { consumer, partition, offset } => {
-            format!("c{consumer} committed offset {offset} of partition {partition} at {}, {remark}", ix.time(commit))
-        }
-        _ => String::new(),
-    }
-}
-
-/// The commit that moved the group past a skipped record, with how far its consumer had
-/// processed the partition by then: "..., past it, when c1 had processed partition 0 only up
-/// to offset 1202".
-fn commit_past_sentence(ix: &Index, g: &Group, commit: u32) -> String {
-    let mut text = commit_sentence(ix, commit, "past it");
-    if let EventKind::Committed { consumer, partition, offset } = ix.event(commit).kind {
-        match g.processed_up_to(consumer, partition, commit) {
-            Some(done) if done.saturating_add(1) < offset => {
-                text.push_str(&format!(
-                    ", when c{consumer} had processed partition {partition} only up to offset {done} \
-                    (offsets {}..{offset} were polled, not yet processed)",
-                    done + 1
-                ));
-            }
-            None if consumer > 0 => {
-                text.push_str(&format!(", before c{consumer} had processed any record of partition {partition}"));
-            }
-            _ => {}
-        }
-    }
-    text
-}
-
-/// "c1 found at 161.028 s that partition 0's log diverged below its position 7490 (the
-/// leader's log for that epoch ends at offset 1870) and sought back to offset 1870 ...".
-fn truncation_sentence(ix: &Index, event: u32) -> String {
-    let EventKind::TruncationDetected { consumer, partition, position, end_offset, action } = &ix.event(event).kind
-    else {
-        return String::new();
-    };
-    let end = match end_offset {
-        Some(end) => format!("the leader's log for that epoch ends at offset {end}"),
-        None => "the leader knows no end for that epoch".to_string(),
-    };
-    format!(
-        "c{consumer} found at {} that partition {partition}'s log had diverged below its position {position} \
-        ({end}) and {action}",
-        ix.time(event)
-    )
-}
-
-/// Whether the group resumed at its committed offset (not by `auto.offset.reset`).
-fn resumed_from_commit(ix: &Index, event: u32) -> bool {
-    matches!(&ix.event(event).kind, EventKind::Resumed { offset: Some(_), reset: None, .. })
-}
-
-/// "c1 resumed partition 0 at offset 1840, the group's committed offset, at 15.055 s
-/// (generation 3), past it".
-fn resumed_sentence(ix: &Index, event: u32, remark: &str) -> String {
-    let EventKind::Resumed { consumer, generation, partition, offset, committed, reset } = &ix.event(event).kind else {
-        return String::new();
-    };
-    let when = ix.time(event);
-    let Some(offset) = offset else {
-        return format!(
-            "c{consumer} found no usable offset for partition {partition} at {when} and auto.offset.reset=none \
-            left it without a position"
-        );
-    };
-    let from = match (reset, committed) {
-        (None, _) => "the group's committed offset".to_string(),
-        (Some(policy), Some(c)) => format!("auto.offset.reset={policy}, as offset {c} was out of range"),
-        (Some(policy), None) => format!("auto.offset.reset={policy}, as the group had no committed offset"),
-    };
-    format!("c{consumer} resumed partition {partition} at offset {offset} ({from}) at {when} in generation {generation}, {remark}")
 }
 
 #[cfg(test)]
@@ -745,6 +553,11 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle:?} in {text}");
         }
+        // A reset past it is not the unvalidated committed offset: no remark either.
+        let mut run = diverged_below_the_commit("2.2");
+        run.resume(5000, 8, Some(12), Some("latest")).poll(5100, 8, 10).process(5200, 8..10);
+        let text = &run.findings(consumer_skipped)[0].explanation;
+        assert!(text.ends_with("as offset 12 was out of range) at 5.000 s in generation 2, past it."), "{text}");
         // From 2.3 the same story has no such remark (the consumer would have validated).
         let mut run = diverged_below_the_commit("2.3");
         run.resume(5000, 8, Some(8), None).poll(5100, 8, 10).process(5200, 8..10);
