@@ -70,8 +70,12 @@ fn runs(json: &str) -> Vec<RunOutput> {
 /// A transactional producer (`transactional.id` "tx", 10 records per transaction), acks=all,
 /// min ISR 2, 3.9, with `producer`, `consumer` and `faults` merged in.
 fn txn_scenario(producer: &str, consumer: &str, faults: &str, messages: u64) -> String {
+    txn_scenario_on("3.9", producer, consumer, faults, messages)
+}
+
+fn txn_scenario_on(version: &str, producer: &str, consumer: &str, faults: &str, messages: u64) -> String {
     format!(
-        r#"{{"kafka.version": "3.9", "topic": {{"min.insync.replicas": 2}},
+        r#"{{"kafka.version": "{version}", "topic": {{"min.insync.replicas": 2}},
         "producer": {{"acks": "all", "transactional.id": "tx", "app.transaction.records": 10 {producer}}},
         "consumer": {{ {consumer} }},
         "workload": {{"messages": {messages}, "rate_per_sec": 200}},
@@ -252,5 +256,33 @@ fn a_crashed_transaction_coordinator_is_replaced_by_the_next_leader() {
         assert_eq!(count(&r, FindingClass::TornTransaction), 0);
         assert_eq!(count(&r, FindingClass::Stuck), 0);
         assert!(count(&r, FindingClass::LostFailed) < 400, "the producer goes on after the move");
+    }
+}
+
+/// Every release line with transactions commits and aborts: 0.11 (KIP-98), 2.5 (KIP-360/447),
+/// 3.5 (no verification), 3.6 and 3.9 (KIP-890 part 1: the leader verifies each partition with
+/// the coordinator before the first write of a transaction), 4.0 and 4.1 (part 2: the client
+/// sends no AddPartitionsToTxn, the leader adds the partition; without that every EndTxn is
+/// INVALID_TXN_STATE and the open transaction holds the LSO).
+#[test]
+fn every_release_line_commits_and_aborts_transactions() {
+    let abort = r#", "app.transaction.abort.every": 2"#;
+    for version in ["0.11", "2.5", "3.5", "3.6", "3.9", "4.0", "4.1"] {
+        for r in runs(&txn_scenario_on(version, abort, r#""isolation.level": "read_committed""#, "", 200)) {
+            assert_eq!(ended(&r, TxnOutcome::Committed).len(), 10, "{version}: 10 of 20 transactions commit");
+            assert_eq!(ended(&r, TxnOutcome::Aborted).len(), 10, "{version}: 10 abort");
+            let (acked, _) = notified(&r);
+            assert_eq!(acked.len(), 100, "{version}");
+            for class in [FindingClass::LostAcked, FindingClass::AbortedRead, FindingClass::TornTransaction] {
+                assert_eq!(count(&r, class), 0, "{version}: {}", class.as_str());
+            }
+            let processed = r.history.events.iter().filter(|e| matches!(e.kind, EventKind::Processed { .. })).count();
+            assert!(processed >= 100, "{version}: read_committed reads the committed records past the aborts");
+            // TV2: the partitions joined the coordinator's transaction through their leader.
+            let joined = r.history.events.iter().any(
+                |e| matches!(&e.kind, EventKind::TxnTransition { to, partitions, .. } if to == "Ongoing" && !partitions.is_empty()),
+            );
+            assert!(joined, "{version}: the coordinator's transactions hold the data partition");
+        }
     }
 }

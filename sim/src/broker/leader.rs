@@ -21,16 +21,53 @@ impl Broker {
         request: ProduceRequest,
         msgs: Vec<losslab_model::MsgId>,
     ) {
-        let ProduceRequest { acks, timeout_ms, stamp, connection, transactional } = request;
         // A connection this broker closed: what was still written on it is never read.
-        if self.closed_connections.get(&from).is_some_and(|&closed| connection <= closed) {
+        if self.closed_connections.get(&from).is_some_and(|&closed| request.connection <= closed) {
             return;
         }
+        let guard = match &request.transaction {
+            Some(txn) if self.verifies(txn) => match self.start_verification(partition, &request) {
+                None if request.stamp.is_some() => {
+                    let (acks, connection) = (request.acks, request.connection);
+                    self.answer_produce_error(from, corr, partition, acks, KafkaError::NotLeaderOrFollower, connection);
+                    return;
+                }
+                Some(Some(guard)) => return self.send_verification(from, corr, partition, request, msgs, guard),
+                _ => None,
+            },
+            _ => None,
+        };
+        self.append_produce(from, corr, partition, request, msgs, guard)
+    }
+
+    /// Appends a produce request's batch as leader. `guard`: the verification it passed
+    /// (KIP-890), which a transactional batch needs when its producer has no transaction open
+    /// here.
+    pub(super) fn append_produce(
+        &mut self,
+        from: NodeIdx,
+        corr: u64,
+        partition: u32,
+        request: ProduceRequest,
+        msgs: Vec<losslab_model::MsgId>,
+        guard: Option<u64>,
+    ) {
+        let verify = request.transaction.as_ref().is_some_and(|t| self.verifies(t));
+        let ProduceRequest { acks, timeout_ms, stamp, connection, transaction } = request;
+        let mut verifications = self.txn.verifications.remove(&partition).unwrap_or_default();
         let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let result = self.with_log(partition, |r, s| {
-            let txn = transactional.then_some(TxnBatch::Data);
-            let result = r.append_txn_as_leader(&mut s.log, &msgs, stamp, txn, acks);
+            let txn = transaction.is_some().then_some(TxnBatch::Data);
+            // `analyzeAndValidateProducerState` (3.6+): no open transaction -> the guard decides.
+            let checked = match stamp.filter(|_| verify) {
+                Some(st) => verifications.check_append(s.log.txns(), st.producer_id, st.base_sequence, guard),
+                None => Ok(()),
+            };
+            let result = checked.and_then(|()| r.append_txn_as_leader(&mut s.log, &msgs, stamp, txn, acks));
+            if let (Ok(_), Some(st)) = (&result, stamp.filter(|_| verify)) {
+                verifications.clear(st.producer_id);
+            }
             if let Ok(a) = &result {
                 if !a.duplicate {
                     s.note_append(msgs.len() as u64, now);
@@ -41,6 +78,7 @@ impl Broker {
             let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
             (result, isr, epoch, flushed)
         });
+        self.txn.verifications.insert(partition, verifications);
         let Some((result, isr, epoch, flushed)) = result else {
             self.answer_produce_error(from, corr, partition, acks, KafkaError::NotLeaderOrFollower, connection);
             return;
@@ -130,7 +168,7 @@ impl Broker {
     /// connection instead (`KafkaApis.handleProduceRequest`: "the server will close socket server
     /// so that the producer client will know that some error has happened and will refresh its
     /// metadata"). Otherwise the answer names the current leader from 3.7 (KIP-951).
-    fn answer_produce_error(
+    pub(super) fn answer_produce_error(
         &mut self,
         from: NodeIdx,
         corr: u64,

@@ -6,7 +6,9 @@
 //! role: `control` (the controller's pushes and AlterPartition), `lifecycle` (registration,
 //! heartbeats, controlled shutdown), `leader` (produce and fetch
 //! answers, purgatories, ISR shrink), `follower` (the replica fetcher), `storage` (recovery,
-//! flush policy, high-watermark checkpoints) and `group_host` (hosting the group coordinator).
+//! flush policy, high-watermark checkpoints), `group_host` (hosting the group coordinator),
+//! `txn_host` (hosting the transaction coordinator, writing markers) and `verification` (KIP-890:
+//! asking the transaction coordinator before a transactional write).
 //! The disk outlives the process: it is kept in the run's `World`, so a crash keeps it.
 
 pub mod coordinator;
@@ -23,5 +25,6 @@ mod lifecycle;
 mod node;
 mod storage;
 mod txn_host;
+mod verification;
 
 pub use node::Broker;

@@ -8,6 +8,7 @@
 use super::coordinator::{Coordinator, MarkerRequest, TxnCoordinator};
 use super::disk::StoredLog;
 use super::replica::{Replica, ReplicaRules};
+use super::txn_index::Verifications;
 use crate::protocol::{KafkaError, Msg, PartitionState};
 use crate::runtime::actor::{Actor, Timers};
 use crate::runtime::network::NodeIdx;
@@ -92,6 +93,10 @@ pub enum Timer {
         load: u64,
         op: u64,
     },
+    /// A verification (KIP-890) without an answer after `request.timeout.ms`.
+    VerificationTimeout {
+        corr: u64,
+    },
     /// The hosted transaction coordinator's next timeout scan.
     TxnTick {
         load: u64,
@@ -141,13 +146,14 @@ pub(super) struct PendingFetch {
 }
 
 /// A produce request's header fields.
+#[derive(Clone, Debug)]
 pub(super) struct ProduceRequest {
     pub(super) acks: losslab_model::config::Acks,
     pub(super) timeout_ms: u64,
     pub(super) stamp: Option<crate::protocol::ProducerStamp>,
     pub(super) connection: u64,
-    /// `RecordBatch.isTransactional` (0.11+).
-    pub(super) transactional: bool,
+    /// A transactional batch's transaction (`RecordBatch.isTransactional`, 0.11+).
+    pub(super) transaction: Option<crate::protocol::ProduceTxn>,
 }
 
 /// A marker a leader is asked to write.
@@ -199,6 +205,10 @@ pub(super) struct TxnHost {
     pub(super) written: BTreeMap<u32, Vec<(NodeIdx, u64, u64)>>,
     /// The last stable offset last recorded per partition led here.
     pub(super) lso: BTreeMap<u32, u64>,
+    /// KIP-890 on the partitions led here: each partition's verification entries (broker
+    /// memory, gone with the process) and the produce requests waiting for the coordinator.
+    pub(super) verifications: BTreeMap<u32, Verifications>,
+    pub(super) verifying: BTreeMap<u64, super::verification::Verifying>,
 }
 
 pub struct Broker {
@@ -324,8 +334,8 @@ impl Actor for Broker {
 
     fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
         match msg {
-            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, connection, transactional, .. } => {
-                let request = ProduceRequest { acks, timeout_ms, stamp, connection, transactional };
+            Msg::Produce { corr, partition, acks, timeout_ms, msgs, stamp, connection, transaction, .. } => {
+                let request = ProduceRequest { acks, timeout_ms, stamp, connection, transaction };
                 self.on_produce(from, corr, partition, request, msgs)
             }
             Msg::Fetch {
@@ -405,6 +415,7 @@ impl Actor for Broker {
                 self.on_write_txn_marker(from, corr, partition, marker)
             }
             Msg::WriteTxnMarkerResponse { corr, partition, result } => self.on_marker_response(corr, partition, result),
+            Msg::AddPartitionsToTxnResponse { corr, result, verified } => self.on_verified(corr, result, verified),
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Fetch { corr, partition, .. } => {
                     self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException))
@@ -412,6 +423,9 @@ impl Actor for Broker {
                 Msg::Register { .. } => self.retry_registration(),
                 Msg::WriteTxnMarker { corr, partition, .. } => {
                     self.on_marker_response(corr, partition, Err(KafkaError::NetworkException))
+                }
+                Msg::AddPartitionsToTxn { corr, .. } => {
+                    self.on_verified(corr, Err(KafkaError::NetworkException), Vec::new())
                 }
                 _ => {}
             },
@@ -427,6 +441,7 @@ impl Actor for Broker {
                     self.on_follower_fetch_response(corr, partition, Err(KafkaError::NetworkException));
                 }
                 self.markers_lost_to(peer);
+                self.verifications_lost_to(peer);
             }
             _ => {}
         }
@@ -496,6 +511,9 @@ impl Actor for Broker {
                 }
             }
             Timer::MarkerExpire { partition, corr, from } => self.on_marker_expired(partition, corr, from),
+            Timer::VerificationTimeout { corr } => {
+                self.on_verified(corr, Err(KafkaError::NetworkException), Vec::new())
+            }
             Timer::AlterPartitionRetry { partition } => {
                 if let Some(msg) = self.alter_in_flight.get(&partition).cloned() {
                     self.send(self.world.controller_idx(), msg);

@@ -31,6 +31,18 @@ pub enum FetchData {
     EpochEnd { end_offset: Option<u64> },
 }
 
+/// What a transactional produce request says of its transaction: `ProduceRequest.transactionalId`,
+/// and whether the client speaks transaction version 2 (Produce v12, KIP-890 part 2, 4.0), so
+/// the leader adds the partition to the transaction itself instead of only verifying it.
+/// `producer`/`txn` are simulation tags for the history; no rule reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProduceTxn {
+    pub transactional_id: String,
+    pub add_partition: bool,
+    pub producer: u32,
+    pub txn: Option<u64>,
+}
+
 /// Every message a node can receive.
 #[derive(Clone, Debug)]
 pub enum Msg {
@@ -47,8 +59,9 @@ pub enum Msg {
         /// The client's connection to this broker, counted up each time it breaks: a broker that
         /// closed a connection ignores what was still written on it.
         connection: u64,
-        /// The batch is transactional (`RecordBatch.isTransactional`, 0.11+).
-        transactional: bool,
+        /// A transactional batch's request header (`RecordBatch.isTransactional`, 0.11+);
+        /// `None` for any other batch.
+        transaction: Option<ProduceTxn>,
     },
     ProduceResponse {
         corr: u64,

@@ -17,7 +17,7 @@ pub use group::{
     CommittedOffsets, JoinResult, MemberId, OffsetsRecord, StoredMember, OFFSETS_PARTITION, OFFSETS_PRODUCER,
     OFFSETS_REPLICATION_FACTOR,
 };
-pub use message::{FetchData, Msg};
+pub use message::{FetchData, Msg, ProduceTxn};
 pub use partition::PartitionState;
 pub use record::{
     is_internal_partition, sequence_add, AbortedTxn, Batch, ProducerStamp, TxnBatch, CONTROL_PRODUCER,

@@ -11,7 +11,7 @@ use super::sender::TxnGate;
 use super::sender::{Effect, Leaders, Sender, SenderConfig, HANDSHAKE_CORR_BASE};
 use super::transactions::{ClientTxnState, TxnClientRules, TxnManager};
 use crate::client::metadata::{MetadataCache, METADATA_TIMEOUT_MS};
-use crate::protocol::{KafkaError, Msg};
+use crate::protocol::{KafkaError, Msg, ProduceTxn};
 use crate::runtime::actor::{Actor, TimerKey, Timers};
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::World;
@@ -286,6 +286,12 @@ impl Producer {
             Effect::Produce { corr, broker, connection, partition, batch, attempt, msgs, stamp } => {
                 self.record(EventKind::ProduceRequest { broker, partition, batch, attempt, msgs: msgs.clone() });
                 let cfg = self.cfg();
+                let transaction = self.txn.as_ref().map(|t| ProduceTxn {
+                    transactional_id: t.transactional_id.clone(),
+                    add_partition: t.manager.rules.tv2,
+                    producer: self.id,
+                    txn: t.open.as_ref().map(|o| o.txn),
+                });
                 let msg = Msg::Produce {
                     corr,
                     partition,
@@ -295,7 +301,7 @@ impl Producer {
                     msgs,
                     stamp,
                     connection,
-                    transactional: self.txn.is_some(),
+                    transaction,
                 };
                 self.world.net.send(self.me, self.world.broker_idx(broker), msg);
                 self.app.batch_sent(partition);
