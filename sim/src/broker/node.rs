@@ -156,6 +156,17 @@ pub(super) struct ProduceRequest {
     pub(super) transaction: Option<crate::protocol::ProduceTxn>,
 }
 
+/// A produce request waiting for the transaction coordinator's answer (`verification`).
+pub(super) struct Verifying {
+    pub(super) from: NodeIdx,
+    pub(super) corr: u64,
+    pub(super) partition: u32,
+    pub(super) request: ProduceRequest,
+    pub(super) msgs: Vec<losslab_model::MsgId>,
+    pub(super) guard: u64,
+    pub(super) coordinator: NodeIdx,
+}
+
 /// A marker a leader is asked to write.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Marker {
@@ -208,7 +219,7 @@ pub(super) struct TxnHost {
     /// KIP-890 on the partitions led here: each partition's verification entries (broker
     /// memory, gone with the process) and the produce requests waiting for the coordinator.
     pub(super) verifications: BTreeMap<u32, Verifications>,
-    pub(super) verifying: BTreeMap<u64, super::verification::Verifying>,
+    pub(super) verifying: BTreeMap<u64, Verifying>,
 }
 
 pub struct Broker {

@@ -15,22 +15,11 @@
 //! one partition per request, so merging would only fail the first of two same-id requests and
 //! make the client retry it.
 
-use super::node::{Broker, ProduceRequest, Timer, FETCH_REQUEST_TIMEOUT_MS};
+use super::node::{Broker, ProduceRequest, Timer, Verifying, FETCH_REQUEST_TIMEOUT_MS};
 use crate::protocol::{KafkaError, Msg, ProduceTxn, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
 use losslab_model::MsgId;
-
-/// A produce request waiting for the transaction coordinator's answer.
-pub(super) struct Verifying {
-    from: NodeIdx,
-    corr: u64,
-    partition: u32,
-    request: ProduceRequest,
-    msgs: Vec<MsgId>,
-    guard: u64,
-    coordinator: NodeIdx,
-}
 
 impl Broker {
     /// Whether a transactional batch goes through the coordinator first: always for a TV2
