@@ -12,6 +12,7 @@ use super::explain::{
     self, acked_offset, failure_error, never_reached, not_in_final_log, parens, settings, Story, LIST_MAX,
 };
 use super::index::{between, last_before, Index, MsgFacts, Outcome};
+use super::txns::{held_uncommitted, markers_at};
 use crate::finding::{Finding, FindingClass};
 use crate::history::{EventKind, MsgId, NodeName};
 
@@ -62,6 +63,7 @@ impl Told {
 /// The findings of one loss class: every produced message missing from the final logs whose
 /// outcome puts it in `class`, with its headline and the shared story of how it went away.
 fn lost(ix: &Index, class: FindingClass) -> Vec<Finding> {
+    let markers = markers_at(ix);
     ix.msgs
         .iter()
         .filter(|(_, facts)| facts.produced && facts.final_copies == 0)
@@ -77,7 +79,11 @@ fn lost(ix: &Index, class: FindingClass) -> Vec<Finding> {
                 Told::Nothing(o) => unnoticed_headline(ix, msg, facts, o, &mut story),
             };
             tell_fate(ix, facts, &mut story);
-            let explanation = story.render(&head, &not_in_final_log(ix, msg, facts));
+            let closing = facts
+                .partition
+                .and_then(|p| held_uncommitted(ix, &markers, msg, p))
+                .unwrap_or_else(|| not_in_final_log(ix, msg, facts));
+            let explanation = story.render(&head, &closing);
             Some(Finding { class, message: Some(msg), partition: facts.partition, explanation })
         })
         .collect()

@@ -260,3 +260,55 @@ pub(super) fn tell_coordinator_moves(ix: &Index, from: u32, to: u32, story: &mut
         }
     }
 }
+
+/// `MarkerWritten` events by (partition, offset), in history order: several leaders may have
+/// written at one offset before a truncation.
+pub(super) type MarkersAt = BTreeMap<(u32, u64), Vec<u32>>;
+
+pub(super) fn markers_at(ix: &Index) -> MarkersAt {
+    let mut at = MarkersAt::new();
+    for (i, event) in ix.history.events.iter().enumerate() {
+        if let EventKind::MarkerWritten { partition, offset, .. } = event.kind {
+            at.entry((partition, offset)).or_default().push(i as u32);
+        }
+    }
+    at
+}
+
+/// The closing sentence for a record the final log holds inside a transaction that did not
+/// commit (`FinalPartition.uncommitted`): the ABORT marker behind which it stays, or the
+/// transaction still open there. `None` when the final log does not hold it at all.
+pub(super) fn held_uncommitted(ix: &Index, markers: &MarkersAt, msg: MsgId, partition: u32) -> Option<String> {
+    let fp = ix.final_partition(partition)?;
+    if !fp.uncommitted.contains(&msg) {
+        return None;
+    }
+    let leader = fp.leader.map_or_else(|| "no leader".to_string(), |l| format!("leader b{l}"));
+    let head = format!(
+        "The final log of partition {partition} ({leader}, epoch {}, {} records) holds it",
+        fp.leader_epoch,
+        fp.log.len()
+    );
+    // Its offset and the first marker of its producer after it, in the final leader's log.
+    let log = fp.replicas.iter().find(|r| Some(r.broker) == fp.leader).map(|r| r.log.as_slice()).unwrap_or(&[]);
+    let Some(offset) = log.iter().position(|&m| m == msg) else {
+        return Some(format!("{head} only inside a transaction that did not commit: it is not counted as stored"));
+    };
+    let marker = log.iter().enumerate().skip(offset + 1).find_map(|(o, _)| {
+        let events = markers.get(&(partition, o as u64))?;
+        events.iter().rev().copied().find(
+            |&e| matches!(ix.event(e).kind, EventKind::MarkerWritten { producer, .. } if producer == msg.producer),
+        )
+    });
+    Some(match marker {
+        Some(e) => format!(
+            "{head} at offset {offset}, inside a transaction that did not commit: {}. A record behind an ABORT \
+             marker is not counted as stored, and read_committed consumers skip it",
+            marker_sentence(ix, e)
+        ),
+        None => format!(
+            "{head} at offset {offset}, inside a transaction with no marker after it there: still open, it is not \
+             counted as stored, and it holds the last stable offset back for read_committed consumers"
+        ),
+    })
+}

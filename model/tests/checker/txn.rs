@@ -6,7 +6,7 @@
 
 use super::story::{m, of_class, p1, Run, B1, C1, P1};
 use losslab_model::history::{
-    EventKind, FinalPartition, MsgId, NodeName, TxnOutcome, OUT_PARTITION_BASE, PIPELINE_PRODUCER_BASE,
+    EventKind, FinalPartition, FinalReplica, MsgId, NodeName, TxnOutcome, OUT_PARTITION_BASE, PIPELINE_PRODUCER_BASE,
 };
 use losslab_model::FindingClass;
 
@@ -150,6 +150,37 @@ fn a_read_uncommitted_consumer_reading_an_aborted_transaction_is_an_aborted_read
     assert_eq!(of_class(&verdict, FindingClass::LostFailed).len(), 2);
     assert_eq!((verdict.sent, verdict.acked, verdict.failed), (2, 0, 2));
     assert!(of_class(&verdict, FindingClass::TornTransaction).is_empty());
+}
+
+/// An aborted record stays in the log behind its ABORT marker: the loss story says so, and
+/// names the marker, instead of "beyond the final log's end".
+#[test]
+fn an_aborted_record_is_told_as_held_behind_its_abort_marker() {
+    let mut run = one_transaction("read_committed", TxnOutcome::Aborted);
+    let held = vec![m(1, 0), m(1, 1), MsgId { producer: 0, seq: 2 }];
+    run.final_state.partitions[0].replicas =
+        vec![FinalReplica { broker: 1, log_end_offset: 3, high_watermark: 3, log: held }];
+    let verdict = run.check();
+    let failed = of_class(&verdict, FindingClass::LostFailed);
+    assert_eq!(failed.len(), 2);
+    assert!(
+        failed[1].explanation.ends_with(
+            "The final log of partition 0 (leader b1, epoch 1, 0 records) holds it at offset 1, inside a transaction \
+             that did not commit: b1 wrote an ABORT marker for transaction 1 of p1 (producer id 7, epoch 0) at offset \
+             2 of partition 0 at 1.210 s. A record behind an ABORT marker is not counted as stored, and \
+             read_committed consumers skip it."
+        ),
+        "{}",
+        failed[1].explanation
+    );
+    // Without a marker after it, the transaction is still open there.
+    run.final_state.partitions[0].replicas[0].log.pop();
+    run.history.events.retain(|e| !matches!(e.kind, EventKind::MarkerWritten { .. }));
+    let verdict = run.check();
+    assert!(of_class(&verdict, FindingClass::LostFailed)[0].explanation.ends_with(
+        "holds it at offset 0, inside a transaction with no marker after it there: still open, it is not counted as \
+         stored, and it holds the last stable offset back for read_committed consumers."
+    ));
 }
 
 #[test]
