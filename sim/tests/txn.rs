@@ -286,3 +286,42 @@ fn every_release_line_commits_and_aborts_transactions() {
         }
     }
 }
+
+/// KAFKA-17754's late marker (research 5.5): the coordinator's COMMIT marker for partition 0
+/// waits on a cut between it and the leader; after `request.timeout.ms` it re-sends the marker
+/// on a new connection, which goes first at the heal; the original goes at its own connection's
+/// next TCP retransmission (`Network::abandon`), when a later transaction is open on the
+/// partition. With transaction version 1 (3.9) every transaction of the producer has the same
+/// epoch, so the stale marker commits the open transaction's first records, and the app then
+/// aborts that transaction: an aborted read. With version 2 (4.0) each transaction has its own
+/// epoch and the stale marker is refused (INVALID_PRODUCER_EPOCH).
+#[test]
+fn a_late_marker_commits_a_later_transaction_under_tv1_and_is_fenced_under_tv2() {
+    let scenario = |version: &str| {
+        format!(
+            r#"{{"kafka.version": "{version}", "broker": {{"replica.lag.time.max.ms": 2000}},
+            "producer": {{"transactional.id": "tx", "app.transaction.records": 50, "app.transaction.abort.every": 2}},
+            "consumer": {{"isolation.level": "read_committed"}},
+            "workload": {{"messages": 3000, "rate_per_sec": 100}},
+            "faults": [{{"after_sent": 249, "action": "cut", "between": [["txn-coordinator"], ["leader"]], "oneway": true}},
+                       {{"delay_ms": 35000, "action": "heal"}}]}}"#
+        )
+    };
+    for r in runs(&scenario("3.9")) {
+        assert!(
+            count(&r, FindingClass::AbortedRead) > 0,
+            "3.9: the stale COMMIT marker commits part of an aborted transaction"
+        );
+        let text = check(&r.history, &r.final_state)
+            .findings
+            .into_iter()
+            .find(|f| f.class == FindingClass::AbortedRead)
+            .map(|f| f.explanation)
+            .unwrap_or_default();
+        assert!(text.contains("That marker closed the transaction open on partition 0"), "{text}");
+    }
+    for r in runs(&scenario("4.0")) {
+        assert_eq!(count(&r, FindingClass::AbortedRead), 0, "4.0: the stale marker's epoch is older");
+        assert_eq!(count(&r, FindingClass::TornTransaction), 0);
+    }
+}

@@ -160,8 +160,9 @@ fn tell_read(ix: &Index, tx: &Txns, key: TxnKey, facts: &MsgFacts, first: u32, p
             format!(
                 "That marker closed the transaction open on {} for p{}'s producer id, which held {}: a marker names \
                  a producer id and epoch, not a transaction, so a late EndTxn or marker of another transaction with \
-                 the same epoch commits whatever is open (KAFKA-17754; fenced by epoch from transaction version 2, \
-                 KIP-890, 4.0)",
+                 the same epoch commits whatever is open (KAFKA-17754; from transaction version 2, KIP-890, 4.0, every \
+                 transaction has its own epoch, so only the previous transaction's own markers still match, until \
+                 KIP-1228)",
                 partition_name(partition),
                 key.0,
                 txn_name(key)

@@ -516,13 +516,19 @@ impl Actor for Broker {
             }
             Timer::TxnMarkerTimeout { load, corr } => {
                 if load == self.txn.load {
-                    if let Some(&(_, partition, _)) = self.txn.markers.get(&corr) {
+                    if let Some(&(_, partition, leader)) = self.txn.markers.get(&corr) {
+                        // The inter-broker client closes the connection; a marker still on a cut
+                        // link keeps its retransmissions (a late duplicate marker, research 5.5).
+                        self.world.net.abandon(self.me, self.world.broker_idx(leader));
                         self.on_marker_response(corr, partition, Err(KafkaError::RequestTimedOut));
                     }
                 }
             }
             Timer::MarkerExpire { partition, corr, from } => self.on_marker_expired(partition, corr, from),
             Timer::VerificationTimeout { corr } => {
+                if let Some(w) = self.txn.verifying.get(&corr) {
+                    self.world.net.abandon(self.me, w.coordinator);
+                }
                 self.on_verified(corr, Err(KafkaError::NetworkException), Vec::new())
             }
             Timer::AlterPartitionRetry { partition } => {

@@ -92,6 +92,8 @@ impl Ord for InFlight {
 #[derive(Debug)]
 struct Waiting {
     sent_us: u64,
+    /// The link's connection generation it was written on (see `Network::abandon`).
+    generation: u64,
     /// The receiver's incarnation when it was written: its connection belongs to that one.
     incarnation: u64,
     envelope: Envelope,
@@ -124,6 +126,8 @@ struct Links {
     slow_us: BTreeMap<(NodeIdx, NodeIdx), u64>,
     /// What waits on each cut link, in the order it was written.
     waiting: BTreeMap<(NodeIdx, NodeIdx), VecDeque<Waiting>>,
+    /// Per directed link, its current connection generation (0 until a sender abandons one).
+    generations: BTreeMap<(NodeIdx, NodeIdx), u64>,
     /// Per directed link, when its last message arrives: keeps links FIFO.
     last_arrival_us: Vec<Vec<u64>>,
     next_seq: u64,
@@ -147,6 +151,7 @@ impl Network {
                 cuts: BTreeSet::new(),
                 slow_us: BTreeMap::new(),
                 waiting: BTreeMap::new(),
+                generations: BTreeMap::new(),
                 last_arrival_us: vec![vec![0; nodes]; nodes],
                 next_seq: 0,
             }),
@@ -229,8 +234,9 @@ impl Network {
 
     fn send_locked(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, msg: Msg, now_us: u64) {
         if links.cuts.contains(&(from, to)) {
-            let waiting =
-                Waiting { sent_us: now_us, incarnation: links.incarnations[to], envelope: Envelope { from, msg } };
+            let generation = links.generations.get(&(from, to)).copied().unwrap_or(0);
+            let envelope = Envelope { from, msg };
+            let waiting = Waiting { sent_us: now_us, generation, incarnation: links.incarnations[to], envelope };
             links.waiting.entry((from, to)).or_default().push_back(waiting);
             return;
         }
@@ -330,6 +336,7 @@ impl Network {
             return;
         }
         let incarnation = links.incarnations[to];
+        let generation = links.generations.get(&(from, to)).copied().unwrap_or(0);
         let inbox = &mut links.inboxes[to];
         if !inbox.queue.iter().any(|Reverse(m)| m.arrival_us > now_us && m.envelope.from == from) {
             return;
@@ -342,7 +349,7 @@ impl Network {
         stopped.sort();
         let queue = links.waiting.entry((from, to)).or_default();
         for m in stopped {
-            queue.push_back(Waiting { sent_us: m.sent_us, incarnation, envelope: m.envelope });
+            queue.push_back(Waiting { sent_us: m.sent_us, generation, incarnation, envelope: m.envelope });
         }
     }
 
@@ -374,13 +381,41 @@ impl Network {
         }
     }
 
+    /// A sender gave up on its connection to `to` (a request timed out) and will open a new one.
+    /// What it wrote on the old one and still waits on a cut link stays that connection's: TCP
+    /// keeps retransmitting it on the old connection's backoff, apart from the new connection's
+    /// stream, so a request re-sent on the new connection can arrive before the original
+    /// (the delayed requests of KAFKA-17754, research 5.8). Only the senders that need it call
+    /// this (the transactional paths); without a call a link is one stream.
+    /// On a slow link the same holds for what is on the wire: the new connection is not held
+    /// behind the old one's messages, so once the link is fast again it can overtake them.
+    /// A connection carries both directions: the receiver's answers on the old one do not hold
+    /// back those on the new one either.
+    pub fn abandon(&self, from: NodeIdx, to: NodeIdx) {
+        let mut links = self.links.lock().unwrap();
+        for link in [(from, to), (to, from)] {
+            if links.waiting.get(&link).is_some_and(|w| !w.is_empty()) {
+                *links.generations.entry(link).or_insert(0) += 1;
+            }
+            links.last_arrival_us[link.0][link.1] = 0;
+        }
+    }
+
     /// What waited on a healed link goes across, in order, at the first retransmission at or
     /// after the heal. Its timer is the most recently written message's: a sender that keeps
     /// writing has given up on its stale connections and opened new ones, whose timers are
     /// fresh; a lone message waits out its own backoff. A message written to an earlier
-    /// incarnation of its receiver reaches a new process on an old connection: reset.
+    /// incarnation of its receiver reaches a new process on an old connection: reset. What an
+    /// abandoned connection holds (`abandon`) goes at that connection's own retransmission,
+    /// outside the link's order.
     fn release(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, now_us: u64) {
         let Some(waiting) = links.waiting.remove(&(from, to)) else { return };
+        let current = links.generations.get(&(from, to)).copied().unwrap_or(0);
+        let (old, waiting): (VecDeque<Waiting>, VecDeque<Waiting>) =
+            waiting.into_iter().partition(|w| w.generation < current);
+        if !old.is_empty() {
+            self.release_abandoned(links, from, to, old, now_us);
+        }
         let Some(newest) = waiting.back() else { return };
         let depart_us = next_retransmission_us(newest.sent_us, now_us);
         for w in waiting {
@@ -389,6 +424,30 @@ impl Network {
             } else {
                 self.deliver(links, from, to, w.envelope.msg, w.sent_us, depart_us);
             }
+        }
+    }
+
+    /// Each abandoned connection's messages go at its own next retransmission, in their order,
+    /// without holding back (or being held back by) the link's current connection.
+    fn release_abandoned(&self, links: &mut Links, from: NodeIdx, to: NodeIdx, old: VecDeque<Waiting>, now_us: u64) {
+        let mut by_generation: BTreeMap<u64, Vec<Waiting>> = BTreeMap::new();
+        for w in old {
+            by_generation.entry(w.generation).or_default().push(w);
+        }
+        for (_, group) in by_generation {
+            let Some(newest) = group.last() else { continue };
+            let depart_us = next_retransmission_us(newest.sent_us, now_us);
+            // The link's FIFO bound is the current connection's: set it aside for this stream.
+            let bound = links.last_arrival_us[from][to];
+            links.last_arrival_us[from][to] = 0;
+            for w in group {
+                if w.incarnation != links.incarnations[to] {
+                    self.reset(links, from, to, w.envelope.msg, depart_us);
+                } else {
+                    self.deliver(links, from, to, w.envelope.msg, w.sent_us, depart_us);
+                }
+            }
+            links.last_arrival_us[from][to] = bound;
         }
     }
 
@@ -467,6 +526,45 @@ mod tests {
         assert_eq!(next_retransmission_us(0, 204_600_000), 204_600_000);
         assert_eq!(next_retransmission_us(0, 204_600_001), 324_600_000);
         assert_eq!(next_retransmission_us(5, 324_600_006), 444_600_005);
+    }
+
+    /// A request written on a connection its sender then abandoned keeps that connection's
+    /// retransmission backoff; the copy re-sent on the new connection goes at the new one's, so
+    /// after the heal the re-sent copy arrives first and the original ~15 s later.
+    #[test]
+    fn an_abandoned_connection_delivers_at_its_own_retransmission_after_the_new_one() {
+        with_network(|net| {
+            Box::pin(async move {
+                net.cut(0, 1);
+                net.send(0, 1, ping(1)); // written at 0: retransmitted at 0.2, 0.6, ... 25.4, 51.0 s
+                clock::sleep(Duration::from_secs(30)).await;
+                net.abandon(0, 1);
+                net.send(0, 1, ping(2)); // the new connection, at 30 s: 30.2, ... 33.0, 36.2 s
+                clock::sleep(Duration::from_secs(5)).await;
+                net.heal(0, 1);
+                assert_eq!(net.next_arrival_us(1), Some(36_205_000), "the new connection's copy first");
+                clock::sleep(Duration::from_millis(1_300)).await;
+                assert_eq!(arrived(&net, 1), [2]);
+                net.send(0, 1, ping(3));
+                clock::sleep(Duration::from_millis(10)).await;
+                assert_eq!(arrived(&net, 1), [3], "the new connection is not held behind the old one");
+                clock::sleep(Duration::from_secs(15)).await;
+                assert_eq!(arrived(&net, 1), [1], "the original at its own retransmission, 51.0 s");
+            })
+        });
+        // Without `abandon` the link stays one stream: both go together, in order.
+        with_network(|net| {
+            Box::pin(async move {
+                net.cut(0, 1);
+                net.send(0, 1, ping(1));
+                clock::sleep(Duration::from_secs(30)).await;
+                net.send(0, 1, ping(2));
+                clock::sleep(Duration::from_secs(5)).await;
+                net.heal(0, 1);
+                clock::sleep(Duration::from_millis(1_300)).await;
+                assert_eq!(arrived(&net, 1), [1, 2]);
+            })
+        });
     }
 
     #[test]

@@ -135,6 +135,9 @@ pub(super) struct TxnShell {
     pub(super) not_before_us: u64,
     pub(super) phase: TxnPhase,
     pub(super) open: Option<OpenTxn>,
+    /// The sender's connection count per broker when it last sent there: a higher one means
+    /// it gave up the previous connection (see `Network::abandon`).
+    pub(super) produce_connections: std::collections::BTreeMap<u32, u64>,
 }
 
 impl TxnShell {
@@ -150,6 +153,7 @@ impl TxnShell {
             not_before_us: 0,
             phase: TxnPhase::Initializing,
             open: None,
+            produce_connections: Default::default(),
         }
     }
 
@@ -285,6 +289,13 @@ impl Producer {
             }
             Effect::Produce { corr, broker, connection, partition, batch, attempt, msgs, stamp } => {
                 self.record(EventKind::ProduceRequest { broker, partition, batch, attempt, msgs: msgs.clone() });
+                if let Some(t) = self.txn.as_mut() {
+                    // A new connection: what the old one still holds on a cut link keeps its
+                    // own retransmission timer (a late produce, research 5.4).
+                    if t.produce_connections.insert(broker, connection).is_some_and(|c| c < connection) {
+                        self.world.net.abandon(self.me, self.world.broker_idx(broker));
+                    }
+                }
                 let cfg = self.cfg();
                 let transaction = self.txn.as_ref().map(|t| ProduceTxn {
                     transactional_id: t.transactional_id.clone(),

@@ -294,6 +294,13 @@ impl Producer {
 
     /// `request.timeout.ms` passed for `corr`.
     pub(super) fn on_txn_timeout(&mut self, corr: u64) {
+        // `NetworkClient` closes the connection; the request may still be on a cut link, where
+        // it keeps the old connection's retransmissions (the late EndTxn of KAFKA-17754).
+        if let Some((c, broker)) = self.txn.as_ref().and_then(|t| t.in_flight) {
+            if c == corr {
+                self.world.net.abandon(self.me, self.world.broker_idx(broker));
+            }
+        }
         self.on_txn_response(corr, Err(KafkaError::ClientRequestTimeout));
     }
 
