@@ -38,8 +38,13 @@ fn never_committed(ix: &Index, tx: &Txns, key: TxnKey, msg: MsgId, facts: &MsgFa
     match tx.get(key).and_then(|f| f.outcome) {
         Some(TxnOutcome::Aborted) => true,
         Some(TxnOutcome::Committed) => false,
-        // Failed or never ended: indefinite unless nothing committed it.
+        // Failed or never ended: indefinite unless the coordinator aborted it (its decision is
+        // final: what a later marker makes visible is an aborted read) or nothing committed it.
         _ => {
+            let transitions = tx.get(key).map_or(&[][..], |f| f.transitions.as_slice());
+            if moved_to(ix, transitions, "PrepareAbort") && !committed_by_coordinator(ix, transitions) {
+                return msg.producer != 0;
+            }
             facts.final_copies == 0
                 && facts.partition.is_none_or(|p| tx.commit_markers(ix, key, p).is_empty())
                 && !tx.get(key).is_some_and(|f| committed_by_coordinator(ix, &f.transitions))
@@ -50,9 +55,11 @@ fn never_committed(ix: &Index, tx: &Txns, key: TxnKey, msg: MsgId, facts: &MsgFa
 
 /// The coordinator moved the transaction to PrepareCommit (the commit is decided from then on).
 fn committed_by_coordinator(ix: &Index, transitions: &[u32]) -> bool {
-    transitions
-        .iter()
-        .any(|&e| matches!(&ix.event(e).kind, EventKind::TxnTransition { to, .. } if to == "PrepareCommit"))
+    moved_to(ix, transitions, "PrepareCommit")
+}
+
+fn moved_to(ix: &Index, transitions: &[u32], state: &str) -> bool {
+    transitions.iter().any(|&e| matches!(&ix.event(e).kind, EventKind::TxnTransition { to, .. } if to == state))
 }
 
 pub(super) fn aborted_read(ix: &Index, tx: &Txns) -> Vec<Finding> {

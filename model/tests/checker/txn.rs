@@ -183,6 +183,29 @@ fn an_aborted_record_is_told_as_held_behind_its_abort_marker() {
     ));
 }
 
+/// KAFKA-6119: the app's commit failed (indefinite on its own), but the coordinator had aborted
+/// the transaction (PrepareAbort): its decision is final, so records of it that a later marker
+/// made visible and a consumer read are an aborted read. Without that abort the failure stays
+/// indefinite and reading the records is no finding.
+#[test]
+fn a_failed_transaction_the_coordinator_aborted_is_an_aborted_read_when_read() {
+    let mut run = one_transaction("read_committed", TxnOutcome::Aborted);
+    for e in &mut run.history.events {
+        if let EventKind::TxnEnded { outcome, error, .. } = &mut e.kind {
+            *outcome = TxnOutcome::Failed;
+            *error = Some("fatal: INVALID_TXN_STATE".into());
+        }
+    }
+    run.final_state.partitions = vec![partition(0, &p1(0, 1), &[], &[])];
+    let verdict = run.check();
+    assert_eq!(of_class(&verdict, FindingClass::AbortedRead).len(), 2, "{:#?}", verdict.findings);
+    run.history.events.retain(
+        |e| !matches!(&e.kind, EventKind::TxnTransition { to, .. } if to == "PrepareAbort" || to == "CompleteAbort"),
+    );
+    let verdict = run.check();
+    assert!(of_class(&verdict, FindingClass::AbortedRead).is_empty(), "{:#?}", verdict.findings);
+}
+
 #[test]
 fn a_committed_transaction_read_is_no_aborted_read() {
     let verdict = one_transaction("read_committed", TxnOutcome::Committed).check();

@@ -659,7 +659,11 @@ impl TxnCoordinator {
             let bump = self.rules.timeout_abort_bumps_epoch;
             let m = self.txns.get_mut(&id).expect("listed");
             let fence = m.prepare_fence_epoch(bump).expect("fence from Ongoing");
-            self.note_fence(&id, &fence, &mut outs);
+            // 0.11.0.0-0.11.0.1 abort at the same epoch: no fence to tell. (1.0-2.4 bump the
+            // epoch without a state of their own; the history names it as 2.5's PrepareEpochFence.)
+            if bump {
+                self.note_fence(&id, &fence, &mut outs);
+            }
             let req = EndTxnRequest {
                 transactional_id: id.clone(),
                 producer_id: fence.producer_id,
