@@ -9,8 +9,8 @@
 use super::coordinator::assignor::Owned;
 use super::coordinator::group::{CommitRequest, JoinRequest};
 use super::coordinator::{Coordinator, LogEntry, Out, ReplyTo, TxnCommitRequest, OFFSETS_COMMIT_TIMEOUT_MS};
-use super::node::{Broker, Timer};
-use crate::protocol::{KafkaError, Msg, OffsetsRecord, ProducerStamp, TxnBatch, OFFSETS_PARTITION};
+use super::node::{Broker, Timer, FETCH_REQUEST_TIMEOUT_MS};
+use crate::protocol::{KafkaError, Msg, OffsetsRecord, ProducerStamp, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
 use losslab_model::config::Acks;
@@ -75,6 +75,16 @@ impl Broker {
 
     /// A request of the group protocol. A broker that is not the coordinator says so.
     pub(super) fn on_group_request(&mut self, from: NodeIdx, msg: Msg) {
+        if matches!(msg, Msg::TxnOffsetCommit { .. }) && self.group.coordinator.is_some() {
+            if let Some(msg) = self.verify_txn_offsets(from, msg) {
+                self.group_request(from, msg);
+            }
+            return;
+        }
+        self.group_request(from, msg);
+    }
+
+    fn group_request(&mut self, from: NodeIdx, msg: Msg) {
         let now = self.now_us();
         let consumer_id = match self.world.names[from] {
             NodeName::Consumer(id) => id,
@@ -311,5 +321,88 @@ impl Broker {
             None => return,
         };
         self.apply_group(outs);
+    }
+}
+
+impl Broker {
+    /// KAFKA-15449 (3.7): the group coordinator verifies a TxnOffsetCommit's offsets partition
+    /// with the transaction coordinator before it writes (`handleTxnCommitOffsets` ->
+    /// `maybeStartTransactionVerificationForPartition`, verify only); from 4.0 (TV2, TxnOffsetCommit
+    /// v5) the same call adds the partition to the transaction, as the client sends no
+    /// AddOffsetsToTxn. Returns the request back when it needs no verification: older brokers,
+    /// verification off, or the producer id already has a transaction open on the partition.
+    fn verify_txn_offsets(&mut self, from: NodeIdx, msg: Msg) -> Option<Msg> {
+        let Msg::TxnOffsetCommit { ref transactional_id, producer_id, epoch, producer, txn, .. } = msg else {
+            return Some(msg);
+        };
+        let s = &self.world.scenario;
+        let add = s.kafka_version.transaction_version_2();
+        let verify = s.kafka_version.verifies_txn_offset_commits() && s.broker.txn.transaction_partition_verification_enable;
+        if !add && !verify {
+            return Some(msg);
+        }
+        let open = self.with_log(OFFSETS_PARTITION, |_, s| s.log.txns().open_txn(producer_id).is_some());
+        if open == Some(true) {
+            return Some(msg);
+        }
+        let Some(&(Some(leader), _)) = self.metadata.get(&TXN_STATE_PARTITION) else {
+            self.answer_txn_offsets(from, &msg, Err(KafkaError::CoordinatorNotAvailable));
+            return None;
+        };
+        self.next_corr += 1;
+        let ask = self.next_corr;
+        let request = Msg::AddPartitionsToTxn {
+            corr: ask,
+            transactional_id: transactional_id.clone(),
+            producer_id,
+            epoch,
+            partitions: vec![OFFSETS_PARTITION],
+            verify_only: !add,
+            producer,
+            txn,
+        };
+        self.send(self.world.broker_idx(leader), request);
+        self.group.verifying.insert(ask, (from, msg));
+        let at = self.now_us().saturating_add(FETCH_REQUEST_TIMEOUT_MS * 1000);
+        self.timers.at(at, Timer::VerificationTimeout { corr: ask });
+        None
+    }
+
+    /// The transaction coordinator's answer to a TxnOffsetCommit's verification (or its loss).
+    /// True if `corr` was one.
+    pub(super) fn on_txn_offsets_verified(
+        &mut self,
+        corr: u64,
+        result: Result<(), KafkaError>,
+        verified: &[(u32, Result<(), KafkaError>)],
+    ) -> bool {
+        let Some((from, msg)) = self.group.verifying.remove(&corr) else { return false };
+        let outcome = result.and(verified.iter().find(|(p, _)| *p == OFFSETS_PARTITION).map_or(Ok(()), |(_, r)| *r));
+        match outcome {
+            Ok(()) if self.group.coordinator.is_some() => self.group_request(from, msg),
+            Ok(()) => self.answer_txn_offsets(from, &msg, Err(KafkaError::NotCoordinator)),
+            // `maybeConvertOffsetCommitError`: the coordinator's retriable errors reach the
+            // client as ones it retries after finding the coordinator again; a fenced producer
+            // as INVALID_PRODUCER_EPOCH.
+            Err(e) => {
+                let e = match e {
+                    KafkaError::ProducerFenced | KafkaError::TxnProducerFenced => KafkaError::InvalidProducerEpoch,
+                    KafkaError::ConcurrentTransactions
+                    | KafkaError::NetworkException
+                    | KafkaError::CoordinatorLoadInProgress
+                    | KafkaError::NotCoordinator
+                    | KafkaError::RequestTimedOut => KafkaError::CoordinatorNotAvailable,
+                    other => other,
+                };
+                self.answer_txn_offsets(from, &msg, Err(e))
+            }
+        }
+        true
+    }
+
+    fn answer_txn_offsets(&mut self, to: NodeIdx, msg: &Msg, result: Result<(), KafkaError>) {
+        if let Msg::TxnOffsetCommit { corr, .. } = msg {
+            self.send(to, Msg::TxnOffsetCommitResponse { corr: *corr, result });
+        }
     }
 }

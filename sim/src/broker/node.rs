@@ -200,6 +200,9 @@ pub(super) struct GroupHost {
     /// Markers appended to the offsets partition as its leader, by end offset: their producer
     /// id and whether they commit, for the group coordinator once they are replicated.
     pub(super) txn_markers: BTreeMap<u64, (u64, bool)>,
+    /// TxnOffsetCommits waiting for the transaction coordinator's verification (3.7+) or add
+    /// (TV2): the AddPartitionsToTxn's corr -> the client and its request.
+    pub(super) verifying: BTreeMap<u64, (NodeIdx, Msg)>,
 }
 
 /// The transaction coordinator this broker hosts while it leads `__transaction_state`, its

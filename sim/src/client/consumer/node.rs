@@ -67,6 +67,8 @@ pub enum Timer {
     Close {
         attempt: u64,
     },
+    /// A timer of the pipeline's embedded producer (`pipeline`).
+    Pipeline(crate::client::producer::Timer),
 }
 
 /// The client's place in the group.
@@ -206,6 +208,8 @@ pub struct Consumer {
     pub(super) closing: Option<Closing>,
     /// The process exits (closed, or its app died).
     pub(super) exited: bool,
+    /// `app.output`: the consume-transform-produce app's producer (issue 16).
+    pub(super) pipeline: Option<super::pipeline::Pipeline>,
 }
 
 /// The join-prepare of one rebalance (see `join_prepare`).
@@ -265,9 +269,11 @@ impl Consumer {
             instance: world.scenario.consumer.instance_id(id),
             closing: None,
             exited: false,
+            pipeline: super::pipeline::Pipeline::start(world.clone(), id),
             id,
             world,
         };
+        c.pipeline_move_timers();
         c.publish_progress();
         c.request_metadata();
         c.timers.at(now, Timer::AppPoll { seq: 0 });
@@ -307,6 +313,10 @@ impl Consumer {
     /// What the final phase reads: the generation while stable, and per assigned partition
     /// the next offset the app would process.
     pub(super) fn publish_progress(&self) {
+        if self.pipeline_busy() {
+            // The batch's outputs are not written yet: the last published progress stands.
+            return;
+        }
         let stable = self.membership == Membership::Stable;
         let processed_to: BTreeMap<u32, u64> = self
             .assigned
@@ -374,7 +384,10 @@ impl Actor for Consumer {
         &mut self.timers
     }
 
-    fn on_msg(&mut self, _from: NodeIdx, msg: Msg) {
+    fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
+        if self.pipeline_msg(from, &msg) {
+            return;
+        }
         match msg {
             Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
             Msg::FetchResponse { corr, .. }
@@ -444,6 +457,7 @@ impl Actor for Consumer {
             Timer::CommitRetry { attempt } => self.on_commit_retry(attempt),
             Timer::JoinPrepare { attempt } => self.on_join_prepare_timer(attempt),
             Timer::Close { attempt } => self.on_close_timer(attempt),
+            Timer::Pipeline(timer) => self.pipeline_timer(timer),
         }
     }
 
