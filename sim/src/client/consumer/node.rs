@@ -5,6 +5,7 @@
 use super::join_prepare::JoinPrepare;
 use super::position::{FetchPosition, PartitionPosition};
 use crate::client::metadata::MetadataCache;
+use crate::client::producer::Producer;
 use crate::protocol::{KafkaError, MemberId, Msg};
 use crate::runtime::actor::{Actor, Timers};
 use crate::runtime::network::NodeIdx;
@@ -209,7 +210,28 @@ pub struct Consumer {
     /// The process exits (closed, or its app died).
     pub(super) exited: bool,
     /// `app.output`: the consume-transform-produce app's producer (issue 16).
-    pub(super) pipeline: Option<super::pipeline::Pipeline>,
+    pub(super) pipeline: Option<Pipeline>,
+}
+
+/// The pipeline's producer and the batch it is ending.
+pub(super) struct Pipeline {
+    pub(super) producer: Producer,
+    pub(super) transactional: bool,
+    /// The batch's offsets, while the app waits for its commit (transactional) or its acks
+    /// (plain).
+    pub(super) waiting: Option<Vec<(u32, u64)>>,
+}
+
+impl Pipeline {
+    pub(super) fn start(world: Arc<World>, consumer: u32) -> Option<Pipeline> {
+        let output = world.scenario.consumer.app_output;
+        if output == losslab_model::config::AppOutput::None {
+            return None;
+        }
+        let transactional = output == losslab_model::config::AppOutput::Transactional;
+        let producer = Producer::start_embedded(world, consumer, transactional);
+        Some(Pipeline { producer, transactional, waiting: None })
+    }
 }
 
 /// The join-prepare of one rebalance (see `join_prepare`).
@@ -269,7 +291,7 @@ impl Consumer {
             instance: world.scenario.consumer.instance_id(id),
             closing: None,
             exited: false,
-            pipeline: super::pipeline::Pipeline::start(world.clone(), id),
+            pipeline: Pipeline::start(world.clone(), id),
             id,
             world,
         };

@@ -17,29 +17,7 @@ use crate::client::producer::{EmbeddedState, Producer};
 use crate::protocol::Msg;
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
-use losslab_model::config::AppOutput;
 use losslab_model::history::{EventKind, MsgId, TxnOutcome, OUT_PARTITION_BASE};
-
-/// The pipeline's producer and the batch it is ending.
-pub(super) struct Pipeline {
-    pub(super) producer: Producer,
-    transactional: bool,
-    /// The batch's offsets, while the app waits for its commit (transactional) or its acks
-    /// (plain).
-    waiting: Option<Vec<(u32, u64)>>,
-}
-
-impl Pipeline {
-    pub(super) fn start(world: std::sync::Arc<crate::runtime::world::World>, consumer: u32) -> Option<Pipeline> {
-        let output = world.scenario.consumer.app_output;
-        if output == AppOutput::None {
-            return None;
-        }
-        let transactional = output == AppOutput::Transactional;
-        let producer = Producer::start_embedded(world, consumer, transactional);
-        Some(Pipeline { producer, transactional, waiting: None })
-    }
-}
 
 impl Consumer {
     /// Whether the app's pipeline is in the middle of a batch (processing or ending it): the

@@ -14,6 +14,7 @@ mod app;
 mod backoff;
 mod embedded;
 mod node;
+mod pipeline;
 mod sender;
 mod sequencer;
 mod transactions;
