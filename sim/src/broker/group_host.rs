@@ -10,7 +10,9 @@ use super::coordinator::assignor::Owned;
 use super::coordinator::group::{CommitRequest, JoinRequest};
 use super::coordinator::{Coordinator, LogEntry, Out, ReplyTo, TxnCommitRequest, OFFSETS_COMMIT_TIMEOUT_MS};
 use super::node::{Broker, Timer, FETCH_REQUEST_TIMEOUT_MS};
-use crate::protocol::{KafkaError, Msg, OffsetsRecord, ProducerStamp, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION};
+use crate::protocol::{
+    KafkaError, Msg, OffsetsRecord, ProducerStamp, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION,
+};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
 use losslab_model::config::Acks;
@@ -55,7 +57,8 @@ impl Broker {
                             .filter_map(|&m| self.world.offsets_record(m))
                             .map(|record| LogEntry::TxnRecord { producer_id, record }),
                     ),
-                    None => entries.extend(b.msgs.iter().filter_map(|&m| self.world.offsets_record(m)).map(LogEntry::Record)),
+                    None => entries
+                        .extend(b.msgs.iter().filter_map(|&m| self.world.offsets_record(m)).map(LogEntry::Record)),
                 }
             }
             entries
@@ -337,7 +340,8 @@ impl Broker {
         };
         let s = &self.world.scenario;
         let add = s.kafka_version.transaction_version_2();
-        let verify = s.kafka_version.verifies_txn_offset_commits() && s.broker.txn.transaction_partition_verification_enable;
+        let verify =
+            s.kafka_version.verifies_txn_offset_commits() && s.broker.txn.transaction_partition_verification_enable;
         if !add && !verify {
             return Some(msg);
         }

@@ -94,12 +94,14 @@ impl Coordinator {
         match entry {
             LogEntry::Record(_) => {}
             LogEntry::TxnRecord { producer_id, record: OffsetsRecord::Commit { partition, offset, .. } } => {
-                self.txn_offsets.prepare(*producer_id, &[(*partition, PendingOffset { offset: *offset, log_offset: at })]);
+                self.txn_offsets
+                    .prepare(*producer_id, &[(*partition, PendingOffset { offset: *offset, log_offset: at })]);
             }
             LogEntry::TxnRecord { .. } => {}
             LogEntry::Marker { producer_id, commit } => {
                 let committed_at = self.committed_at.clone();
-                for (partition, offset) in self.txn_offsets.complete(*producer_id, *commit, |p| committed_at.get(&p).copied())
+                for (partition, offset) in
+                    self.txn_offsets.complete(*producer_id, *commit, |p| committed_at.get(&p).copied())
                 {
                     self.committed.insert(partition, offset);
                     self.committed_epochs.remove(&partition);

@@ -59,8 +59,7 @@ impl Consumer {
         let offsets = self.positions();
         let member = self.member;
         let fenced_by_generation = self.world.scenario.kafka_version.fences_txn_offset_commits_by_generation();
-        let (member, generation) =
-            if fenced_by_generation { (member, self.generation) } else { (None, None) };
+        let (member, generation) = if fenced_by_generation { (member, self.generation) } else { (None, None) };
         let instance = self.instance.clone().filter(|_| fenced_by_generation);
         let Some(p) = self.pipeline.as_mut() else { return };
         if p.transactional && !p.producer.embedded_commit(offsets.clone(), member, generation, instance) {

@@ -481,9 +481,7 @@ impl Actor for Producer {
                 | Msg::AddPartitionsToTxn { corr, .. }
                 | Msg::AddOffsetsToTxn { corr, .. }
                 | Msg::TxnOffsetCommit { corr, .. }
-                | Msg::EndTxn { corr, .. } => {
-                    self.on_txn_response(corr, Err(KafkaError::NetworkException))
-                }
+                | Msg::EndTxn { corr, .. } => self.on_txn_response(corr, Err(KafkaError::NetworkException)),
                 _ => {}
             },
             Msg::PeerDown { peer } => {

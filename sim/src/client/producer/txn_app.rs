@@ -266,7 +266,11 @@ impl Producer {
                 Msg::AddOffsetsToTxn { corr, transactional_id, producer_id, epoch, producer: id, txn }
             }
             TxnRequest::TxnOffsetCommit => {
-                let Some(msg) = self.embedded.as_ref().map(|e| e.txn_offset_commit(corr, transactional_id, producer_id, epoch, id, txn)) else {
+                let Some(msg) = self
+                    .embedded
+                    .as_ref()
+                    .map(|e| e.txn_offset_commit(corr, transactional_id, producer_id, epoch, id, txn))
+                else {
                     unreachable!("only the pipeline's producer sends offsets")
                 };
                 // To the group coordinator (FindCoordinator(GROUP)): the leader of the group's
