@@ -187,7 +187,7 @@ impl Consumer {
     pub(super) fn maybe_auto_commit(&mut self) {
         let cfg = self.cfg();
         let due = self.last_auto_commit_us.saturating_add(cfg.auto_commit_interval_ms.saturating_mul(1000));
-        if !cfg.enable_auto_commit || self.now_us() < due || self.pipeline.is_some() {
+        if !cfg.enable_auto_commit || self.now_us() < due {
             return;
         }
         self.last_auto_commit_us = self.now_us();

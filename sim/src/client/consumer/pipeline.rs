@@ -10,7 +10,8 @@
 //! the outputs with an idempotent `acks=all` producer, waits for every acknowledgement, then
 //! `commitSync()`s the positions (at least once); a failed output makes it seek back instead.
 //! The pipeline's app processes records one after the other (`app.processing` and `app.commit`
-//! do not apply, nor does auto-commit: Kafka's pattern sets `enable.auto.commit=false`).
+//! do not apply; `enable.auto.commit` defaults to false with a pipeline, as Kafka's pattern sets
+//! it, and an explicit `true` is honoured: `poll()` then also commits positions on its own).
 
 use super::node::{App, Assigned, Consumer, Then, Timer, APP_POLL_TIMEOUT_MS};
 use crate::client::producer::{EmbeddedState, Producer};
