@@ -484,6 +484,13 @@ pub enum EventKind {
         partition: u32,
         txn: Option<u64>,
     },
+    /// A consumer's OffsetFetch with `requireStable` (KIP-447, 2.5+) was answered
+    /// UNSTABLE_OFFSET_COMMIT: an offset of `partitions` is pending in an open transaction; the
+    /// consumer asks again at its next `poll()`.
+    OffsetFetchUnstable {
+        consumer: u32,
+        partitions: Vec<u32>,
+    },
 
     // ---- faults (the nemesis) ----
     /// Fault step `step` (0-based) fired; `detail` says what it did to whom.

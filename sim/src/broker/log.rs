@@ -119,6 +119,17 @@ impl Log {
         Ok(())
     }
 
+    /// The sequence a batch of `producer_id` at `epoch` continues with here: 0 for a new producer
+    /// id or a newer epoch, else one past its last batch. A coordinator's own transactional write
+    /// (`AppendOrigin.COORDINATOR`: TxnOffsetCommit's batch) is not checked by sequence in Kafka;
+    /// taking the expected one lets it through the leader's check unchanged.
+    pub fn next_sequence(&self, producer_id: u64, epoch: u32) -> u32 {
+        match self.producers.get(&producer_id) {
+            Some(e) if e.producer_epoch == epoch => e.recent.back().map_or(0, |&(_, last, _)| sequence_add(last, 1)),
+            _ => 0,
+        }
+    }
+
     /// The epoch the partition last saw from a producer id (data or marker).
     pub fn producer_epoch(&self, producer_id: u64) -> Option<u32> {
         self.producers.get(&producer_id).map(|e| e.producer_epoch)

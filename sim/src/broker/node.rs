@@ -197,6 +197,12 @@ pub(super) struct GroupHost {
     pub(super) appends: BTreeMap<u64, u64>,
     /// The earliest coordinator tick scheduled and not yet fired.
     pub(super) tick_at: Option<u64>,
+    /// Markers appended to the offsets partition as its leader, by end offset: their producer
+    /// id and whether they commit, for the group coordinator once they are replicated.
+    pub(super) txn_markers: BTreeMap<u64, (u64, bool)>,
+    /// TxnOffsetCommits waiting for the transaction coordinator's verification (3.7+) or add
+    /// (TV2): the AddPartitionsToTxn's corr -> the client and its request.
+    pub(super) verifying: BTreeMap<u64, (NodeIdx, Msg)>,
 }
 
 /// The transaction coordinator this broker hosts while it leads `__transaction_state`, its
@@ -406,6 +412,7 @@ impl Actor for Broker {
             | Msg::GroupHeartbeat { .. }
             | Msg::LeaveGroup { .. }
             | Msg::OffsetCommit { .. }
+            | Msg::TxnOffsetCommit { .. }
             | Msg::OffsetFetch { .. }) => self.on_group_request(from, msg),
             msg @ (Msg::InitProducerId { .. }
             | Msg::AddPartitionsToTxn { .. }

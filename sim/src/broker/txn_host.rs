@@ -411,6 +411,9 @@ impl Broker {
             Err(e) => self.send(from, Msg::WriteTxnMarkerResponse { corr, partition, result: Err(e) }),
             Ok(end) => {
                 self.txn.written.entry(partition).or_default().push((from, corr, end));
+                if partition == OFFSETS_PARTITION {
+                    self.group.txn_markers.insert(end, (m.producer_id, m.commit));
+                }
                 let at = now.saturating_add(FETCH_REQUEST_TIMEOUT_MS * 1000);
                 self.timers.at(at, Timer::MarkerExpire { partition, corr, from });
                 self.after_hw_or_isr_change(partition);
@@ -424,13 +427,22 @@ impl Broker {
         let Some(waiting) = self.txn.written.get_mut(&partition) else { return };
         let Some(replica) = self.replicas.get(&partition) else { return };
         let mut answers = Vec::new();
+        let mut settled = Vec::new();
         waiting.retain(|&(from, corr, end)| match replica.acks_all_done(end) {
             None => true,
             Some(result) => {
+                settled.push((end, result.is_ok()));
                 answers.push((from, corr, result));
                 false
             }
         });
+        if partition == OFFSETS_PARTITION {
+            for (end, ok) in settled {
+                if let Some((producer_id, commit)) = self.group.txn_markers.remove(&end).filter(|_| ok) {
+                    self.group_txn_completed(producer_id, commit);
+                }
+            }
+        }
         for (from, corr, result) in answers {
             self.send(from, Msg::WriteTxnMarkerResponse { corr, partition, result });
         }

@@ -91,6 +91,9 @@ impl Broker {
         result: Result<(), KafkaError>,
         verified: Vec<(u32, Result<(), KafkaError>)>,
     ) {
+        if self.on_txn_offsets_verified(corr, result, &verified) {
+            return;
+        }
         let Some(w) = self.txn.verifying.remove(&corr) else { return };
         // A verify-only answer is per partition; an add's answer is for the whole request.
         let outcome = result.and(verified.iter().find(|(p, _)| *p == w.partition).map_or(Ok(()), |(_, r)| *r));

@@ -4,6 +4,7 @@
 //! controller's process: the run's `World` holds it, and a restarted controller reads it back.
 
 use crate::protocol::PartitionState;
+use losslab_model::history::OUT_PARTITION_BASE;
 use losslab_model::Scenario;
 use std::collections::BTreeMap;
 
@@ -31,7 +32,7 @@ impl ControllerStore {
     /// first replica leads, every replica is in the ISR.
     pub fn new(s: &Scenario) -> ControllerStore {
         let brokers = s.brokers;
-        let partitions = (0..s.topic.partitions)
+        let mut partitions: BTreeMap<u32, PartitionState> = (0..s.topic.partitions)
             .map(|p| {
                 let replicas: Vec<u32> = (0..s.topic.replication_factor).map(|i| (p + i) % brokers + 1).collect();
                 let mut isr = replicas.clone();
@@ -49,6 +50,19 @@ impl ControllerStore {
                 (p, state)
             })
             .collect();
+        // The pipeline's topic `out` (`consumer.app.output`, issue 16): the input topic's
+        // partition count and settings, its partition `p` numbered `p + OUT_PARTITION_BASE` and
+        // placed as partition `p` is.
+        if s.workload.consumers > 0 && s.consumer.app_output != losslab_model::config::AppOutput::None {
+            let out: Vec<(u32, PartitionState)> = partitions
+                .values()
+                .map(|st| {
+                    let partition = st.partition + OUT_PARTITION_BASE;
+                    (partition, PartitionState { partition, ..st.clone() })
+                })
+                .collect();
+            partitions.extend(out);
+        }
         let brokers = (1..=brokers).map(|b| (b, BrokerRecord::default())).collect();
         ControllerStore { partitions, brokers }
     }

@@ -75,6 +75,9 @@ pub enum KafkaError {
     TransactionAbortable,
     /// The coordinator's PRODUCER_FENCED (2.7+, KIP-588): a newer epoch owns the transactional id.
     TxnProducerFenced,
+    /// KIP-447 (2.5): an OffsetFetch with `requireStable` asked for a partition whose offset is
+    /// pending in an open transaction (`GroupMetadataManager.getOffsets`); the consumer retries.
+    UnstableOffsetCommit,
 }
 
 impl KafkaError {
@@ -117,6 +120,7 @@ impl KafkaError {
             KafkaError::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
             KafkaError::TransactionAbortable => "TRANSACTION_ABORTABLE",
             KafkaError::TxnProducerFenced => "PRODUCER_FENCED",
+            KafkaError::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
         }
     }
 

@@ -245,6 +245,9 @@ pub enum Msg {
     OffsetFetch {
         corr: u64,
         partitions: Vec<u32>,
+        /// KIP-447 (2.5+ consumers, always set): a partition with a pending transactional offset
+        /// is answered UNSTABLE_OFFSET_COMMIT instead of its last committed offset.
+        require_stable: bool,
     },
     /// The committed offset of each requested partition (`None`: the group has none), with
     /// the leader epoch committed with it (2.1+).
@@ -297,6 +300,26 @@ pub enum Msg {
         txn: Option<u64>,
     },
     AddOffsetsToTxnResponse {
+        corr: u64,
+        result: Result<(), KafkaError>,
+    },
+    /// TxnOffsetCommit (`sendOffsetsToTransaction`) to the group coordinator: the offsets are
+    /// written as a transactional batch of (`producer_id`, `epoch`) and stay pending until that
+    /// producer id's marker on `__consumer_offsets`. `member`/`generation`/`instance` are the
+    /// consumer's group metadata (KIP-447, 2.5+; `None` with the older `groupId` form).
+    TxnOffsetCommit {
+        corr: u64,
+        transactional_id: String,
+        producer_id: u64,
+        epoch: i32,
+        member: Option<MemberId>,
+        generation: Option<u32>,
+        instance: Option<String>,
+        offsets: Vec<(u32, u64)>,
+        producer: u32,
+        txn: Option<u64>,
+    },
+    TxnOffsetCommitResponse {
         corr: u64,
         result: Result<(), KafkaError>,
     },

@@ -43,6 +43,12 @@ impl<T> Timers<T> {
         self.queue.remove(&(key.0, key.1))
     }
 
+    /// Every armed timer with its deadline, in firing order, leaving the queue empty (an
+    /// embedded client's timers move to its process's queue).
+    pub fn take_all(&mut self) -> Vec<(u64, T)> {
+        std::mem::take(&mut self.queue).into_iter().map(|((t, _), timer)| (t, timer)).collect()
+    }
+
     pub fn next_deadline(&self) -> Option<u64> {
         self.queue.keys().next().map(|k| k.0)
     }

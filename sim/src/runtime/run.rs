@@ -16,7 +16,7 @@ use crate::runtime::clock::sleep;
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::{NodeStatus, World};
 use losslab_model::config::{AppOutput, CommitStrategy, IsolationLevel, OffsetReset, OnFailure, Processing, SendMode};
-use losslab_model::history::{EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
+use losslab_model::history::{is_out_partition, EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
 use losslab_model::{FinalState, History, Scenario};
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::Duration;
@@ -453,7 +453,7 @@ fn group_not_drained(world: &World, high_watermarks: &std::collections::BTreeMap
 fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
     let store = world.controller.lock().unwrap().clone();
     let observed = world.observed.lock().unwrap().clone();
-    let partitions = store
+    let (out, partitions): (Vec<FinalPartition>, Vec<FinalPartition>) = store
         .partitions
         .values()
         .filter(|st| !is_internal_partition(st.partition))
@@ -490,6 +490,6 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
                 uncommitted,
             }
         })
-        .collect();
-    FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us(), out: Vec::new() }
+        .partition(|fp| is_out_partition(fp.partition));
+    FinalState { partitions, stuck: stuck_reason.is_some(), stuck_reason, end_us: world.now_us(), out }
 }

@@ -71,6 +71,9 @@ pub struct ConsumerProgress {
     pub starts: u64,
     pub generation: Option<u32>,
     pub processed_to: BTreeMap<u32, u64>,
+    /// Transactions its pipeline's producer has begun (`app.output=transactional`), over every
+    /// incarnation: the last one's number.
+    pub pipeline_txns: u64,
 }
 
 /// What a running broker's replica looks like from outside (for the final phase and the final

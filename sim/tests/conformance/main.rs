@@ -42,6 +42,7 @@ mod replica_manager;
 mod replication_control_manager;
 mod transaction_coordinator;
 mod txn_fetcher;
+mod txn_group_coordinator;
 mod txn_group_offsets;
 mod txn_producer_state;
 mod txn_transaction_manager;

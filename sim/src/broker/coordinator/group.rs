@@ -29,6 +29,7 @@ use losslab_model::history::EventKind;
 use std::collections::BTreeMap;
 
 pub use super::assignor::range_assign;
+pub use super::txn_offsets::LogEntry;
 
 /// `offsets.commit.timeout.ms`: how long a commit waits for its replication.
 pub const OFFSETS_COMMIT_TIMEOUT_MS: u64 = 5_000;
@@ -50,6 +51,17 @@ pub enum Out {
     JoinAnswer(ReplyTo, Option<MemberId>, Result<JoinResult, KafkaError>),
     HeartbeatAnswer(ReplyTo, Result<(), KafkaError>),
     CommitAnswer(ReplyTo, Result<(), KafkaError>),
+    /// The answer to a TxnOffsetCommit (`txn_commit`).
+    TxnCommitAnswer(ReplyTo, Result<(), KafkaError>),
+    /// Append `records` as one transactional batch of (`producer_id`, `epoch`) to
+    /// `__consumer_offsets` with `acks=all` (`GroupMetadataManager.storeOffsets` for a
+    /// TxnOffsetCommit), then call [`Coordinator::on_appended`] with `op`.
+    TxnAppend {
+        op: u64,
+        records: Vec<OffsetsRecord>,
+        producer_id: u64,
+        epoch: u32,
+    },
     /// Append `records` to `__consumer_offsets` as leader with `acks=all`, then call
     /// [`Coordinator::on_appended`] with `op` once the high watermark covers them (or it failed).
     Append {
@@ -91,6 +103,14 @@ pub(super) enum Pending {
         consumer: u32,
         offsets: Vec<(u32, u64)>,
         epochs: BTreeMap<u32, u32>,
+        /// Where the commit sits among the coordinator's writes (`txn_commit`).
+        order: u64,
+    },
+    /// A TxnOffsetCommit's transactional batch (`txn_commit`).
+    TxnCommit {
+        reply: ReplyTo,
+        producer_id: u64,
+        partitions: Vec<u32>,
     },
     Group {
         generation: u32,
@@ -142,9 +162,18 @@ pub struct Coordinator {
     pub(super) state: GroupState,
     pub(super) generation: u32,
     pub(super) members: BTreeMap<MemberId, Member>,
-    committed: BTreeMap<u32, u64>,
+    pub(super) committed: BTreeMap<u32, u64>,
     /// The leader epoch committed with each offset (KIP-320), where there was one.
-    committed_epochs: BTreeMap<u32, u32>,
+    pub(super) committed_epochs: BTreeMap<u32, u32>,
+    /// Transactional offsets pending until their producer id's marker (`txn_commit`).
+    pub(super) txn_offsets: super::txn_offsets::TxnOffsets,
+    /// Where each committed offset's record sits among the offsets partition's writes (the
+    /// record's index when loaded, then counted on by `log_order`): a pending transactional
+    /// offset replaces it only if it is newer (`CommitRecordMetadataAndOffset.olderThan`).
+    pub(super) committed_at: BTreeMap<u32, u64>,
+    pub(super) log_order: u64,
+    /// The consumer whose TxnOffsetCommit a producer id last wrote (for the history's `Committed`).
+    pub(super) txn_writers: BTreeMap<u64, u32>,
     /// Static members: `group.instance.id` -> the member id it holds now.
     pub(super) instances: BTreeMap<String, MemberId>,
     pub(super) assignor: Assignor,
@@ -165,6 +194,12 @@ impl Coordinator {
     /// A broker that became leader of the group's offsets partition loads the group from its
     /// log (`records` in log order, up to its log end, as Kafka's loader reads).
     pub fn load(broker: u32, topic_partitions: u32, records: &[OffsetsRecord], now_us: u64) -> (Coordinator, Vec<Out>) {
+        let entries: Vec<LogEntry> = records.iter().cloned().map(LogEntry::Record).collect();
+        Coordinator::load_log(broker, topic_partitions, &entries, now_us)
+    }
+
+    /// `load` from a log that may hold transactional offsets and markers (`txn_commit`).
+    pub fn load_log(broker: u32, topic_partitions: u32, records: &[LogEntry], now_us: u64) -> (Coordinator, Vec<Out>) {
         let mut c = Coordinator {
             broker,
             topic_partitions,
@@ -173,6 +208,10 @@ impl Coordinator {
             members: BTreeMap::new(),
             committed: BTreeMap::new(),
             committed_epochs: BTreeMap::new(),
+            txn_offsets: Default::default(),
+            committed_at: BTreeMap::new(),
+            log_order: records.len() as u64,
+            txn_writers: BTreeMap::new(),
             instances: BTreeMap::new(),
             assignor: Assignor::Range,
             protocol: RebalanceProtocol::Eager,
@@ -183,9 +222,14 @@ impl Coordinator {
             require_known_member_id: false,
             pending_members: BTreeMap::new(),
         };
-        for record in records {
+        for (i, entry) in records.iter().enumerate() {
+            let LogEntry::Record(record) = entry else {
+                c.load_txn_entry(i as u64, entry);
+                continue;
+            };
             match record {
                 OffsetsRecord::Commit { partition, offset, leader_epoch, .. } => {
+                    c.committed_at.insert(*partition, i as u64);
                     c.committed.insert(*partition, *offset);
                     match leader_epoch {
                         Some(e) => c.committed_epochs.insert(*partition, *e),
@@ -389,7 +433,9 @@ impl Coordinator {
                         leader_epoch: epochs.get(&partition).copied(),
                     })
                     .collect();
-                let op = self.op(Pending::Commit { reply, consumer, offsets, epochs });
+                self.log_order += 1;
+                let order = self.log_order;
+                let op = self.op(Pending::Commit { reply, consumer, offsets, epochs, order });
                 out.push(Out::Append { op, records });
             }
         }
@@ -404,9 +450,16 @@ impl Coordinator {
         match self.pending.remove(&op) {
             None => {}
             Some(Pending::Persist) => {}
-            Some(Pending::Commit { reply, consumer, offsets, epochs }) => {
+            Some(Pending::TxnCommit { reply, producer_id, partitions }) => {
+                if result.is_err() {
+                    self.txn_offsets.fail(producer_id, &partitions);
+                }
+                out.push(Out::TxnCommitAnswer(reply, result));
+            }
+            Some(Pending::Commit { reply, consumer, offsets, epochs, order }) => {
                 if result.is_ok() {
                     for &(partition, offset) in &offsets {
+                        self.committed_at.insert(partition, order);
                         self.committed.insert(partition, offset);
                         match epochs.get(&partition) {
                             Some(&e) => self.committed_epochs.insert(partition, e),
@@ -491,8 +544,12 @@ impl Coordinator {
             }
         }
         for pending in self.pending.values() {
-            if let Pending::Commit { reply, .. } = pending {
-                out.push(Out::CommitAnswer(*reply, Err(KafkaError::NotCoordinator)));
+            match pending {
+                Pending::Commit { reply, .. } => out.push(Out::CommitAnswer(*reply, Err(KafkaError::NotCoordinator))),
+                Pending::TxnCommit { reply, .. } => {
+                    out.push(Out::TxnCommitAnswer(*reply, Err(KafkaError::NotCoordinator)))
+                }
+                _ => {}
             }
         }
         out

@@ -12,9 +12,13 @@ pub mod group;
 mod join;
 mod members;
 pub mod txn;
+pub mod txn_commit;
 pub mod txn_metadata;
 pub mod txn_offsets;
 
-pub use group::{Coordinator, GroupState, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS};
+pub use group::{
+    Coordinator, GroupState, LogEntry, Out, ReplyTo, INITIAL_REBALANCE_DELAY_MS, OFFSETS_COMMIT_TIMEOUT_MS,
+};
 pub use txn::{EndTxnRequest, MarkerRequest, TransitionNote, TxnCoordinator, TxnOut, TxnRules};
+pub use txn_commit::TxnCommitRequest;
 pub use txn_metadata::{TxnRecord, TxnState};

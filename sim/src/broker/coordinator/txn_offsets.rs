@@ -8,7 +8,18 @@
 //! offset is pending a 2.5+ consumer's OffsetFetch (`requireStable`) gets
 //! UNSTABLE_OFFSET_COMMIT for that partition (KIP-447).
 
+use crate::protocol::OffsetsRecord;
 use std::collections::BTreeMap;
+
+/// One entry of the offsets partition as the group's loader reads it
+/// (`GroupMetadataManager.doLoadGroupsAndOffsets`): a plain record, a record of a transactional
+/// batch (its producer id), or a control batch (the producer id's COMMIT or ABORT marker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEntry {
+    Record(OffsetsRecord),
+    TxnRecord { producer_id: u64, record: OffsetsRecord },
+    Marker { producer_id: u64, commit: bool },
+}
 
 /// A pending transactional offset: where it sits in the offsets log decides against a plain
 /// commit of the same partition (`CommitRecordMetadataAndOffset.olderThan`).

@@ -29,6 +29,13 @@ impl Consumer {
             self.advance_close();
             return;
         }
+        if self.pipeline.is_some() {
+            // A batch just ended (or none ran): what it processed is done.
+            self.publish_progress();
+            if self.pipeline_holds_poll() {
+                return;
+            }
+        }
         self.last_poll_us = self.now_us();
         self.arm_poll_timer();
         let cfg = self.cfg().clone();
@@ -69,7 +76,7 @@ impl Consumer {
         for &(p, o, _) in &records {
             self.pending.entry(p).or_default().insert(o);
         }
-        if self.cfg().app_commit == CommitStrategy::BeforeProcess {
+        if self.cfg().app_commit == CommitStrategy::BeforeProcess && self.pipeline.is_none() {
             let offsets = self.positions();
             self.commit_sync(offsets, Then::Process(records));
         } else {
@@ -80,7 +87,8 @@ impl Consumer {
     pub(super) fn process(&mut self, records: Vec<(u32, u64, MsgId)>) {
         let cfg = self.cfg().clone();
         let process_us = cfg.app_process_ms.saturating_mul(1000);
-        match cfg.app_processing {
+        let processing = if self.pipeline.is_some() { Processing::Sync } else { cfg.app_processing };
+        match processing {
             Processing::Sync => {
                 self.app = App::Processing;
                 let mut t = self.now_us();
@@ -111,6 +119,7 @@ impl Consumer {
 
     pub(super) fn on_processed(&mut self, partition: u32, offset: u64, msg: MsgId, worker: bool) {
         self.record(EventKind::Processed { consumer: self.id, partition, offset, msg });
+        self.pipeline_output(partition, msg);
         if let Some(set) = self.pending.get_mut(&partition) {
             set.remove(&offset);
         }
@@ -127,6 +136,9 @@ impl Consumer {
     pub(super) fn on_batch_done(&mut self) {
         if !matches!(self.app, App::Processing) {
             return;
+        }
+        if self.pipeline.is_some() {
+            return self.pipeline_batch_done();
         }
         if self.cfg().app_commit == CommitStrategy::AfterProcess {
             let offsets = self.positions();

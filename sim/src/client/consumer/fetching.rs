@@ -35,7 +35,9 @@ impl Consumer {
             return;
         }
         let corr = self.corr();
-        let msg = Msg::OffsetFetch { corr, partitions };
+        // KIP-447: 2.5+ consumers always ask for stable offsets (`ConsumerCoordinator.fetchCommittedOffsets`).
+        let require_stable = self.world.scenario.kafka_version.fences_txn_offset_commits_by_generation();
+        let msg = Msg::OffsetFetch { corr, partitions, require_stable };
         self.request(to, corr, Request::OffsetFetch { generation }, msg, REQUEST_TIMEOUT_MS);
     }
 
@@ -77,6 +79,14 @@ impl Consumer {
                 self.send_validations();
                 self.publish_progress();
                 self.wake_app();
+            }
+            Err(KafkaError::UnstableOffsetCommit) => {
+                // `UnstableOffsetCommitException` is retriable: the partitions stay without a
+                // position and the next `poll()` asks again, until the transaction's marker
+                // (or its abort on timeout) settles the pending offset.
+                let partitions: Vec<u32> =
+                    self.assigned.iter().filter(|(_, a)| a.position().is_none()).map(|(&p, _)| p).collect();
+                self.record(EventKind::OffsetFetchUnstable { consumer: self.id, partitions });
             }
             Err(e) => {
                 self.on_group_error(e);

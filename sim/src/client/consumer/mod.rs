@@ -36,6 +36,7 @@ pub mod isolation;
 pub mod join_prepare;
 mod membership;
 mod node;
+mod pipeline;
 pub mod position;
 mod validation;
 

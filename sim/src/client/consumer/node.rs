@@ -5,6 +5,7 @@
 use super::join_prepare::JoinPrepare;
 use super::position::{FetchPosition, PartitionPosition};
 use crate::client::metadata::MetadataCache;
+use crate::client::producer::Producer;
 use crate::protocol::{KafkaError, MemberId, Msg};
 use crate::runtime::actor::{Actor, Timers};
 use crate::runtime::network::NodeIdx;
@@ -67,6 +68,8 @@ pub enum Timer {
     Close {
         attempt: u64,
     },
+    /// A timer of the pipeline's embedded producer (`pipeline`).
+    Pipeline(crate::client::producer::Timer),
 }
 
 /// The client's place in the group.
@@ -206,6 +209,29 @@ pub struct Consumer {
     pub(super) closing: Option<Closing>,
     /// The process exits (closed, or its app died).
     pub(super) exited: bool,
+    /// `app.output`: the consume-transform-produce app's producer (issue 16).
+    pub(super) pipeline: Option<Pipeline>,
+}
+
+/// The pipeline's producer and the batch it is ending.
+pub(super) struct Pipeline {
+    pub(super) producer: Producer,
+    pub(super) transactional: bool,
+    /// The batch's offsets, while the app waits for its commit (transactional) or its acks
+    /// (plain).
+    pub(super) waiting: Option<Vec<(u32, u64)>>,
+}
+
+impl Pipeline {
+    pub(super) fn start(world: Arc<World>, consumer: u32) -> Option<Pipeline> {
+        let output = world.scenario.consumer.app_output;
+        if output == losslab_model::config::AppOutput::None {
+            return None;
+        }
+        let transactional = output == losslab_model::config::AppOutput::Transactional;
+        let producer = Producer::start_embedded(world, consumer, transactional);
+        Some(Pipeline { producer, transactional, waiting: None })
+    }
 }
 
 /// The join-prepare of one rebalance (see `join_prepare`).
@@ -265,9 +291,11 @@ impl Consumer {
             instance: world.scenario.consumer.instance_id(id),
             closing: None,
             exited: false,
+            pipeline: Pipeline::start(world.clone(), id),
             id,
             world,
         };
+        c.pipeline_move_timers();
         c.publish_progress();
         c.request_metadata();
         c.timers.at(now, Timer::AppPoll { seq: 0 });
@@ -307,6 +335,10 @@ impl Consumer {
     /// What the final phase reads: the generation while stable, and per assigned partition
     /// the next offset the app would process.
     pub(super) fn publish_progress(&self) {
+        if self.pipeline_busy() {
+            // The batch's outputs are not written yet: the last published progress stands.
+            return;
+        }
         let stable = self.membership == Membership::Stable;
         let processed_to: BTreeMap<u32, u64> = self
             .assigned
@@ -374,7 +406,10 @@ impl Actor for Consumer {
         &mut self.timers
     }
 
-    fn on_msg(&mut self, _from: NodeIdx, msg: Msg) {
+    fn on_msg(&mut self, from: NodeIdx, msg: Msg) {
+        if self.pipeline_msg(from, &msg) {
+            return;
+        }
         match msg {
             Msg::MetadataResponse { corr, partitions } => self.on_metadata(corr, partitions),
             Msg::FetchResponse { corr, .. }
@@ -444,6 +479,7 @@ impl Actor for Consumer {
             Timer::CommitRetry { attempt } => self.on_commit_retry(attempt),
             Timer::JoinPrepare { attempt } => self.on_join_prepare_timer(attempt),
             Timer::Close { attempt } => self.on_close_timer(attempt),
+            Timer::Pipeline(timer) => self.pipeline_timer(timer),
         }
     }
 

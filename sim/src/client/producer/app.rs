@@ -106,7 +106,7 @@ impl Producer {
 
     /// `KafkaProducer.doSend` for one record: wait for metadata, then append, waiting for memory
     /// if the record needs a new batch and the pool has no room.
-    fn send_record(&mut self, msg: MsgId, partition: u32, since_us: u64) {
+    pub(super) fn send_record(&mut self, msg: MsgId, partition: u32, since_us: u64) {
         let now = self.now_us();
         if !self.metadata.knows_topic() {
             self.block(Blocked { msg, partition, since_us, on: BlockedOn::Metadata, token: 0 });
@@ -263,7 +263,7 @@ impl Producer {
     /// Arms the app's next `send()`, `rate_per_sec` after the last one was due or, after the app
     /// waited (a blocked `send()`, a sync app's answer, nothing left to resend), after now.
     fn schedule_app_send(&mut self, next: NextSend) {
-        if self.app.closing {
+        if self.app.closing || self.embedded.is_some() {
             return;
         }
         let interval_us = (1_000_000 / self.world.scenario.workload.rate_per_sec.max(1)).max(1);
@@ -281,6 +281,11 @@ impl Producer {
 
     /// The app learns records' outcomes (or would, if it looked).
     pub(super) fn outcome(&mut self, msgs: &[MsgId], failed: bool) {
+        if let Some(e) = self.embedded.as_mut() {
+            // The pipeline's app is its consumer's: it reads the outcome from `embedded`.
+            e.on_outcome(msgs.len(), failed);
+            return;
+        }
         let resend = failed && self.cfg().app_on_failure == OnFailure::Resend && self.app_notified();
         {
             let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();

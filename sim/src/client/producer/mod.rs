@@ -12,7 +12,9 @@
 mod accumulator;
 mod app;
 mod backoff;
+mod embedded;
 mod node;
+mod pipeline;
 mod sender;
 mod sequencer;
 mod transactions;
@@ -20,6 +22,7 @@ mod txn_app;
 
 pub use accumulator::{Accumulator, Appended, BufferPool, Expiry, ProducerBatch};
 pub use backoff::{Jitter, RetryBackoff};
+pub use embedded::{Embedded, EmbeddedState};
 pub use node::{Producer, Timer};
 pub use sender::{seq_view, Effect, Leaders, Sender, SenderConfig, RECONNECT_BACKOFF_MS};
 pub use sequencer::{IdChange, PidEpoch, Rewrite, SeqBatch, Sequencer, SequencerRules, MAX_EPOCH};

@@ -16,6 +16,7 @@ use crate::runtime::actor::{Actor, TimerKey, Timers};
 use crate::runtime::network::NodeIdx;
 use crate::runtime::world::World;
 use losslab_model::history::{EventKind, MsgId, NodeName};
+use losslab_model::Scenario;
 use madsim::rand::Rng;
 use std::sync::Arc;
 
@@ -187,6 +188,12 @@ pub struct Producer {
     /// The armed wake-up: when, and its key.
     wake: Option<(u64, TimerKey)>,
     next_metadata_corr: u64,
+    /// Who the history says acts: `pN`, or the consumer that embeds this producer.
+    pub(super) name: NodeName,
+    /// The producer's settings: the scenario's, or the pipeline's (`embedded`).
+    pub(super) config: losslab_model::ProducerConfig,
+    /// The pipeline's producer inside a consumer (`app.output`): its app is the consumer's.
+    pub(super) embedded: Option<super::embedded::Embedded>,
     /// `close()` finished: the process exits.
     pub(super) finished: bool,
     /// `pump` is running; a nested call only asks it for another round.
@@ -197,31 +204,61 @@ pub struct Producer {
 impl Producer {
     pub fn start(world: Arc<World>, id: u32) -> Producer {
         let now = world.now_us();
+        let config = world.scenario.producer.clone();
+        let tid = config.transactional_id_of(id);
+        let me = world.producer_idx(id);
+        let mut producer = Producer::build(world, id, me, NodeName::Producer(id), config, tid, None);
+        producer.app.next_send = Some(producer.timers.at(now, Timer::AppSend));
+        producer.app.send_due_us = now;
+        producer
+    }
+
+    /// A producer with its identity, settings and transactional id given: `start`'s, or the
+    /// pipeline's inside a consumer (`embedded`), whose app arms no workload.
+    pub(super) fn build(
+        world: Arc<World>,
+        id: u32,
+        me: NodeIdx,
+        name: NodeName,
+        config: losslab_model::ProducerConfig,
+        transactional_id: Option<String>,
+        embedded: Option<super::embedded::Embedded>,
+    ) -> Producer {
         let s = &world.scenario;
-        let p = &s.producer;
+        let p = &config;
         let capacity = (p.batch_size / s.workload.message_bytes.max(1)).max(1) as usize;
         let batch_bytes = p.batch_reservation_bytes(s.workload.message_bytes);
         let accumulator = Accumulator::new(capacity, batch_bytes, p.linger_ms.saturating_mul(1000), p.buffer_memory);
         // The producer id comes with the process (InitProducerId at start).
         let producer_id = world.new_incarnation();
         let jitter_seed = madsim::rand::thread_rng().gen::<u64>();
-        let mut sender = Sender::new(SenderConfig::of(s), accumulator, producer_id, jitter_seed);
+        let sender_config = if embedded.is_some() {
+            SenderConfig::of(&Scenario { producer: config.clone(), ..s.clone() })
+        } else {
+            SenderConfig::of(s)
+        };
+        let mut sender = Sender::new(sender_config, accumulator, producer_id, jitter_seed);
         // A transactional producer gets its id and epoch from the coordinator (`initTransactions`).
-        let txn = p.transactional_id_of(id).map(|tid| {
+        let txn = transactional_id.map(|tid| {
             if let Some(seq) = sender.sequencer.as_mut() {
                 seq.clear_producer_id();
             }
             TxnShell::new(tid, TxnClientRules::of(s.kafka_version))
         });
+        // An embedded producer numbers its metadata requests apart from its consumer's.
+        let next_metadata_corr = if embedded.is_some() { super::embedded::METADATA_CORR_BASE } else { 0 };
         let mut producer = Producer {
-            me: world.producer_idx(id),
+            me,
             metadata: MetadataCache::new(id % s.brokers + 1),
             app: App::new(id, s.topic.partitions, !s.kafka_version.partitioner_switches_by_bytes()),
             sender,
             txn,
             timers: Timers::default(),
             wake: None,
-            next_metadata_corr: 0,
+            next_metadata_corr,
+            name,
+            config,
+            embedded,
             finished: false,
             pumping: false,
             pump_again: false,
@@ -229,17 +266,15 @@ impl Producer {
             world,
         };
         producer.request_metadata();
-        producer.app.next_send = Some(producer.timers.at(now, Timer::AppSend));
-        producer.app.send_due_us = now;
         producer
     }
 
     pub(super) fn cfg(&self) -> &losslab_model::ProducerConfig {
-        &self.world.scenario.producer
+        &self.config
     }
 
     pub(super) fn record(&self, kind: EventKind) {
-        self.world.record(NodeName::Producer(self.id), kind);
+        self.world.record(self.name, kind);
     }
 
     /// Runs the sender and acts on what it did, until it has nothing more to do now; then arms
@@ -440,6 +475,9 @@ impl Actor for Producer {
             Msg::InitProducerIdResponse { corr, result } => self.on_txn_response(corr, result.map(Some)),
             Msg::AddPartitionsToTxnResponse { corr, result, .. } => self.on_txn_response(corr, result.map(|()| None)),
             Msg::EndTxnResponse { corr, result } => self.on_txn_response(corr, result.map(Some)),
+            Msg::AddOffsetsToTxnResponse { corr, result } | Msg::TxnOffsetCommitResponse { corr, result } => {
+                self.on_txn_response(corr, result.map(|()| None))
+            }
             Msg::Refused { msg, .. } => match *msg {
                 Msg::Produce { corr, .. } => {
                     self.sender.on_refused(corr, now);
@@ -450,9 +488,11 @@ impl Actor for Producer {
                     self.pump();
                 }
                 Msg::Metadata { corr } if self.metadata.on_timeout(&self.world, corr) => self.request_metadata(),
-                Msg::InitProducerId { corr, .. } | Msg::AddPartitionsToTxn { corr, .. } | Msg::EndTxn { corr, .. } => {
-                    self.on_txn_response(corr, Err(KafkaError::NetworkException))
-                }
+                Msg::InitProducerId { corr, .. }
+                | Msg::AddPartitionsToTxn { corr, .. }
+                | Msg::AddOffsetsToTxn { corr, .. }
+                | Msg::TxnOffsetCommit { corr, .. }
+                | Msg::EndTxn { corr, .. } => self.on_txn_response(corr, Err(KafkaError::NetworkException)),
                 _ => {}
             },
             Msg::PeerDown { peer } => {

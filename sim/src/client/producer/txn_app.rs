@@ -13,7 +13,7 @@
 
 use super::node::{OpenTxn, Producer, Timer, TxnPhase, TxnShell};
 use super::transactions::{ClientTxnState, TxnReaction, TxnRequest};
-use crate::protocol::{KafkaError, Msg, TXN_STATE_PARTITION};
+use crate::protocol::{KafkaError, Msg, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use losslab_model::history::{EventKind, MsgId, TxnOutcome};
 use std::collections::BTreeMap;
@@ -28,10 +28,13 @@ impl Producer {
     /// the record (`maybeAddPartition` fails it at once in an error state).
     pub(super) fn txn_add_record(&mut self, msg: MsgId, partition: u32) -> (u64, Result<(), KafkaError>) {
         if self.shell().open.is_none() {
-            let txn = {
-                let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();
-                progress.txns += 1;
-                progress.txns
+            let txn = match &self.embedded {
+                Some(e) => e.next_txn(&self.world),
+                None => {
+                    let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();
+                    progress.txns += 1;
+                    progress.txns
+                }
             };
             let began = self.shell().manager.begin();
             assert!(began.is_ok(), "beginTransaction only when Ready");
@@ -50,6 +53,10 @@ impl Producer {
     pub(super) fn txn_maybe_end(&mut self, workload_exhausted: bool) {
         let per_txn = self.cfg().app_transaction_records.max(1) as usize;
         let abort_every = self.cfg().app_transaction_abort_every;
+        if self.embedded.is_some() {
+            // The pipeline's app ends its transactions itself (`embedded`).
+            return;
+        }
         let Some(open) = self.txn.as_ref().and_then(|t| t.open.as_ref()) else { return };
         if open.records.len() < per_txn && !workload_exhausted {
             return;
@@ -75,7 +82,7 @@ impl Producer {
     }
 
     /// `commitTransaction()` threw: the records failed for the app, which aborts to go on.
-    fn txn_commit_threw(&mut self, e: KafkaError) {
+    pub(super) fn txn_commit_threw(&mut self, e: KafkaError) {
         let what = format!("commitTransaction() threw: {}", e.name());
         self.txn_end(TxnOutcome::Failed, Some(what));
         self.txn_abort(true);
@@ -97,6 +104,9 @@ impl Producer {
             by_partition.entry(p).or_default().push(m);
         }
         let failed = outcome != TxnOutcome::Committed;
+        if let Some(e) = self.embedded.as_mut() {
+            e.last_outcome = Some(outcome);
+        }
         for (partition, msgs) in by_partition {
             let kind = if failed {
                 let error = error.clone().unwrap_or_else(|| "abortTransaction() returned".to_string());
@@ -252,12 +262,36 @@ impl Producer {
             TxnRequest::EndTxn { commit } => {
                 Msg::EndTxn { corr, transactional_id, producer_id, epoch, commit, producer: id, txn }
             }
-            TxnRequest::FindCoordinator | TxnRequest::AddOffsets | TxnRequest::TxnOffsetCommit => {
-                // Never queued by a producer without `sendOffsetsToTransaction` (the pipeline's).
-                unreachable!("the producer app does not send offsets")
+            TxnRequest::AddOffsets => {
+                Msg::AddOffsetsToTxn { corr, transactional_id, producer_id, epoch, producer: id, txn }
             }
+            TxnRequest::TxnOffsetCommit => {
+                let Some(msg) = self
+                    .embedded
+                    .as_ref()
+                    .map(|e| e.txn_offset_commit(corr, transactional_id, producer_id, epoch, id, txn))
+                else {
+                    unreachable!("only the pipeline's producer sends offsets")
+                };
+                // To the group coordinator (FindCoordinator(GROUP)): the leader of the group's
+                // offsets partition as the producer's metadata has it.
+                let group_coordinator = self.metadata.leader(OFFSETS_PARTITION);
+                return self.txn_send_to(group_coordinator, corr, msg, request_timeout_ms);
+            }
+            TxnRequest::FindCoordinator => unreachable!("coordinators are found from metadata"),
         };
-        shell.in_flight = Some((corr, broker));
+        self.txn_send_to(Some(broker), corr, msg, request_timeout_ms);
+    }
+
+    /// Puts a transactional request on the wire (`broker` unknown: it fails as a lost
+    /// connection would, and is retried after finding the coordinator).
+    fn txn_send_to(&mut self, broker: Option<u32>, corr: u64, msg: Msg, request_timeout_ms: u64) {
+        let Some(broker) = broker else {
+            self.shell().in_flight = Some((corr, 0));
+            self.on_txn_response(corr, Err(KafkaError::CoordinatorNotAvailable));
+            return;
+        };
+        self.shell().in_flight = Some((corr, broker));
         self.world.net.send(self.me, self.world.broker_idx(broker), msg);
         let at = self.now_us().saturating_add(request_timeout_ms.saturating_mul(1000));
         self.timers.at(at, Timer::TxnTimeout { corr });
@@ -320,7 +354,7 @@ impl Producer {
             return;
         }
         let _ = shell.manager.begin_abort();
-        if let Some(open) = shell.open.take() {
+        if let Some(open) = shell.open.take().filter(|_| self.embedded.is_none()) {
             let mut progress = self.world.producers[self.id as usize - 1].lock().unwrap();
             for (m, _) in open.records {
                 progress.outstanding.remove(&m);
