@@ -55,6 +55,19 @@ impl Scenario {
     /// The `min.insync.replicas` Kafka acts on: from 3.7 capped at the replication factor
     /// (`Partition.effectiveMinIsr`, `ReplicationControlManager.getTopicEffectiveMinIsr`), so a
     /// value above it no longer refuses every `acks=all` write.
+    /// `__transaction_state`'s min ISR: `transaction.state.log.min.isr`, which Kafka sets as the
+    /// topic's `min.insync.replicas` (`TransactionStateManager.transactionTopicConfigs`, 0.11),
+    /// capped at its replication factor where the release caps it (3.7).
+    pub fn txn_state_min_insync_replicas(&self) -> u32 {
+        let min_isr = self.broker.txn.transaction_state_log_min_isr;
+        let rf = self.broker.txn.transaction_state_log_replication_factor.clamp(1, self.brokers.max(1));
+        if self.kafka_version.caps_min_isr_at_replication_factor() {
+            min_isr.min(rf)
+        } else {
+            min_isr
+        }
+    }
+
     pub fn effective_min_insync_replicas(&self) -> u32 {
         let min_isr = self.topic.min_insync_replicas;
         if self.kafka_version.caps_min_isr_at_replication_factor() {

@@ -325,3 +325,36 @@ fn a_late_marker_commits_a_later_transaction_under_tv1_and_is_fenced_under_tv2()
         assert_eq!(count(&r, FindingClass::TornTransaction), 0);
     }
 }
+
+/// `transaction.state.log.min.isr` is `__transaction_state`'s own min ISR
+/// (`TransactionStateManager.transactionTopicConfigs`): with 3 and a replica down, the
+/// coordinator cannot write its log and no transaction commits until the replica is back; with
+/// the default 2 they go on. The data topic's `min.insync.replicas` is 1 in both.
+#[test]
+fn the_transaction_log_has_its_own_min_isr() {
+    let scenario = |min_isr: u32| {
+        format!(
+            r#"{{"kafka.version": "3.9", "broker": {{"transaction.state.log.min.isr": {min_isr}}},
+            "producer": {{"transactional.id": "tx", "app.transaction.records": 10}},
+            "workload": {{"messages": 9000, "rate_per_sec": 100}},
+            "faults": [{{"at_ms": 2000, "action": "crash", "node": "b3"}},
+                       {{"delay_ms": 60000, "action": "restart", "node": "b3"}}]}}"#
+        )
+    };
+    let commits_between = |r: &RunOutput, from_us: u64, to_us: u64| {
+        r.history
+            .events
+            .iter()
+            .filter(|e| (from_us..to_us).contains(&e.t_us))
+            .filter(|e| matches!(e.kind, EventKind::TxnEnded { outcome: TxnOutcome::Committed, .. }))
+            .count()
+    };
+    for r in runs(&scenario(3)) {
+        assert_eq!(commits_between(&r, 35_000_000, 62_000_000), 0, "the ISR of __transaction_state is below 3");
+        assert!(commits_between(&r, 70_000_000, 90_000_000) > 0, "b3 is back: commits resume");
+    }
+    for r in runs(&scenario(2)) {
+        // Once the data partition's ISR has shrunk too (30 s), 2 of 3 replicas are enough.
+        assert!(commits_between(&r, 35_000_000, 62_000_000) > 0, "2 of 3 replicas are enough");
+    }
+}

@@ -37,7 +37,7 @@ impl Broker {
         if !self.replicas.contains_key(&p) {
             let mut disk = self.world.disks[self.id as usize - 1].lock().unwrap();
             let stored = disk.log_mut(p);
-            let replica = Replica::recover(self.id, p, &stored.log, stored.hw_checkpoint, self.rules.clone());
+            let replica = Replica::recover(self.id, p, &stored.log, stored.hw_checkpoint, self.rules_for(p));
             drop(disk);
             self.replicas.insert(p, replica);
         }

@@ -107,6 +107,12 @@ pub enum Timer {
         op: u64,
     },
     /// Send these markers again (their leader was unknown, or the last try failed).
+    /// A coordinator write that failed at once, appended again.
+    TxnAppendRetry {
+        load: u64,
+        op: u64,
+        record: super::coordinator::TxnRecord,
+    },
     TxnMarkerRetry {
         load: u64,
         request: MarkerRequest,
@@ -314,6 +320,16 @@ impl Broker {
         broker
     }
 
+    /// A partition's replica rules: `__transaction_state` has its own min ISR
+    /// (`transaction.state.log.min.isr`, `TransactionStateManager.transactionTopicConfigs`).
+    pub(super) fn rules_for(&self, partition: u32) -> ReplicaRules {
+        let mut rules = self.rules.clone();
+        if partition == crate::protocol::TXN_STATE_PARTITION {
+            rules.min_insync_replicas = self.world.scenario.txn_state_min_insync_replicas();
+        }
+        rules
+    }
+
     pub(super) fn name(&self) -> NodeName {
         NodeName::Broker(self.id)
     }
@@ -516,6 +532,11 @@ impl Actor for Broker {
             Timer::GroupAppendExpire { load, op } => self.on_group_append_expired(load, op),
             Timer::TxnTick { load } => self.on_txn_tick(load),
             Timer::TxnAppendExpire { load, op } => self.on_txn_append_expired(load, op),
+            Timer::TxnAppendRetry { load, op, record } => {
+                if load == self.txn.load && self.txn.coordinator.is_some() {
+                    self.retry_txn_append(op, record)
+                }
+            }
             Timer::TxnMarkerRetry { load, request } => {
                 if load == self.txn.load && self.txn.coordinator.is_some() {
                     self.send_markers(request)

@@ -29,7 +29,7 @@ impl Broker {
             disk.logs.iter().map(|(&p, s)| (p, s.log.log_end_offset(), s.hw_checkpoint)).collect();
         for (partition, _, hw) in &recovered {
             let stored = disk.log_mut(*partition);
-            let replica = Replica::recover(self.id, *partition, &stored.log, *hw, self.rules.clone());
+            let replica = Replica::recover(self.id, *partition, &stored.log, *hw, self.rules_for(*partition));
             self.replicas.insert(*partition, replica);
         }
         drop(disk);

@@ -77,6 +77,18 @@ impl Controller {
         ms.saturating_mul(1000)
     }
 
+    /// A partition's election rules: `__transaction_state` has its own min ISR and never elects
+    /// uncleanly (`TransactionStateManager.transactionTopicConfigs` sets
+    /// `unclean.leader.election.enable=false` on it, 0.11).
+    fn rules_for(&self, partition: u32) -> Rules {
+        let rules = self.rules();
+        if partition != crate::protocol::TXN_STATE_PARTITION {
+            return rules;
+        }
+        let min_insync_replicas = self.world.scenario.txn_state_min_insync_replicas();
+        Rules { min_insync_replicas, unclean: false, ..rules }
+    }
+
     fn rules(&self) -> Rules {
         let s = &self.world.scenario;
         let v = s.kafka_version;
@@ -134,7 +146,7 @@ impl Controller {
         unclean_shutdown: &[u32],
         cause: &str,
     ) -> Outcome {
-        let rules = self.rules();
+        let rules = self.rules_for(partition);
         let outcome = {
             let mut store = self.store();
             let live: Vec<u32> = store.brokers.keys().copied().filter(|&b| store.is_live(b)).collect();
@@ -388,7 +400,7 @@ impl Controller {
                     acceptable: &acceptable,
                     unclean_shutdown: &[],
                 };
-                election::apply(&mut trial, &change, Rules { unclean: false, ..self.rules() });
+                election::apply(&mut trial, &change, Rules { unclean: false, ..self.rules_for(p) });
                 if trial.leader.is_none() {
                     remaining.push(p);
                     continue;
