@@ -48,6 +48,11 @@ pub struct Args {
     /// Turn on a deliberate protocol bug (`list` prints their names).
     #[arg(long)]
     mutation: Option<String>,
+    /// Draw a transactional configuration per seed (transactional.id, the app's transaction
+    /// size and aborts, transaction.timeout.ms, isolation.level, kafka.version 0.11-4.1) for
+    /// the keys the file does not set; each run is judged by its own configuration's prediction.
+    #[arg(long)]
+    transactions: bool,
 }
 
 struct Invalid(String);
@@ -68,6 +73,11 @@ struct ConfigResult<'a> {
     runs: u64,
     /// Per class: how many runs showed it and the first seed that did.
     found: BTreeMap<FindingClass, (u64, u64)>,
+    /// Per class: how many runs showed it although their own configuration's prediction forbids
+    /// it, and the first seed that did (with `--transactions` runs differ in configuration).
+    broken: BTreeMap<FindingClass, (u64, u64)>,
+    /// Per class, the prediction shown: the first breaking run's, else the first showing run's,
+    /// else the first run's; `permitted` is false when some run broke it.
     predictions: BTreeMap<FindingClass, Prediction>,
     latency_ms_p99: Option<f64>,
     scenarios: BTreeMap<FindingClass, PathBuf>,
@@ -102,11 +112,15 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
 
     let seeds: Vec<u64> = (0..args.seeds).map(|i| args.seed.saturating_add(i)).collect();
     let mut items = Vec::new();
+    // Each run's own prediction (they differ only with --transactions).
+    let mut predictions = Vec::new();
     for point in &grid {
         for &seed in &seeds {
             let steps = explore::random_schedule(seed, &kinds, &point.scenario);
+            let drawn = drawn_point(args, point, seed);
             let scenario =
-                explore::scenario_with(point, &steps, &point.scenario.name, seed).map_err(|e| Invalid(e.message))?;
+                explore::scenario_with(&drawn, &steps, &point.scenario.name, seed).map_err(|e| Invalid(e.message))?;
+            predictions.push(predict(&scenario, &kinds));
             items.push((scenario, seed));
         }
     }
@@ -125,10 +139,18 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
     let mut results = Vec::new();
     let mut chains = Vec::new();
     for (i, point) in grid.iter().enumerate() {
-        let chunk = &outcomes[i * seeds.len()..(i + 1) * seeds.len()];
-        let mut result = judge_config(point, chunk.iter().flat_map(|o| o.as_ref().ok()), &kinds);
+        let range = i * seeds.len()..(i + 1) * seeds.len();
+        let chunk = &outcomes[range.clone()];
+        let runs = chunk.iter().zip(&predictions[range]).filter_map(|(o, p)| o.as_ref().ok().map(|r| (r, p)));
+        let mut result = judge_config(point, runs, &kinds);
         result.invariants = chunk.iter().filter_map(|o| o.as_ref().err()).cloned().collect();
-        chains.extend(result.found.iter().map(|(&class, &(_, first_seed))| (i, class, first_seed)));
+        // The counterexample of a broken class is a run that broke it.
+        chains.extend(
+            result
+                .found
+                .iter()
+                .map(|(&class, &(_, first_seed))| (i, class, result.broken.get(&class).map_or(first_seed, |b| b.1))),
+        );
         results.push(result);
     }
     // Shrinking is a chain of reruns per counterexample; the chains run side by side.
@@ -144,7 +166,7 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
             println!("{}", json_line(r));
         }
     } else {
-        println!("{}", table(&results, mutation));
+        println!("{}", table(&results, mutation, args.transactions));
         for r in &results {
             for (class, path) in &r.scenarios {
                 println!("{} {class}: {}", explore::label(&r.point.axes), path.display());
@@ -156,8 +178,7 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
             eprintln!("{}: invariant violated in {message}", explore::label(&r.point.axes));
         }
     }
-    let broken =
-        results.iter().any(|r| !r.invariants.is_empty() || r.found.keys().any(|c| !r.predictions[c].permitted));
+    let broken = results.iter().any(|r| !r.invariants.is_empty() || !r.broken.is_empty());
     Ok(if broken { Status::NotMet } else { Status::Passed })
 }
 
@@ -188,20 +209,49 @@ impl RunSummary {
     }
 }
 
+/// `point` with the configuration a run of `seed` uses: its file, or with `--transactions`
+/// the file with that seed's transactional draw.
+fn drawn_point(args: &Args, point: &GridPoint, seed: u64) -> GridPoint {
+    let mut drawn = point.clone();
+    if args.transactions {
+        drawn.file = explore::with_transactions(&point.file, seed);
+    }
+    drawn
+}
+
 fn judge_config<'a, 'r>(
     point: &'a GridPoint,
-    runs: impl Iterator<Item = &'r RunSummary>,
+    runs: impl Iterator<Item = (&'r RunSummary, &'r BTreeMap<FindingClass, Prediction>)>,
     kinds: &BTreeSet<FaultKind>,
 ) -> ConfigResult<'a> {
     let mut found: BTreeMap<FindingClass, (u64, u64)> = BTreeMap::new();
+    let mut broken: BTreeMap<FindingClass, (u64, u64)> = BTreeMap::new();
+    let mut shown: BTreeMap<FindingClass, (u8, u64, Prediction)> = BTreeMap::new();
     let mut latencies_us = Vec::new();
     let mut count = 0;
-    for run in runs {
+    for (run, prediction) in runs {
         count += 1;
+        // 0: a run that broke the class, 1: a run that showed it, 2: any run; the lowest seed of
+        // the best rank gives the prediction shown.
+        let mut offer = |class: FindingClass, rank: u8, p: &Prediction| {
+            if shown.get(&class).is_none_or(|c| (rank, run.seed) < (c.0, c.1)) {
+                shown.insert(class, (rank, run.seed, p.clone()));
+            }
+        };
+        for (&class, p) in prediction {
+            offer(class, 2, p);
+        }
         for &class in &run.classes {
             let entry = found.entry(class).or_insert((0, run.seed));
             entry.0 += 1;
             entry.1 = entry.1.min(run.seed);
+            let p = &prediction[&class];
+            if !p.permitted {
+                let entry = broken.entry(class).or_insert((0, run.seed));
+                entry.0 += 1;
+                entry.1 = entry.1.min(run.seed);
+            }
+            offer(class, if p.permitted { 1 } else { 0 }, p);
         }
         latencies_us.extend_from_slice(&run.latencies_us);
     }
@@ -210,11 +260,27 @@ fn judge_config<'a, 'r>(
         let idx = (latencies_us.len() * 99).div_ceil(100).saturating_sub(1);
         latencies_us[idx] as f64 / 1000.0
     });
+    // Without a run (every one broke an invariant), the file's own prediction.
+    for (class, p) in predict(&point.scenario, kinds) {
+        shown.entry(class).or_insert((3, 0, p));
+    }
+    let predictions = shown
+        .into_iter()
+        .map(|(class, (_, _, p))| {
+            let permitted = match (broken.contains_key(&class), found.contains_key(&class)) {
+                (true, _) => false,
+                (false, true) => true,
+                (false, false) => p.permitted,
+            };
+            (class, Prediction { permitted, ..p })
+        })
+        .collect();
     ConfigResult {
         point,
         runs: count,
         found,
-        predictions: predict(&point.scenario, kinds),
+        broken,
+        predictions,
         latency_ms_p99,
         scenarios: BTreeMap::new(),
         invariants: Vec::new(),
@@ -257,7 +323,7 @@ fn write_counterexample(
 ) -> Result<PathBuf, Invalid> {
     let name = format!("explore-{}-{class}-seed{seed}", slug(&explore::label(&point.axes)));
     let mut steps = explore::random_schedule(seed, kinds, &point.scenario);
-    let mut file = point.file.clone();
+    let mut file = drawn_point(args, point, seed).file;
     let build = |file: &Value, steps: &[Value]| -> Option<Scenario> {
         let concrete = explore::with_faults(file, steps, &name, seed);
         Scenario::parse(&name, &name, &serde_json::to_string(&concrete).ok()?).ok()
@@ -295,6 +361,7 @@ fn write_counterexample(
     file = halve(file, &steps);
     let mut concrete = explore::with_faults(&file, &steps, &name, seed);
     let obj = concrete.as_object_mut().expect("a scenario is an object");
+    let drawn = if args.transactions { " --transactions" } else { "" };
     let how = match options.mutation {
         Some(m) => {
             format!(" with the deliberate bug `{m}` (losslab explore --mutation {m}; replay does not turn it on)")
@@ -304,7 +371,7 @@ fn write_counterexample(
     obj.insert(
         "description".into(),
         json!(format!(
-            "Found by losslab explore{how}: configuration {} (grid point {}), seed {seed}, shrunk to the fault steps and workload that still show {class}.",
+            "Found by losslab explore{drawn}{how}: configuration {} (grid point {}), seed {seed}, shrunk to the fault steps and workload that still show {class}.",
             explore::label(&point.axes),
             config_index + 1
         )),
@@ -340,6 +407,10 @@ fn json_line(r: &ConfigResult) -> String {
             if let Some(seed) = first_seed {
                 entry["first_seed"] = json!(seed);
             }
+            if let Some(&(runs, seed)) = r.broken.get(&class) {
+                entry["broken_runs"] = json!(runs);
+                entry["first_broken_seed"] = json!(seed);
+            }
             if let Some(path) = r.scenarios.get(&class) {
                 entry["scenario"] = json!(path.display().to_string());
             }
@@ -359,7 +430,7 @@ fn json_line(r: &ConfigResult) -> String {
     line.to_string()
 }
 
-fn table(results: &[ConfigResult], mutation: Option<Mutation>) -> String {
+fn table(results: &[ConfigResult], mutation: Option<Mutation>, transactions: bool) -> String {
     let mut table = Table::new();
     table.load_style(ASCII_FULL_CONDENSED);
     let mut header = vec!["configuration".to_string(), "runs".to_string()];
@@ -374,17 +445,22 @@ fn table(results: &[ConfigResult], mutation: Option<Mutation>) -> String {
         for class in FindingClass::ALL {
             row.push(match r.found.get(&class) {
                 None => "-".to_string(),
-                Some(&(n, seed)) => {
-                    let mark = if r.predictions[&class].permitted { "permitted" } else { "GUARANTEE BROKEN" };
-                    format!("{n} (seed {seed}) {mark}")
-                }
+                Some(&(n, seed)) => match r.broken.get(&class) {
+                    None => format!("{n} (seed {seed}) permitted"),
+                    Some(&b) if b == (n, seed) => format!("{n} (seed {seed}) GUARANTEE BROKEN"),
+                    // With --transactions: only some of the runs that showed it forbid it.
+                    Some(&(b, first)) => format!("{n} (seed {seed}), GUARANTEE BROKEN in {b} (seed {first})"),
+                },
             });
         }
         table.add_row(row);
     }
-    let title = match mutation {
+    let mut title = match mutation {
         Some(m) => format!("explore with mutation {m}\n"),
         None => String::new(),
     };
+    if transactions {
+        title.push_str("transactional configurations drawn per seed (--transactions)\n");
+    }
     format!("{title}{}", table.trim_fmt())
 }

@@ -110,11 +110,17 @@ fn explore_mutation(dir: &std::path::Path, config: &str, mutation: &str) -> (ser
     (line, caught)
 }
 
+/// The mutations of transactions: they show only on transactional configurations, each pinned by
+/// its own test below.
+const TXN_MUTATIONS: [&str; 3] = ["markers-before-commit-durable", "lso-ignores-open-transactions", "fencing-off"];
+
 #[test]
 fn every_mutation_is_caught_on_the_safe_configurations() {
     let list = losslab(&["explore", "--config", "unused.json", "--mutation", "list"]);
     let names: Vec<String> = String::from_utf8_lossy(&list.stdout).lines().map(str::to_string).collect();
-    assert!(names.len() >= 8, "{names:?}");
+    assert!(names.len() >= 11, "{names:?}");
+    assert!(TXN_MUTATIONS.iter().all(|m| names.iter().any(|n| n == m)), "{names:?}");
+    let names: Vec<&String> = names.iter().filter(|n| !TXN_MUTATIONS.contains(&n.as_str())).collect();
     let dir = temp_dir("mutations");
     let configs = [write(&dir, "safe.json", SAFE), write(&dir, "safe-two-producers.json", SAFE_TWO_PRODUCERS)];
     for name in &names {
@@ -126,6 +132,102 @@ fn every_mutation_is_caught_on_the_safe_configurations() {
         });
         assert!(caught, "mutation {name} not caught within 64 seeds on either safe configuration: {lines:?}");
     }
+}
+
+/// The safe configuration with transactions on 3.9: read_committed, every third transaction
+/// aborted, transactions long enough (40 records) that aborted ones leave records in the log.
+const SAFE_TXN: &str = r#"{"kafka.version": "3.9", "topic": {"min.insync.replicas": 2},
+    "broker": {"log.flush.interval.messages": 1},
+    "producer": {"linger.ms": 50, "transactional.id": "tx", "app.transaction.records": 40,
+                 "app.transaction.abort.every": 3},
+    "consumer": {"isolation.level": "read_committed"}, "workload": {"messages": 4000, "rate_per_sec": 200}}"#;
+
+/// Explores `config` over `seeds` from `seed` with `mutation` (or none) and `extra` flags; the
+/// verdict line and the exit status.
+fn explore_pinned(
+    dir: &Path,
+    config: &str,
+    seed: &str,
+    seeds: &str,
+    mutation: Option<&str>,
+    extra: &[&str],
+) -> (serde_json::Value, Option<i32>) {
+    let out_dir = dir.join(mutation.unwrap_or("none")).display().to_string();
+    let mut args = vec!["explore", "--config", config, "--seed", seed, "--seeds", seeds, "--out", &out_dir, "--json"];
+    args.extend_from_slice(extra);
+    if let Some(m) = mutation {
+        args.extend_from_slice(&["--mutation", m]);
+    }
+    let out = losslab(&args);
+    (last_json(&out), out.status.code())
+}
+
+/// Whether `class` showed in a run whose own configuration's prediction forbids it.
+fn broken(line: &serde_json::Value, class: &str) -> bool {
+    line["found"][class]["runs"].as_u64().unwrap_or(0) > 0 && line["found"][class]["permitted"] == false
+}
+
+/// `lso-ignores-open-transactions`: a read_committed consumer reads the records of a transaction
+/// still open, which then aborts (`aborted_read`, which predict forbids under crashes and power
+/// losses with fsync); the same seeds without the mutation show nothing forbidden.
+#[test]
+fn lso_ignores_open_transactions_is_caught_as_an_aborted_read() {
+    let dir = temp_dir("mut-lso");
+    let config = write(&dir, "safe-txn.json", SAFE_TXN);
+    let faults = ["--faults", "crash,power"];
+    let (line, code) = explore_pinned(&dir, &config, "1", "2", Some("lso-ignores-open-transactions"), &faults);
+    assert!(broken(&line, "aborted_read"), "{line}");
+    assert_eq!(code, Some(1));
+    let (line, code) = explore_pinned(&dir, &config, "1", "2", None, &faults);
+    assert_eq!(line["found"]["aborted_read"]["runs"], 0, "{line}");
+    assert_eq!(code, Some(0), "{line}");
+}
+
+/// `markers-before-commit-durable`: commitTransaction() returns, and markers go out, before
+/// PrepareCommit is on the followers of `__transaction_state`; on seed 10 of the safe
+/// transactional configuration (3.9, `transaction.timeout.ms` 2000, no wipes: a follower paused
+/// for 20 s) a committed transaction loses records (`lost_acked`, forbidden with acks=all and
+/// min.insync.replicas=2). Without the mutation the same seed is clean.
+#[test]
+fn markers_before_commit_durable_is_caught_as_a_lost_commit() {
+    let dir = temp_dir("mut-markers");
+    let text = SAFE_TXN
+        .replace(r#""transactional.id": "tx","#, r#""transactional.id": "tx", "transaction.timeout.ms": 2000,"#);
+    let config = write(&dir, "safe-txn-2s.json", &text);
+    let faults = ["--faults", "crash,power,pause,cut,isolate"];
+    let (line, code) = explore_pinned(&dir, &config, "10", "1", Some("markers-before-commit-durable"), &faults);
+    assert!(broken(&line, "lost_acked"), "{line}");
+    assert_eq!(code, Some(1));
+    let (line, code) = explore_pinned(&dir, &config, "10", "1", None, &faults);
+    assert_eq!(line["found"]["lost_acked"]["runs"], 0, "{line}");
+    assert_eq!(code, Some(0), "{line}");
+}
+
+/// `fencing-off`, found by `--transactions` on the safe configuration: seed 82 draws 4.0 with
+/// `transaction.timeout.ms` 2000; a power loss of the leader outlasts the transaction, which the
+/// coordinator then aborts without a new epoch, and leaders take writes of an older epoch: a
+/// committed transaction loses records (`lost_acked`). Without the mutation the seed is clean.
+/// The counterexample file carries the seed's draw.
+#[test]
+fn fencing_off_is_caught_by_explore_over_transactional_configurations() {
+    let dir = temp_dir("mut-fencing");
+    let config = write(&dir, "safe.json", SAFE);
+    let flags = ["--faults", "crash,power", "--transactions"];
+    let (line, code) = explore_pinned(&dir, &config, "82", "1", Some("fencing-off"), &flags);
+    assert!(broken(&line, "lost_acked"), "{line}");
+    assert_eq!(code, Some(1));
+    let path = line["found"]["lost_acked"]["scenario"].as_str().expect("a counterexample").to_string();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for fragment in [
+        r#""transactional.id": "tx""#,
+        r#""kafka.version": "4.0""#,
+        "losslab explore --transactions with the deliberate bug `fencing-off`",
+    ] {
+        assert!(text.contains(fragment), "{fragment} in {text}");
+    }
+    let (line, code) = explore_pinned(&dir, &config, "82", "1", None, &flags);
+    assert_eq!(line["found"]["lost_acked"]["runs"], 0, "{line}");
+    assert_eq!(code, Some(0), "{line}");
 }
 
 #[test]

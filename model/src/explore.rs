@@ -231,6 +231,50 @@ pub fn random_schedule(seed: u64, kinds: &BTreeSet<FaultKind>, scenario: &Scenar
         .collect()
 }
 
+/// The release lines `--transactions` draws from: from 0.11 (KIP-98) to 4.1, one line per
+/// change of the transactional rules (`KafkaVersion`'s txn methods: 1.0 timeout bump, 2.0
+/// KIP-279, 2.5 KIP-360/KIP-447, 2.6 equal epoch on EndTxn, 2.7 PRODUCER_FENCED, 3.6 and 3.7
+/// KIP-890 part 1, 4.0 transaction version 2).
+pub const TXN_VERSIONS: [&str; 11] = ["0.11", "1.0", "2.0", "2.5", "2.6", "2.7", "3.6", "3.7", "3.9", "4.0", "4.1"];
+
+/// `losslab explore --transactions`: `file` with a transactional configuration drawn from
+/// `seed` for each of these keys the file does not set: `producer.transactional.id` (always
+/// `"tx"`), `app.transaction.records`, `app.transaction.abort.every`, `transaction.timeout.ms`,
+/// `consumer.isolation.level` and `kafka.version` (0.11 to 4.1). The draws come from a ChaCha8
+/// stream of their own, seeded apart from the fault schedule's, and every key is drawn whether
+/// or not the file sets it: so a seed's fault schedule is the same with and without
+/// `--transactions`, and a seed's transactional draw does not depend on what the file pins.
+pub fn with_transactions(file: &Value, seed: u64) -> Value {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0074_786e_6472_6177);
+    let records = [5u64, 20, 40][rng.gen_range(0..3)];
+    let abort_every = [0u64, 2, 3, 5][rng.gen_range(0..4)];
+    // Short timeouts let a fault outlast a transaction, so that the coordinator aborts it.
+    let timeout_ms = [2_000u64, 10_000, 60_000][rng.gen_range(0..3)];
+    let isolation = ["read_committed", "read_committed", "read_uncommitted"][rng.gen_range(0..3)];
+    let version = TXN_VERSIONS[rng.gen_range(0..TXN_VERSIONS.len())];
+    let mut out = file.clone();
+    let drawn: [(&[&str], Value); 6] = [
+        (&["producer", "transactional.id"], json!("tx")),
+        (&["producer", "app.transaction.records"], json!(records)),
+        (&["producer", "app.transaction.abort.every"], json!(abort_every)),
+        (&["producer", "transaction.timeout.ms"], json!(timeout_ms)),
+        (&["consumer", "isolation.level"], json!(isolation)),
+        (&["kafka.version"], json!(version)),
+    ];
+    for (path, value) in drawn {
+        let set = match path {
+            [key] => out.get(*key).is_some(),
+            [section, key] => out.get(*section).and_then(|o| o.get(*key)).is_some(),
+            _ => unreachable!("paths have one or two parts"),
+        };
+        if !set {
+            let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+            set_path(&mut out, &path, value);
+        }
+    }
+    out
+}
+
 /// The scenario a run uses: `point`'s file with `steps` as its faults, validated.
 pub fn scenario_with(point: &GridPoint, steps: &[Value], name: &str, seed: u64) -> Result<Scenario, ScenarioError> {
     let file = with_faults(&point.file, steps, name, seed);
@@ -301,6 +345,25 @@ mod tests {
             let steps = random_schedule(seed, &kinds, &grid[0].scenario);
             scenario_with(&grid[0], &steps, "x", seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         }
+    }
+
+    #[test]
+    fn transactional_draws_fill_only_unset_keys_and_leave_the_schedule_alone() {
+        let grid = expand("g.json", "g", r#"{"consumer": {"isolation.level": "read_uncommitted"}}"#).unwrap();
+        let kinds: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
+        let mut versions = BTreeSet::new();
+        for seed in 1..200 {
+            let file = with_transactions(&grid[0].file, seed);
+            assert_eq!(file, with_transactions(&grid[0].file, seed), "deterministic");
+            assert_eq!(file["producer"]["transactional.id"], "tx");
+            assert_eq!(file["consumer"]["isolation.level"], "read_uncommitted", "the file's own value wins");
+            versions.insert(file["kafka.version"].as_str().unwrap().to_string());
+            let point = GridPoint { axes: BTreeMap::new(), file, scenario: grid[0].scenario.clone() };
+            let steps = random_schedule(seed, &kinds, &grid[0].scenario);
+            let s = scenario_with(&point, &steps, "x", seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert!(s.producer.transactional_id.is_some());
+        }
+        assert_eq!(versions.len(), TXN_VERSIONS.len(), "{versions:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! a process crash keeps it. This module knows nothing about durability.
 
 use super::txn_index::{CompletedTxn, TxnIndex};
+use crate::fault::mutation::{self, Mutation};
 use crate::protocol::{sequence_add, Batch, KafkaError, ProducerStamp, TxnBatch};
 use losslab_model::MsgId;
 use std::collections::{BTreeMap, VecDeque};
@@ -331,6 +332,11 @@ impl Log {
             return if stamp.base_sequence == 0 { SequenceCheck::Append } else { SequenceCheck::OutOfOrder };
         }
         if stamp.producer_epoch < entry.producer_epoch {
+            // The fencing-off mutation lets a zombie's batch of an older epoch in, unchecked
+            // (its sequences belong to an epoch the entry no longer tracks).
+            if mutation::on(Mutation::FencingOff) {
+                return SequenceCheck::Append;
+            }
             return SequenceCheck::FencedEpoch;
         }
         let last_seq = sequence_add(stamp.base_sequence, count as u32 - 1);

@@ -117,6 +117,13 @@ pub enum Timer {
         load: u64,
         request: MarkerRequest,
     },
+    /// Append this coordinator record again: the last try failed at once (an append retried in
+    /// the same instant would fail again, forever).
+    TxnAppendRetry {
+        load: u64,
+        op: u64,
+        record: super::coordinator::TxnRecord,
+    },
     /// The coordinator's WriteTxnMarkers request got no answer within `request.timeout.ms`.
     TxnMarkerTimeout {
         load: u64,
@@ -540,6 +547,11 @@ impl Actor for Broker {
             Timer::TxnMarkerRetry { load, request } => {
                 if load == self.txn.load && self.txn.coordinator.is_some() {
                     self.send_markers(request)
+                }
+            }
+            Timer::TxnAppendRetry { load, op, record } => {
+                if load == self.txn.load && self.txn.coordinator.is_some() {
+                    self.retry_txn_append(op, record)
                 }
             }
             Timer::TxnMarkerTimeout { load, corr } => {

@@ -12,8 +12,11 @@
 //! and `acks=-1`, `KafkaApis.handleWriteTxnMarkersRequest`) and answers once they are replicated;
 //! and it records its partitions' last stable offset when it moves.
 
-use super::coordinator::{EndTxnRequest, MarkerRequest, ReplyTo, TxnCoordinator, TxnOut, TxnRecord, TxnRules};
+use super::coordinator::{
+    EndTxnRequest, MarkerRequest, ReplyTo, TxnCoordinator, TxnOut, TxnRecord, TxnRules, TxnState,
+};
 use super::node::{Broker, Marker, Timer, FETCH_REQUEST_TIMEOUT_MS};
+use crate::fault::mutation::{self, Mutation};
 use crate::protocol::{
     is_internal_partition, KafkaError, Msg, ProducerStamp, TxnBatch, CONTROL_PRODUCER, OFFSETS_PARTITION,
     TXN_STATE_PARTITION,
@@ -238,10 +241,39 @@ impl Broker {
             }
         };
         match append {
-            Err(e) => match self.txn.coordinator.as_mut() {
-                Some(c) => c.on_appended(now, op, Err(e)),
-                None => Vec::new(),
-            },
+            Err(e) => {
+                let outs = match self.txn.coordinator.as_mut() {
+                    Some(c) => c.on_appended(now, op, Err(e)),
+                    None => Vec::new(),
+                };
+                // A completion the coordinator appends again (`retryOnError`) waits for the
+                // marker channel's next round (`TransactionMarkerChannelManager`'s
+                // `txnLogAppendRetryQueue`), as the markers' retries do: retried in the same
+                // instant it would fail the same way without end.
+                let (retries, rest): (Vec<TxnOut>, Vec<TxnOut>) =
+                    outs.into_iter().partition(|o| matches!(o, TxnOut::Append { .. }));
+                for retry in retries {
+                    if let TxnOut::Append { op, record } = retry {
+                        let at = now.saturating_add(MARKER_RETRY_MS * 1000);
+                        self.timers.at(at, Timer::TxnAppendRetry { load: self.txn.load, op, record });
+                    }
+                }
+                rest
+            }
+            // The markers-before-commit-durable mutation: a Prepare* record counts as written the
+            // moment the leader appended it, so markers go out and EndTxn is answered before the
+            // followers have it.
+            Ok(_)
+                if mutation::on(Mutation::MarkersBeforeCommitDurable)
+                    && matches!(state, TxnState::PrepareCommit | TxnState::PrepareAbort) =>
+            {
+                self.after_hw_or_isr_change(p);
+                self.wake_fetches(p);
+                match self.txn.coordinator.as_mut() {
+                    Some(c) => c.on_appended(now, op, Ok(())),
+                    None => Vec::new(),
+                }
+            }
             Ok(end_offset) => {
                 self.txn.appends.insert(op, end_offset);
                 let load = self.txn.load;

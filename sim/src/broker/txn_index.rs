@@ -10,6 +10,7 @@
 //! the high watermark (`UnifiedLog.lastStableOffset`). Everything here is rebuilt from the
 //! batches after a truncation (`truncateAndReload`), so a new leader knows what its log implies.
 
+use crate::fault::mutation::{self, Mutation};
 pub use crate::protocol::AbortedTxn;
 use losslab_model::MsgId;
 use std::collections::BTreeMap;
@@ -98,6 +99,9 @@ impl TxnIndex {
 
     /// `UnifiedLog.lastStableOffset`: min(first unstable offset, high watermark).
     pub fn last_stable_offset(&self, high_watermark: u64) -> u64 {
+        if mutation::on(Mutation::LsoIgnoresOpenTransactions) {
+            return high_watermark;
+        }
         self.first_unstable_offset(high_watermark).map_or(high_watermark, |f| f.min(high_watermark))
     }
 

@@ -28,10 +28,25 @@ pub enum Mutation {
     /// A new leader does not rebuild the idempotent producers' state from its log, so it cannot
     /// recognise retries of batches written under the old leader.
     ProducerStateNotRebuilt,
+    /// The transaction coordinator sends its COMMIT/ABORT markers and answers EndTxn as soon as
+    /// it appended PrepareCommit/PrepareAbort, before the high watermark of `__transaction_state`
+    /// covers it (Kafka's `TransactionStateManager.appendTransactionToLog` waits for acks=-1): a
+    /// coordinator failover then loads the transaction as Ongoing and times it out (aborts it)
+    /// after some partitions got COMMIT.
+    MarkersBeforeCommitDurable,
+    /// The last stable offset is the high watermark (`ProducerStateManager.firstUnstableOffset`
+    /// ignored): read_committed consumers read records of open transactions, which may abort.
+    LsoIgnoresOpenTransactions,
+    /// No fencing: the coordinator does not bump the producer epoch on InitProducerId
+    /// (`TransactionMetadata.prepareIncrementProducerEpoch`) nor when it fences an Ongoing
+    /// transaction for InitProducerId or its timeout (`prepareFenceProducerEpoch`, as 0.11.0.0
+    /// did on timeouts, KAFKA-6119), and partition leaders accept a batch stamped with an older
+    /// producer epoch (`ProducerAppendInfo.checkProducerEpoch`): a zombie's late writes land.
+    FencingOff,
 }
 
 impl Mutation {
-    pub const ALL: [Mutation; 8] = [
+    pub const ALL: [Mutation; 11] = [
         Mutation::FollowerAcksBeforeAppend,
         Mutation::HwIgnoresIsr,
         Mutation::AcksAllAnsweredAtAppend,
@@ -40,6 +55,9 @@ impl Mutation {
         Mutation::FlushIgnored,
         Mutation::NoDeduplication,
         Mutation::ProducerStateNotRebuilt,
+        Mutation::MarkersBeforeCommitDurable,
+        Mutation::LsoIgnoresOpenTransactions,
+        Mutation::FencingOff,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,7 +70,19 @@ impl Mutation {
             Mutation::FlushIgnored => "flush-ignored",
             Mutation::NoDeduplication => "no-deduplication",
             Mutation::ProducerStateNotRebuilt => "producer-state-not-rebuilt",
+            Mutation::MarkersBeforeCommitDurable => "markers-before-commit-durable",
+            Mutation::LsoIgnoresOpenTransactions => "lso-ignores-open-transactions",
+            Mutation::FencingOff => "fencing-off",
         }
+    }
+
+    /// Whether the mutation breaks a rule of transactions only (it shows on configurations with
+    /// `producer.transactional.id` and nowhere else).
+    pub fn transactional(self) -> bool {
+        matches!(
+            self,
+            Mutation::MarkersBeforeCommitDurable | Mutation::LsoIgnoresOpenTransactions | Mutation::FencingOff
+        )
     }
 
     pub fn parse(name: &str) -> Option<Mutation> {

@@ -1,12 +1,19 @@
 //! The key at the bottom of the timeline: every line, band and mark the lanes use, drawn as
-//! they appear there, with the inks and patterns of `palette`.
+//! they appear there, with the inks and patterns of `palette`; the transactions' row (LSO,
+//! COMMIT and ABORT markers) only in runs with transactions, so other charts stay the same.
 
 use super::model::{FaultKind, Timeline};
-use super::palette::{fault_look, ACKED_INK, HW_INK, LEADER_FILL, MIN_ISR_INK, REMOVED_INK};
+use super::palette::REMOVED_INK;
+use super::palette::{fault_look, ABORT_INK, ACKED_INK, COMMIT_INK, HW_INK, LEADER_FILL, LSO_INK, MIN_ISR_INK};
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Marker, Pattern};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+
+/// The y of the transactions' row, below the four rows every key has.
+const TXN_ROW: i32 = 158;
+/// The key's extra height in runs with transactions.
+pub(super) const TXN_ROW_H: u32 = 28;
 
 /// The key: every line, band and mark the lanes use, drawn as they appear there.
 pub(super) fn legend(area: &Area, tl: &Timeline) -> Result<(), ChartError> {
@@ -83,6 +90,17 @@ pub(super) fn legend(area: &Area, tl: &Timeline) -> Result<(), ChartError> {
     area.draw(&PathElement::new(vec![(x + 20, y - 10), (x + 20, y + 10)], style::BLACK_INK.stroke_width(3)))?;
     style::draw_marker(area, Marker::Diamond, (x + 20, y - 4), 5, Some(style::BLACK_INK), style::BLACK_INK)?;
     label(x + 50, y, "disk wiped (replaced by an empty one)")?;
-    let _ = tl;
+    if tl.transactions {
+        let y = TXN_ROW;
+        let x = cols[0];
+        style::dashed(area, (x, y), x + 40, LSO_INK.stroke_width(2), 2, 3)?;
+        label(x + 50, y, "last stable offset (LSO, leader): read_committed reads below it")?;
+        let x = cols[1];
+        style::draw_marker(area, Marker::Triangle, (x + 20, y), 3, Some(COMMIT_INK), COMMIT_INK)?;
+        label(x + 50, y, "COMMIT marker written (at its offset)")?;
+        let x = cols[2];
+        style::draw_marker(area, Marker::Square, (x + 20, y), 3, Some(ABORT_INK), ABORT_INK)?;
+        label(x + 50, y, "ABORT marker written (at its offset)")?;
+    }
     Ok(())
 }

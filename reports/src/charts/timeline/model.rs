@@ -1,6 +1,7 @@
 //! The timeline as plain data: [`Timeline::of`] reads one partition of a history into lanes
-//! (LEO and HW steps, leaderships, fault bands, marks of lost messages), the controller's ISR
-//! and elections, and the counts the subtitle gives. Nothing here draws: the data can be
+//! (LEO and HW steps, leaderships, fault bands, marks of lost messages; in runs with
+//! transactions the COMMIT/ABORT markers a leader wrote and its last stable offset), the
+//! controller's ISR and elections, and the counts the subtitle gives. Nothing here draws: the data can be
 //! unit-tested without an SVG, and every drawing module imports it without being imported back.
 
 use losslab_model::fault::CrashMode;
@@ -67,6 +68,14 @@ pub struct Mark {
     pub last: u64,
 }
 
+/// A transaction marker (a COMMIT or ABORT control record) a leader wrote at `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnMarker {
+    pub t_us: u64,
+    pub offset: u64,
+    pub commit: bool,
+}
+
 /// One broker's replica of the partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lane {
@@ -78,6 +87,10 @@ pub struct Lane {
     pub leadership: Vec<Leadership>,
     pub faults: Vec<Band>,
     pub marks: Vec<Mark>,
+    /// The transaction markers this broker wrote as the partition's leader.
+    pub txn_markers: Vec<TxnMarker>,
+    /// (time, LSO) at every change this broker recorded as leader (runs with transactions).
+    pub lso: Vec<(u64, u64)>,
 }
 
 /// An election as the controller recorded it.
@@ -113,6 +126,8 @@ pub struct Timeline {
     pub lost_other: usize,
     /// Lost messages no replica of this partition ever held (dropped before any broker).
     pub never_stored: usize,
+    /// The run used transactions: the chart then draws markers and the LSO, and keys them.
+    pub transactions: bool,
 }
 
 /// Open fault bands per node, closed by the matching recovery event.
@@ -287,6 +302,13 @@ impl Timeline {
                         }
                     }
                 }
+                EventKind::MarkerWritten { broker, partition: p, commit, offset, .. } if *p == partition => {
+                    let marker = TxnMarker { t_us: t, offset: *offset, commit: *commit };
+                    lane_mut(&mut lanes, *broker).txn_markers.push(marker);
+                }
+                EventKind::LastStableOffset { broker, partition: p, lso } if *p == partition => {
+                    push_step(&mut lane_mut(&mut lanes, *broker).lso, t, *lso);
+                }
                 EventKind::FinalPhase => final_phase_us = Some(t),
                 _ => {}
             }
@@ -359,6 +381,12 @@ impl Timeline {
             lost_acked,
             lost_other: lost.len() - lost_acked,
             never_stored: lost.keys().filter(|m| !stored.contains(m)).count(),
+            transactions: history.events.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::TxnBegun { .. } | EventKind::MarkerWritten { .. } | EventKind::LastStableOffset { .. }
+                )
+            }),
         }
     }
 }
@@ -391,6 +419,8 @@ fn drawn(kind: &EventKind, partition: u32) -> bool {
         | BecameFollower { partition: p, .. }
         | Acked { partition: p, .. }
         | PartitionChange { partition: p, .. }
+        | MarkerWritten { partition: p, .. }
+        | LastStableOffset { partition: p, .. }
         | Election { partition: p, .. } => *p == partition,
         Wiped { .. } | Crash { .. } | Restart { .. } | Pause { .. } | Resume { .. } | Cut { .. } | Heal { .. } => true,
         FinalPhase | Step { .. } => true,
@@ -406,6 +436,8 @@ fn lane_mut(lanes: &mut BTreeMap<u32, Lane>, broker: u32) -> &mut Lane {
         leadership: Vec::new(),
         faults: Vec::new(),
         marks: Vec::new(),
+        txn_markers: Vec::new(),
+        lso: Vec::new(),
     })
 }
 

@@ -3,7 +3,7 @@
 //! ([`render`], [`render_timeline`]) are here because this is the one module that puts the
 //! parts together.
 
-use super::key::legend;
+use super::key::{legend, TXN_ROW_H};
 use super::model::Timeline;
 use super::panel::{controller_panel, lane_panel};
 use crate::charts::chart::ChartError;
@@ -25,7 +25,8 @@ pub fn render(history: &History, findings: &[Finding], partition: u32) -> Result
 
 pub fn render_timeline(tl: &Timeline) -> Result<String, ChartError> {
     let lanes = tl.lanes.len().max(1) as u32;
-    let height = HEADER_H + CONTROLLER_H + lanes * LANE_H + LEGEND_H;
+    let legend_h = if tl.transactions { LEGEND_H + TXN_ROW_H } else { LEGEND_H };
+    let height = HEADER_H + CONTROLLER_H + lanes * LANE_H + legend_h;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -62,6 +63,20 @@ fn subtitle(tl: &Timeline) -> String {
             style::thousands(acked as u64),
             style::thousands(other as u64)
         )),
+    }
+    if tl.transactions {
+        let (commits, aborts) = tl.lanes.iter().flat_map(|l| &l.txn_markers).fold((0u64, 0u64), |(c, a), m| {
+            if m.commit {
+                (c + 1, a)
+            } else {
+                (c, a + 1)
+            }
+        });
+        parts.push(format!(
+            "{} COMMIT and {} ABORT markers written",
+            style::thousands(commits),
+            style::thousands(aborts)
+        ));
     }
     if tl.never_stored > 0 {
         parts.push(format!(

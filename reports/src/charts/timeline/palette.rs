@@ -13,6 +13,11 @@ pub(super) const CUT_INK: RGBColor = RGBColor(140, 81, 10);
 pub(super) const ACKED_INK: RGBColor = RGBColor(230, 97, 1);
 pub(super) const REMOVED_INK: RGBColor = RGBColor(165, 15, 21);
 pub(super) const MIN_ISR_INK: RGBColor = RGBColor(165, 15, 21);
+/// Transactions: COMMIT markers (a green triangle), ABORT markers (a magenta square), and the
+/// leader's last stable offset (a teal dotted step).
+pub(super) const COMMIT_INK: RGBColor = RGBColor(27, 120, 55);
+pub(super) const ABORT_INK: RGBColor = RGBColor(197, 27, 125);
+pub(super) const LSO_INK: RGBColor = RGBColor(1, 133, 113);
 
 /// Underlay colour, pattern, pattern ink, underlay opacity and pattern spacing of a fault kind.
 pub(super) fn fault_look(kind: FaultKind) -> (RGBColor, Pattern, RGBColor, f64, i32) {

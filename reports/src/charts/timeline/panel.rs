@@ -1,9 +1,10 @@
 //! The plotted panels of the timeline: the controller's (ISR size, min.insync.replicas, ELR,
 //! elections) and one broker's lane (leaderships, fault bands, LEO and HW steps, marks of lost
-//! messages), with the helpers both share (time axis, step lines, fault bands, the final phase).
+//! messages; the LSO while it leads and its transaction markers), with the helpers both share (time axis, step lines, fault bands, the final phase).
 
 use super::model::{Band, FaultKind, Lane, Mark, MarkKind, Timeline};
 use super::palette::{fault_look, ACKED_INK, HW_INK, LEADER_FILL, LEADER_INK, MIN_ISR_INK, REMOVED_INK};
+use super::palette::{ABORT_INK, COMMIT_INK, LSO_INK};
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Marker, Pattern};
 use losslab_model::history::ElectionKind;
@@ -260,6 +261,33 @@ pub(super) fn lane_panel(
     }
     for group in mark_groups(&chart, &lane.marks) {
         draw_marks(root, &chart, group)?;
+    }
+    if tl.transactions {
+        draw_transactions(root, &chart, lane, bucket, end_s)?;
+    }
+    Ok(())
+}
+
+/// The LSO as a dotted step while the broker leads (a leader's value: followers have none), and
+/// a glyph per transaction marker at its offset and time: COMMIT a triangle, ABORT a square.
+fn draw_transactions(root: &Area, chart: &Chart, lane: &Lane, bucket: u64, end_s: f64) -> Result<(), ChartError> {
+    for period in &lane.leadership {
+        // The value in force when the leadership began, then every change inside it.
+        let before = lane.lso.iter().take_while(|p| p.0 <= period.start_us).last().map(|p| (period.start_us, p.1));
+        let inside = lane.lso.iter().filter(|p| p.0 > period.start_us && p.0 < period.end_us).copied();
+        let points: Vec<(u64, u64)> = before.into_iter().chain(inside).collect();
+        if points.is_empty() {
+            continue;
+        }
+        let stop_s = (period.end_us as f64 / 1e6).min(end_s);
+        let mut line = steps(&style::thin_steps(&points, bucket), stop_s);
+        line.retain(|p| p.0 <= stop_s);
+        chart.plotting_area().draw(&DashedPathElement::new(line, 2, 3, LSO_INK.stroke_width(2)))?;
+    }
+    for m in &lane.txn_markers {
+        let at = chart.backend_coord(&(m.t_us as f64 / 1e6, m.offset as f64 + 0.5));
+        let (marker, ink) = if m.commit { (Marker::Triangle, COMMIT_INK) } else { (Marker::Square, ABORT_INK) };
+        style::draw_marker(root, marker, at, 3, Some(ink), ink)?;
     }
     Ok(())
 }

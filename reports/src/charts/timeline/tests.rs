@@ -1,7 +1,7 @@
 //! Tests of the timeline: what [`Timeline::of`] reads from a small acks=1 history, and that
 //! the drawn SVG has every part and is the same bytes twice.
 
-use super::model::{runs, Band, FaultKind, Leadership, Mark, MarkKind, Timeline};
+use super::model::{runs, Band, FaultKind, Leadership, Mark, MarkKind, Timeline, TxnMarker};
 use super::page::render;
 use losslab_model::fault::CrashMode;
 use losslab_model::history::{ElectionKind, RunMeta};
@@ -165,4 +165,78 @@ fn an_empty_history_still_renders() {
 fn runs_group_consecutive_offsets() {
     let set: BTreeSet<u64> = [1, 2, 3, 7, 9, 10].into_iter().collect();
     assert_eq!(runs(&set), vec![(1, 3), (7, 7), (9, 10)]);
+}
+
+/// The acks=1 history with a transaction on it: b1 writes a COMMIT marker at offset 4 and an
+/// ABORT marker at offset 6 while it leads, and records its last stable offset.
+fn txn_history() -> History {
+    use EventKind::*;
+    let b = NodeName::Broker;
+    let mut h = history();
+    let marker = |offset, commit| MarkerWritten {
+        broker: 1,
+        partition: 0,
+        producer: 1,
+        producer_id: 7,
+        epoch: 0,
+        commit,
+        offset,
+        txn: Some(1),
+    };
+    let lso = |t, lso| at(t, b(1), LastStableOffset { broker: 1, partition: 0, lso });
+    let extra = [
+        at(0, NodeName::Producer(1), TxnBegun { producer: 1, txn: 1 }),
+        lso(0, 0),
+        lso(1_000, 0),
+        at(2_600, b(1), marker(4, true)),
+        lso(2_600, 5),
+        at(2_800, b(1), marker(6, false)),
+        lso(2_900, 7),
+        // A partition the chart does not show.
+        at(2_900, b(1), LastStableOffset { broker: 1, partition: 1, lso: 9 }),
+    ];
+    h.events.extend(extra);
+    h.events.sort_by_key(|e| e.t_us);
+    h
+}
+
+#[test]
+fn reads_transaction_markers_and_the_last_stable_offset() {
+    let tl = Timeline::of(&txn_history(), &[], 0);
+    assert!(tl.transactions);
+    let b1 = &tl.lanes[0];
+    assert_eq!(
+        b1.txn_markers,
+        vec![TxnMarker { t_us: 2_600, offset: 4, commit: true }, TxnMarker { t_us: 2_800, offset: 6, commit: false }]
+    );
+    assert_eq!(b1.lso, vec![(0, 0), (2_600, 5), (2_900, 7)], "steps only where it moved, partition 0 only");
+    assert!(tl.lanes[1].txn_markers.is_empty() && tl.lanes[1].lso.is_empty(), "b2 wrote none");
+    assert!(!Timeline::of(&history(), &[], 0).transactions, "a run without transactions");
+}
+
+/// Runs with transactions key the LSO and both markers and count the markers in the subtitle;
+/// runs without them draw exactly what they did before (no key row, the same height).
+#[test]
+fn draws_markers_and_the_lso_only_in_runs_with_transactions() {
+    let with = render(&txn_history(), &[], 0).unwrap();
+    for needle in [
+        "1 COMMIT and 1 ABORT markers written",
+        "last stable offset (LSO, leader): read_committed reads below it",
+        "COMMIT marker written (at its offset)",
+        "ABORT marker written (at its offset)",
+        // The glyphs: a COMMIT triangle and an ABORT square in their inks.
+        "fill=\"#1B7837\"",
+        "fill=\"#C51B7D\"",
+        // The LSO's dotted teal step.
+        "stroke=\"#018571\"",
+    ] {
+        assert!(with.contains(needle), "missing {needle}");
+    }
+    let without = render(&history(), &[lost(2), lost(3)], 0).unwrap();
+    for needle in ["COMMIT", "ABORT", "last stable offset", "#1B7837", "#C51B7D", "#018571"] {
+        assert!(!without.contains(needle), "{needle} in a run without transactions");
+    }
+    let height = |svg: &str| svg.split("height=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    assert_eq!(height(&without), (78 + 150 + 2 * 150 + 168).to_string());
+    assert_eq!(height(&with), (78 + 150 + 2 * 150 + 168 + 28).to_string());
 }

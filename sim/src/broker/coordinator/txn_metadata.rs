@@ -9,6 +9,7 @@
 //!
 //! Epochs are Kafka's `short` as `i32`, with `NO_EPOCH` (-1) for "none yet".
 
+use crate::fault::mutation::{self, Mutation};
 use std::collections::BTreeSet;
 
 /// `RecordBatch.NO_PRODUCER_EPOCH`.
@@ -249,6 +250,8 @@ impl TxnMetadata {
                 "Cannot fence producer with epoch equal to Short.MaxValue since this would overflow".into(),
             ));
         }
+        // The fencing-off mutation fences without a new epoch.
+        let bump = bump && !mutation::on(Mutation::FencingOff);
         let epoch = if self.has_failed_epoch_fence || !bump { self.producer_epoch } else { self.producer_epoch + 1 };
         let (id, timeout, parts, start, now) =
             (self.producer_id, self.timeout_ms, self.partitions.clone(), self.start_us, self.update_us);
@@ -270,7 +273,9 @@ impl TxnMetadata {
                 self.producer_id
             )));
         }
-        let bumped = self.producer_epoch + 1;
+        // The fencing-off mutation: the epoch stays (only a new id's first epoch, 0, is handed out).
+        let fencing_off = mutation::on(Mutation::FencingOff) && self.producer_epoch != NO_EPOCH;
+        let bumped = if fencing_off { self.producer_epoch } else { self.producer_epoch + 1 };
         let (next, last) = match expected {
             None => (bumped, NO_EPOCH),
             Some(e) if self.producer_epoch == NO_EPOCH || e == self.producer_epoch => (bumped, self.producer_epoch),

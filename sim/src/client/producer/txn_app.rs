@@ -232,6 +232,10 @@ impl Producer {
         self.shell().coordinator = None;
         self.request_metadata();
         let at = self.now_us().saturating_add(self.cfg().retry_backoff_ms.saturating_mul(1000));
+        // One lookup per retry.backoff.ms: without it every pump while the coordinator is unknown
+        // (each metadata answer pumps) armed one more Wake, and each Wake another, without end.
+        let shell = self.shell();
+        shell.not_before_us = shell.not_before_us.max(at);
         self.timers.at(at, Timer::Wake);
     }
 
