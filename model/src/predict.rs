@@ -34,7 +34,7 @@ pub fn predict(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> BTreeMap<FindingCla
 fn predict_class(s: &Scenario, kinds: &BTreeSet<FaultKind>, class: FindingClass) -> Prediction {
     match class {
         FindingClass::LostAcked => lost_acked(s, kinds),
-        FindingClass::LostUnnoticed => lost_unnoticed(s),
+        FindingClass::LostUnnoticed => lost_unnoticed(s, kinds),
         FindingClass::LostFailed => yes("a record the client reports failed was never promised (producer callback / Future)"),
         FindingClass::Duplicated => duplicated(s),
         FindingClass::Reordered => reordered(s, kinds),
@@ -124,9 +124,14 @@ fn an_elected_log_can_lack_records(s: &Scenario, kinds: &BTreeSet<FaultKind>) ->
     None
 }
 
-fn lost_unnoticed(s: &Scenario) -> Prediction {
+fn lost_unnoticed(s: &Scenario, kinds: &BTreeSet<FaultKind>) -> Prediction {
     if s.producer.app_send == SendMode::FireAndForget {
         return yes("app.send=fire-and-forget never looks at a record's outcome ('fire and forget': producer.send(msg) without a callback)");
+    }
+    if s.producer.transactional_id.is_some() && s.workload.producers > 0 {
+        if let Some(why) = an_elected_log_can_lack_records(s, kinds) {
+            return yes(format!("a transactional record's outcome reaches the app when commitTransaction() or abortTransaction() returns; if the transaction coordinator's log loses the transaction, neither may ever return; here {why}"));
+        }
     }
     no("the app learns every outcome through its callback, and the explorer does not crash producers (producer API `send(record, callback)`)")
 }

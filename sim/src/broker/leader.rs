@@ -32,7 +32,12 @@ impl Broker {
                     self.answer_produce_error(from, corr, partition, acks, KafkaError::NotLeaderOrFollower, connection);
                     return;
                 }
-                Some(Some(guard)) => return self.send_verification(from, corr, partition, request, msgs, guard),
+                Some(Ok(Some(guard))) => return self.send_verification(from, corr, partition, request, msgs, guard),
+                Some(Err(e)) => {
+                    let (acks, connection, e) = (request.acks, request.connection, self.produce_error_of(e));
+                    self.answer_produce_error(from, corr, partition, acks, e, connection);
+                    return;
+                }
                 _ => None,
             },
             _ => None,

@@ -107,12 +107,6 @@ pub enum Timer {
         op: u64,
     },
     /// Send these markers again (their leader was unknown, or the last try failed).
-    /// A coordinator write that failed at once, appended again.
-    TxnAppendRetry {
-        load: u64,
-        op: u64,
-        record: super::coordinator::TxnRecord,
-    },
     TxnMarkerRetry {
         load: u64,
         request: MarkerRequest,
@@ -539,11 +533,6 @@ impl Actor for Broker {
             Timer::GroupAppendExpire { load, op } => self.on_group_append_expired(load, op),
             Timer::TxnTick { load } => self.on_txn_tick(load),
             Timer::TxnAppendExpire { load, op } => self.on_txn_append_expired(load, op),
-            Timer::TxnAppendRetry { load, op, record } => {
-                if load == self.txn.load && self.txn.coordinator.is_some() {
-                    self.retry_txn_append(op, record)
-                }
-            }
             Timer::TxnMarkerRetry { load, request } => {
                 if load == self.txn.load && self.txn.coordinator.is_some() {
                     self.send_markers(request)

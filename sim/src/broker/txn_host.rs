@@ -152,20 +152,7 @@ impl Broker {
                     self.send(to.node, Msg::AddPartitionsToTxnResponse { corr: to.corr, result, verified })
                 }
                 TxnOut::EndAnswer(to, result) => self.send(to.node, Msg::EndTxnResponse { corr: to.corr, result }),
-                TxnOut::Append { op, record } => {
-                    for next in self.append_for_txn(op, record) {
-                        match next {
-                            // An append that failed at once and is retried (`retryOnError`):
-                            // Kafka's marker thread retries it on its next round, not at once.
-                            TxnOut::Append { op, record } => {
-                                let at = self.now_us().saturating_add(MARKER_RETRY_MS * 1000);
-                                let load = self.txn.load;
-                                self.timers.at(at, Timer::TxnAppendRetry { load, op, record });
-                            }
-                            other => queue.push_back(other),
-                        }
-                    }
-                }
+                TxnOut::Append { op, record } => queue.extend(self.append_for_txn(op, record)),
                 TxnOut::Markers(request) if retrying => {
                     let at = self.now_us().saturating_add(MARKER_RETRY_MS * 1000);
                     let load = self.txn.load;

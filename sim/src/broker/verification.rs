@@ -33,13 +33,26 @@ impl Broker {
     }
 
     /// `maybeStartTransactionVerificationForPartitions`: `None` if this broker does not lead the
-    /// partition; else the guard to verify, or `Some(None)` when the producer id already has a
-    /// transaction open here (no verification needed).
-    pub(super) fn start_verification(&mut self, partition: u32, txn_request: &ProduceRequest) -> Option<Option<u64>> {
+    /// partition; else the guard to verify, or `Ok(None)` when the producer id already has a
+    /// transaction open here (no verification needed). KAFKA-18575 (4.0): for a TV2 client, a
+    /// transaction still open here at an older epoch is the previous one, whose marker has not
+    /// arrived yet: CONCURRENT_TRANSACTIONS, so the batch is not written into it.
+    pub(super) fn start_verification(
+        &mut self,
+        partition: u32,
+        txn_request: &ProduceRequest,
+    ) -> Option<Result<Option<u64>, KafkaError>> {
         let stamp = txn_request.stamp?;
+        let tv2 = txn_request.transaction.as_ref().is_some_and(|t| t.add_partition);
         let mut v = self.txn.verifications.remove(&partition).unwrap_or_default();
         let guard = self.with_log(partition, |_, s| {
-            v.start(s.log.txns(), stamp.producer_id, stamp.base_sequence, stamp.producer_epoch)
+            let pid = stamp.producer_id;
+            let previous_open = s.log.txns().open_txn(pid).is_some()
+                && s.log.producer_epoch(pid).is_some_and(|e| e < stamp.producer_epoch);
+            if tv2 && previous_open {
+                return Err(KafkaError::ConcurrentTransactions);
+            }
+            Ok(v.start(s.log.txns(), pid, stamp.base_sequence, stamp.producer_epoch))
         });
         self.txn.verifications.insert(partition, v);
         guard
@@ -120,7 +133,7 @@ impl Broker {
     /// INVALID_TXN_STATE for clients before 3.8 (KAFKA-16314), and the retriable coordinator
     /// errors become NOT_ENOUGH_REPLICAS, which every client retries without a metadata refresh
     /// (`handleProduceAppend`, 3.9 l. 837-851).
-    fn produce_error_of(&self, e: KafkaError) -> KafkaError {
+    pub(super) fn produce_error_of(&self, e: KafkaError) -> KafkaError {
         match e {
             KafkaError::ProducerFenced | KafkaError::TxnProducerFenced => KafkaError::InvalidProducerEpoch,
             KafkaError::TransactionAbortable

@@ -75,6 +75,9 @@ pub enum KafkaError {
     TransactionAbortable,
     /// The coordinator's PRODUCER_FENCED (2.7+, KIP-588): a newer epoch owns the transactional id.
     TxnProducerFenced,
+    /// Client side: a batch never drained when the app aborted its transaction
+    /// (`TransactionAbortedException`, `Sender` via `abortUndrainedBatches`).
+    TransactionAborted,
     /// KIP-447 (2.5): an OffsetFetch with `requireStable` asked for a partition whose offset is
     /// pending in an open transaction (`GroupMetadataManager.getOffsets`); the consumer retries.
     UnstableOffsetCommit,
@@ -121,6 +124,7 @@ impl KafkaError {
             KafkaError::TransactionAbortable => "TRANSACTION_ABORTABLE",
             KafkaError::TxnProducerFenced => "PRODUCER_FENCED",
             KafkaError::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
+            KafkaError::TransactionAborted => "TransactionAbortedException",
         }
     }
 
@@ -144,6 +148,7 @@ impl KafkaError {
                 | KafkaError::InvalidTransactionTimeout
                 | KafkaError::TransactionCoordinatorFenced
                 | KafkaError::TransactionAbortable
+                | KafkaError::TransactionAborted
                 | KafkaError::TxnProducerFenced
         )
     }

@@ -188,9 +188,10 @@ impl Producer {
             seq.set_producer_id_and_epoch(pid, epoch as u32);
         }
         // `maybeSendAndPollTransactionalRequest`: an abortable error or an abort fails the
-        // batches never drained.
+        // batches never drained, with the error, or `TransactionAbortedException` for the app's
+        // own abort.
         if matches!(state, ClientTxnState::AbortableError | ClientTxnState::AbortingTransaction) {
-            let e = self.txn.as_ref().and_then(|t| t.manager.last_error).unwrap_or(KafkaError::TransactionAbortable);
+            let e = self.txn.as_ref().and_then(|t| t.manager.last_error).unwrap_or(KafkaError::TransactionAborted);
             self.sender.abort_undrained(e);
         }
     }
