@@ -361,3 +361,45 @@ fn the_transaction_log_has_its_own_min_isr() {
         assert!(commits_between(&r, 35_000_000, 62_000_000) > 0, "2 of 3 replicas are enough");
     }
 }
+
+/// KAFKA-6119 (catalogue `txn-zombie-timeout`): a producer paused past
+/// `transaction.timeout.ms`. 0.11 aborts the transaction at the producer's own epoch and has no
+/// partition verification, so the zombie's later records open a transaction the coordinator does
+/// not know, which the restarted producer's first COMMIT marker closes: an aborted read. 1.0
+/// bumps the epoch and fences the zombie.
+#[test]
+fn a_zombie_past_its_transaction_timeout_is_fenced_from_1_0() {
+    let scenario = |version: &str| {
+        format!(
+            r#"{{"kafka.version": "{version}",
+            "producer": {{"transactional.id": "orders", "app.transaction.records": 50, "transaction.timeout.ms": 5000}},
+            "consumer": {{"isolation.level": "read_committed"}},
+            "workload": {{"messages": 2000, "rate_per_sec": 200}},
+            "faults": [{{"after_sent": 525, "action": "pause", "node": "p1"}},
+                       {{"delay_ms": 70000, "action": "resume", "node": "p1"}}]}}"#
+        )
+    };
+    for r in runs(&scenario("0.11")) {
+        assert!(count(&r, FindingClass::AbortedRead) > 0, "0.11: the zombie's records become visible");
+    }
+    for r in runs(&scenario("1.0")) {
+        assert_eq!(count(&r, FindingClass::AbortedRead), 0, "1.0: the zombie is fenced");
+    }
+}
+
+/// Issue 17: `__consumer_offsets` has 3 replicas; a topic with 4 and `min.insync.replicas` 4
+/// must not leave the group's coordinator unable to write (its min ISR is capped at the offsets
+/// topic's replication factor): without faults the group forms and reads everything.
+#[test]
+fn the_offsets_topic_min_isr_is_capped_at_its_replication_factor() {
+    let scenario = Scenario::parse(
+        "inline.json",
+        "inline",
+        r#"{"brokers": 4, "topic": {"replication.factor": 4, "min.insync.replicas": 4}, "workload": {"messages": 300}}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for r in losslab_sim::run_seeds(&scenario, &[1, 2], 2) {
+        assert_eq!(count(&r, FindingClass::Stuck), 0);
+        assert_eq!(count(&r, FindingClass::ConsumerSkipped), 0);
+    }
+}

@@ -325,8 +325,8 @@ impl Broker {
     /// (`transaction.state.log.min.isr`, `TransactionStateManager.transactionTopicConfigs`).
     pub(super) fn rules_for(&self, partition: u32) -> ReplicaRules {
         let mut rules = self.rules.clone();
-        if partition == crate::protocol::TXN_STATE_PARTITION {
-            rules.min_insync_replicas = self.world.scenario.txn_state_min_insync_replicas();
+        if let Some(min_isr) = crate::runtime::world::internal_min_insync_replicas(&self.world.scenario, partition) {
+            rules.min_insync_replicas = min_isr;
         }
         rules
     }

@@ -82,11 +82,12 @@ impl Controller {
     /// `unclean.leader.election.enable=false` on it, 0.11).
     fn rules_for(&self, partition: u32) -> Rules {
         let rules = self.rules();
-        if partition != crate::protocol::TXN_STATE_PARTITION {
+        let s = &self.world.scenario;
+        let Some(min_insync_replicas) = crate::runtime::world::internal_min_insync_replicas(s, partition) else {
             return rules;
-        }
-        let min_insync_replicas = self.world.scenario.txn_state_min_insync_replicas();
-        Rules { min_insync_replicas, unclean: false, ..rules }
+        };
+        let unclean = rules.unclean && partition != crate::protocol::TXN_STATE_PARTITION;
+        Rules { min_insync_replicas, unclean, ..rules }
     }
 
     fn rules(&self) -> Rules {

@@ -300,6 +300,23 @@ impl World {
     }
 }
 
+/// The min ISR of an internal partition, `None` for a topic partition. `__transaction_state`:
+/// `transaction.state.log.min.isr` (`TransactionStateManager.transactionTopicConfigs`).
+/// `__consumer_offsets` sets no `min.insync.replicas` of its own (`GroupMetadataManager`'s topic
+/// configs), so it has the broker-wide one; the lab takes the scenario's, capped at the offsets
+/// topic's replication factor, so that a topic with more replicas than the offsets topic (4
+/// brokers, `replication.factor` 4, `min.insync.replicas` 4) cannot leave the group without a
+/// writable coordinator (issue 17).
+pub fn internal_min_insync_replicas(s: &Scenario, partition: u32) -> Option<u32> {
+    match partition {
+        OFFSETS_PARTITION => {
+            Some(s.effective_min_insync_replicas().min(OFFSETS_REPLICATION_FACTOR.min(s.brokers.max(1))))
+        }
+        TXN_STATE_PARTITION => Some(s.txn_state_min_insync_replicas()),
+        _ => None,
+    }
+}
+
 /// `__consumer_offsets` as the first consumer's FindCoordinator creates it: replicas from the
 /// last broker on (Kafka spreads its 50 partitions over the brokers; this puts the group's
 /// coordinator away from the first broker, which leads partition 0), all in sync.
