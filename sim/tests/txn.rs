@@ -403,3 +403,34 @@ fn the_offsets_topic_min_isr_is_capped_at_its_replication_factor() {
         assert_eq!(count(&r, FindingClass::ConsumerSkipped), 0);
     }
 }
+
+/// KAFKA-18575 (4.0): explore's counterexamples from before it was modelled (seeds 17 and 26).
+/// A TV2 batch that finds the previous transaction still open on the partition at an older epoch
+/// must not join it: the leader answers CONCURRENT_TRANSACTIONS and the client retries once the
+/// previous transaction's marker is written.
+#[test]
+fn a_tv2_batch_never_joins_the_previous_transaction_still_open_on_the_partition() {
+    for (json, seed) in
+        [(include_str!("fixtures/kafka-18575-seed17.json"), 17), (include_str!("fixtures/kafka-18575-seed26.json"), 26)]
+    {
+        let scenario = Scenario::parse("fixture.json", "fixture", json).unwrap_or_else(|e| panic!("{e}"));
+        for r in losslab_sim::run_seeds(&scenario, &[seed], 1) {
+            for class in [FindingClass::LostAcked, FindingClass::AbortedRead, FindingClass::TornTransaction] {
+                assert_eq!(count(&r, class), 0, "seed {seed}: {}", class.as_str());
+            }
+        }
+    }
+}
+
+/// 4.0's leader adds the partition for a TV2 client whatever `transaction.partition.verification.enable`
+/// says: with it off, transactions still commit (without the add, every EndTxn would be
+/// INVALID_TXN_STATE).
+#[test]
+fn tv2_adds_partitions_even_with_verification_disabled() {
+    let json = r#"{"kafka.version": "4.1", "broker": {"transaction.partition.verification.enable": false},
+        "producer": {"transactional.id": "tx", "app.transaction.records": 10},
+        "workload": {"messages": 100, "rate_per_sec": 200}}"#;
+    for r in runs(json) {
+        assert_eq!(ended(&r, TxnOutcome::Committed).len(), 10);
+    }
+}
