@@ -27,4 +27,9 @@ fn bench_json_prints_every_measure_on_its_last_line() {
         assert!(json[key].as_f64().is_some_and(|v| v > 0.0), "{key} in {json}");
     }
     assert!(json["peak_rss_mib_1m"].is_null(), "--quick skips the 1,000,000-message probe: {json}");
+    assert!(json["peak_rss_mib_replay_1000_seeds_json"].is_null(), "--quick skips the replay probe: {json}");
+    // Issue 17's targets are printed beside the figures.
+    assert_eq!(json["targets"]["runs_per_sec"], ">= 400");
+    assert_eq!(json["targets"]["peak_rss_mib_1m"], "< 200");
+    assert_eq!(json["targets"]["peak_rss_mib_replay_1000_seeds_json"], "< 100");
 }
