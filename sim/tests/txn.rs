@@ -434,3 +434,41 @@ fn tv2_adds_partitions_even_with_verification_disabled() {
         assert_eq!(ended(&r, TxnOutcome::Committed).len(), 10);
     }
 }
+
+/// KAFKA-17754's anomaly A (research 5.2): an EndTxn(COMMIT) on a slow link is re-sent after
+/// `request.timeout.ms` on a new connection; a late copy commits a later transaction's first
+/// records early. From 3.6 the leader then verifies that transaction's next batch with the
+/// coordinator, which no longer has the partition in a transaction: the batch is refused,
+/// INVALID_TXN_STATE before 3.8 and TRANSACTION_ABORTABLE from 3.8 (KAFKA-16314), and the
+/// commit throws. On 4.0 the late EndTxn carries an older epoch and is fenced: nothing fails.
+#[test]
+fn a_late_end_txn_commits_early_and_verification_refuses_the_rest_until_tv2() {
+    let scenario = |version: &str| {
+        format!(
+            r#"{{"kafka.version": "{version}",
+            "producer": {{"transactional.id": "tx", "app.transaction.records": 50, "request.timeout.ms": 1000}},
+            "consumer": {{"isolation.level": "read_committed"}},
+            "workload": {{"messages": 2000, "rate_per_sec": 500}},
+            "faults": [{{"after_sent": 249, "action": "slow", "between": [["p1"], ["txn-coordinator"]], "latency_ms": 3000}},
+                       {{"delay_ms": 8000, "action": "heal"}}]}}"#
+        )
+    };
+    let refused_with = |r: &RunOutput| -> BTreeSet<String> {
+        r.history
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Failed { error, app_notified: false, .. } => Some(error.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let errors_3_7: BTreeSet<String> = runs(&scenario("3.7")).iter().flat_map(refused_with).collect();
+    assert!(errors_3_7.contains("INVALID_TXN_STATE"), "{errors_3_7:?}");
+    let errors_3_9: BTreeSet<String> = runs(&scenario("3.9")).iter().flat_map(refused_with).collect();
+    assert!(errors_3_9.contains("TRANSACTION_ABORTABLE"), "{errors_3_9:?}");
+    for r in runs(&scenario("4.0")) {
+        assert!(refused_with(&r).is_empty(), "4.0: the late EndTxn is fenced");
+        assert!(ended(&r, TxnOutcome::Failed).is_empty());
+    }
+}
