@@ -10,6 +10,7 @@ pub mod fault;
 pub mod finding;
 pub mod guarantee;
 pub mod history;
+pub mod input;
 pub mod judge;
 pub mod predict;
 pub mod scenario;

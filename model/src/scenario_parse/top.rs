@@ -16,8 +16,8 @@ impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_file(path: &Path) -> std::result::Result<Scenario, ScenarioError> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::new(&label, format!("cannot read {label}: {e}")))?;
+        // Bounded (issue 17): `/dev/zero` must not be read without limit.
+        let text = crate::input::read_text(path).map_err(|message| ScenarioError::new(&label, message))?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Scenario::parse(&label, &stem, &text)
     }
