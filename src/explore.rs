@@ -173,10 +173,10 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
     let label = config.display().to_string();
     let text = losslab_model::input::read_text(config).map_err(Invalid)?;
     let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let grid = Grid::new(&label, &stem, &text).map_err(|e| Invalid(e.message))?;
+    let grid = Grid::new(&label, &stem, &text).map_err(|e| Invalid(e.to_string()))?;
     if grid.len() <= POINTS_CHECKED_UP_FRONT {
         for index in 0..grid.len() {
-            grid.point(index).map_err(|e| Invalid(e.message))?;
+            grid.point(index).map_err(|e| Invalid(e.to_string()))?;
         }
     }
     let options = RunOptions { mutation };
@@ -292,7 +292,7 @@ impl Sweep<'_> {
             let mut predictions = Vec::with_capacity(todo.len());
             for &(index, seed) in &todo {
                 if !open.contains_key(&index) {
-                    let point = grid.point(index).map_err(|e| Invalid(e.message));
+                    let point = grid.point(index).map_err(|e| Invalid(e.to_string()));
                     let point = match point {
                         Ok(point) => point,
                         Err(e) => {
@@ -306,7 +306,7 @@ impl Sweep<'_> {
                 let steps = explore::random_schedule(seed, self.kinds, &point.scenario);
                 let drawn = drawn_point(self.args, point, seed);
                 let scenario = explore::scenario_with(&drawn, &steps, &point.scenario.name, seed)
-                    .map_err(|e| Invalid(e.message))?;
+                    .map_err(|e| Invalid(e.to_string()))?;
                 predictions.push(predict(&scenario, self.kinds));
                 items.push((scenario, seed));
             }

@@ -22,7 +22,7 @@ pub use checker::check;
 pub use config::{BrokerConfig, ConsumerConfig, NetworkConfig, ProducerConfig, TopicConfig, Workload};
 pub use error::ScenarioError;
 pub use fault::{Action, CrashMode, FaultStep, NodeRef, Target, Trigger};
-pub use finding::{Finding, FindingClass, Verdict};
+pub use finding::{Finding, FindingClass, IdleStep, Verdict};
 pub use history::{Event, EventKind, FinalState, History, MsgId, NodeName};
 pub use scenario::{Expect, Expectation, Scenario};
 pub use version::KafkaVersion;
