@@ -127,6 +127,9 @@ fn a_java_properties_file_gets_a_hint() {
     let out = losslab(&dir, &["replay", "producer.properties"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.starts_with("error: producer.properties: malformed JSON at line 1, column 1: expected value; "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: producer.properties: malformed JSON at line 1, column 1: expected value; "),
+        "{stderr}"
+    );
     assert!(stderr.contains("this looks like a Java properties file (`key=value` lines)"), "{stderr}");
 }
