@@ -715,7 +715,7 @@ mod tests {
         }
         assert_eq!(latency_bucket_us(2048), 2048);
         assert_eq!(latency_bucket_us(2049), 2048);
-        assert_eq!(latency_bucket_us(4099), 4098);
+        assert_eq!(latency_bucket_us(4099), 4096);
         for us in [12_345u64, 987_654_321, u64::MAX] {
             let b = latency_bucket_us(us);
             assert!(b <= us && (us - b) as f64 <= us as f64 / 1024.0, "{us} -> {b}");
