@@ -177,8 +177,9 @@ fn scenario_of(replay: &ReplayResult, input: &Path) -> Option<Scenario> {
     }
 }
 
+/// An input file, refused past `INPUT_BYTES_MAX` (16 MiB) so that `/dev/zero` cannot fill memory.
 fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    losslab_model::input::read_text(path)
 }
 
 fn located(path: &Path, line: Option<usize>) -> String {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod chart;
+mod ctrl_c;
 mod explore;
 mod out;
 mod replay;

@@ -200,11 +200,14 @@ fn several_files_end_with_a_summary_table() {
     let output = losslab(&["replay", QUIET, QUIET_EXPECTS_LOSS]);
     let text = stdout(&output);
     assert_eq!(status(&output), 1, "{text}");
-    let table_header = text.lines().find(|line| line.contains("consumer_duplicated")).expect("a summary table");
-    assert!(table_header.contains("scenario") && table_header.contains("stuck"));
+    let table_header =
+        text.lines().find(|line| line.contains("findings, summed over the seeds")).expect("a summary table");
+    assert!(table_header.contains("scenario") && table_header.contains("expect"));
     let row = |name: &str| text.lines().find(|l| l.starts_with(&format!("| {name} "))).unwrap();
     assert!(row("cli-quiet").ends_with("| met     |"), "{text}");
     assert!(row("cli-quiet-expects-loss").ends_with("| NOT MET |"), "{text}");
+    assert!(row("total: 2 files").ends_with("| 1 met   |"), "{text}");
+    assert!(text.ends_with("\n1 of 2 files met their expectations\n"), "{text}");
 }
 
 #[test]

@@ -107,4 +107,24 @@ pub struct Verdict {
     pub acked: u64,
     /// Records the client gave up on.
     pub failed: u64,
+    /// Fault steps that did nothing in this run (issue 17): a scenario whose steps miss their
+    /// targets tests less than it says, so every report names them. Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idle_steps: Vec<IdleStep>,
+}
+
+/// A fault step that did nothing: it fired on no node ("restart of nobody": its target was in
+/// no state the action applies to, or resolved to no node), or it never fired because its
+/// trigger did not hold within the safety phase (then it stands for itself and every later
+/// step, which wait on it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IdleStep {
+    /// 1-based, as the scenario file's `faults` list is read.
+    pub step: usize,
+    /// The step's action (`restart`, `cut`...).
+    pub action: String,
+    /// True when it never fired; false when it fired on nobody.
+    pub never_fired: bool,
+    /// The history's own words for it ("restart of nobody", "steps 3.. never fired: ...").
+    pub detail: String,
 }

@@ -6,7 +6,7 @@
 
 use crate::counts::Counts;
 use crate::result::{FileResult, SeedRun};
-use losslab_model::Finding;
+use losslab_model::{Finding, IdleStep};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -49,6 +49,9 @@ struct RunJson<'a> {
     trace_hash: &'a str,
     counts: &'a Counts,
     findings: Vec<FindingJson<'a>>,
+    /// Fault steps that did nothing in this run (issue 17); absent when there are none.
+    #[serde(skip_serializing_if = "<[IdleStep]>::is_empty")]
+    idle_steps: &'a [IdleStep],
 }
 
 #[derive(Serialize)]
@@ -85,6 +88,7 @@ impl<'a> RunJson<'a> {
             trace_hash: &run.trace_hash,
             counts: &run.counts,
             findings: run.verdict.findings.iter().map(FindingJson::of).collect(),
+            idle_steps: &run.verdict.idle_steps,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod charts;
 pub mod command;
 pub mod counts;
 pub mod html;
+pub mod idle;
 pub mod json;
 pub mod markdown;
 pub mod result;

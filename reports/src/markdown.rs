@@ -18,11 +18,12 @@ pub fn run_report(result: &FileResult, run: &SeedRun, history: &History) -> Stri
         settings(&one),
         counts(run),
         expectations(&one),
+        idle_steps(&one),
         timeline(history),
         findings(run),
         replay(&one),
     ];
-    let mut text = sections.join("\n\n");
+    let mut text = sections.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n\n");
     text.push('\n');
     text
 }
@@ -74,6 +75,18 @@ fn expectations(result: &FileResult) -> String {
         false => table(&["class", "want", "found", "met"], rows),
     };
     section("Expectations", body)
+}
+
+/// Fault steps that did nothing in this run (issue 17); empty (no section) when there are none.
+fn idle_steps(result: &FileResult) -> String {
+    let lines = crate::idle::lines(result);
+    match lines.is_empty() {
+        true => String::new(),
+        false => section(
+            "Fault steps that did nothing",
+            lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"),
+        ),
+    }
 }
 
 /// The fault steps as they fired, then the final phase and whether it converged.

@@ -19,7 +19,8 @@ const WIDTH: usize = 100;
 
 /// The verdict of one file, ending with a newline.
 pub fn render(result: &FileResult) -> String {
-    let sections = [header(result), runs(result), expectations(result), findings(result), footer(result)];
+    let sections =
+        [header(result), runs(result), expectations(result), idle_steps(result), findings(result), footer(result)];
     let mut text = sections
         .into_iter()
         .filter(|lines| !lines.is_empty())
@@ -106,6 +107,17 @@ fn unjudged_line(result: &FileResult) -> Option<String> {
         .map(|(class, j)| format!("{class} (in {} of {} seeds)", j.seeds_showing, result.judgement.seeds))
         .collect();
     (!shown.is_empty()).then(|| format!("  also seen, not judged: {}", shown.join(", ")))
+}
+
+/// Fault steps that did nothing, after the expectations they may have decided (issue 17).
+fn idle_steps(result: &FileResult) -> Vec<String> {
+    let lines = crate::idle::lines(result);
+    if lines.is_empty() {
+        return lines;
+    }
+    let mut out = vec!["fault steps that did nothing".to_string()];
+    out.extend(lines.iter().flat_map(|line| wrap(line, "  ", WIDTH)));
+    out
 }
 
 fn met_label(met: bool) -> &'static str {

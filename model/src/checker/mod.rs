@@ -19,6 +19,7 @@ mod loss;
 mod order;
 mod pipeline;
 mod replicas;
+mod steps;
 mod stuck;
 mod table;
 mod txn;

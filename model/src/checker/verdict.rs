@@ -5,7 +5,7 @@
 
 use super::index::Index;
 use super::txns::Txns;
-use super::{consumed, consumer, loss, order, pipeline, replicas, stuck, txn};
+use super::{consumed, consumer, loss, order, pipeline, replicas, steps, stuck, txn};
 use crate::finding::{FindingClass, Verdict};
 use crate::history::{FinalState, History};
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ pub fn check(history: &History, final_state: &FinalState) -> Verdict {
         })
         .collect();
     let (sent, acked, failed) = tallies(&ix, &tx);
-    Verdict { findings, counts, sent, acked, failed }
+    Verdict { findings, counts, sent, acked, failed, idle_steps: steps::idle_steps(history) }
 }
 
 /// Messages sent, acknowledged (the client learned success, whether or not the app looked),

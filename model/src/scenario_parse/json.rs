@@ -20,8 +20,34 @@ pub(super) fn read(file: &str, text: &str) -> Result<Value, ScenarioError> {
     }
     // The duplicate check walks the same text first, so that a malformed file and a duplicate key
     // are both reported at the place serde_json stopped.
-    serde_json::from_str::<NoDuplicateKeys>(text).map_err(|e| malformed(file, &e))?;
-    serde_json::from_str::<Value>(text).map_err(|e| malformed(file, &e))
+    serde_json::from_str::<NoDuplicateKeys>(text).map_err(|e| with_hint(malformed(file, &e), text))?;
+    serde_json::from_str::<Value>(text).map_err(|e| with_hint(malformed(file, &e), text))
+}
+
+/// Kafka's own configuration is Java properties (`acks=all`, one per line), and a user may hand
+/// such a file over as it is: the JSON error at line 1, column 1 alone does not say what to do.
+fn with_hint(mut error: ScenarioError, text: &str) -> ScenarioError {
+    if looks_like_properties(text) {
+        error.message.push_str(
+            "; this looks like a Java properties file (`key=value` lines): a scenario is a JSON object \
+             with the settings in sections, such as {\"producer\": {\"acks\": \"all\"}, \"topic\": {\"min.insync.replicas\": 2}} \
+             (see docs/scenario-format.md)",
+        );
+    }
+    error
+}
+
+/// The first line that is neither blank nor a `#`/`!` comment is `key=value` or `key: value`
+/// with a dotted, dashed or underscored key, and the text does not open like JSON.
+fn looks_like_properties(text: &str) -> bool {
+    let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+    else {
+        // Only comments: a properties file with everything commented out.
+        return text.trim_start().starts_with('#');
+    };
+    let Some((key, _)) = line.split_once(['=', ':']) else { return false };
+    let key = key.trim();
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// "x.json: malformed JSON at line 3, column 7: expected `,` or `}`".
@@ -116,6 +142,20 @@ mod tests {
         assert!(message.starts_with("x.json: invalid JSON at line 1, column "), "{message}");
         assert!(message.contains("duplicate key `acks`"), "{message}");
         assert!(read("x.json", "[{\"a\": 1}, {\"a\": 2}]").is_ok());
+    }
+
+    #[test]
+    fn a_properties_file_gets_a_hint_and_json_does_not() {
+        let message = error("# producer\nacks=all\nmin.insync.replicas=2\n");
+        assert!(message.starts_with("x.json: malformed JSON at line 1, column 1: "), "{message}");
+        assert!(
+            message
+                .contains("; this looks like a Java properties file (`key=value` lines): a scenario is a JSON object"),
+            "{message}"
+        );
+        assert!(error("bootstrap.servers: localhost:9092").contains("Java properties"));
+        assert!(!error("{\"acks\": all}").contains("Java properties"));
+        assert!(!error("[1, 2").contains("Java properties"));
     }
 
     #[test]

@@ -20,6 +20,11 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The largest p99 produce latency an input may give, in ms (about 11.6 days): a simulated run
+/// is bounded far below it, and the latency chart's log axis needs a finite decade above the
+/// slowest point (1e308 used to send plotters' tick generation into an endless loop).
+pub const LATENCY_MS_MAX: f64 = 1e9;
+
 /// How often one finding class showed up among a configuration's runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassFound {
@@ -173,8 +178,12 @@ fn explore(o: &Map<String, Value>, origin: &str) -> Result<ConfigResult, String>
     let latency_ms_p99 = match o.get("latency_ms_p99") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_f64() {
-            Some(ms) if ms >= 0.0 && ms.is_finite() => Some(ms),
-            _ => return Err(format!("`latency_ms_p99` is {v}, not a number of milliseconds")),
+            Some(ms) if (0.0..=LATENCY_MS_MAX).contains(&ms) => Some(ms),
+            _ => {
+                return Err(format!(
+                    "`latency_ms_p99` is {v}, not a number of milliseconds from 0 to {LATENCY_MS_MAX:e}"
+                ))
+            }
         },
     };
     let power_loss = flat.get("faults").map(|f| f.contains("power"));

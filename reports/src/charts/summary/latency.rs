@@ -5,6 +5,7 @@
 use super::canvas::{acks_marker, fmt_value, isr_fill, label, root_svg, WIDTH};
 use super::tally::{Known, Tally, LOST_ACKED};
 use crate::charts::chart::ChartError;
+use crate::charts::input::LATENCY_MS_MAX;
 use crate::charts::style::{self, Area, Marker};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -54,8 +55,9 @@ pub(super) fn durability_latency(known: &Known) -> Result<String, ChartError> {
         let (plot, key) = rest.split_horizontally(WIDTH - 250);
         // Latencies span decades (a fault can stall a producer for seconds): a log scale from
         // the decade below the fastest to the decade above the slowest.
-        let fastest = points.iter().map(|p| p.latency).fold(f64::INFINITY, f64::min).max(0.01);
-        let slowest = points.iter().map(|p| p.latency).fold(0.0, f64::max).max(fastest);
+        // Clamped to the input's bound too: an infinite decade makes plotters' log axis loop.
+        let fastest = points.iter().map(|p| p.latency).fold(f64::INFINITY, f64::min).clamp(0.01, LATENCY_MS_MAX);
+        let slowest = points.iter().map(|p| p.latency).fold(0.0, f64::max).clamp(fastest, LATENCY_MS_MAX);
         let (mut lo, mut hi) = (1.0, 1.0);
         while lo > fastest {
             lo /= 10.0;
