@@ -1,0 +1,194 @@
+//! Stories: consecutive findings of one class that tell the same story, told once as a range
+//! ("p1#805..p1#1104, 300 records"). A lost leader takes hundreds of records with it and their
+//! explanations differ only in the record's id and offsets; printing each one buries the few
+//! stories that do differ, and made a single `report.md` megabytes of near-identical
+//! paragraphs. Two findings share a story when they are of one class and partition and their
+//! explanations are identical once the record's own id and every offset are abstracted away;
+//! a story is told with the explanation of its first record, which names that record's own
+//! offsets. Times are not abstracted: records acknowledged at different times do have
+//! different stories, and a reader may need to see where the line falls.
+
+use losslab_model::{Finding, FindingClass, MsgId};
+
+/// Consecutive findings (in the verdict's order, within one class) with one story.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Story {
+    /// The first finding of the range: the story is told with its explanation.
+    pub first: Finding,
+    /// The record of the last finding, when it has one.
+    pub last: Option<MsgId>,
+    /// How many findings the range holds (at least 1).
+    pub records: u64,
+}
+
+impl Story {
+    pub fn class(&self) -> FindingClass {
+        self.first.class
+    }
+
+    /// `p1#805..p1#1104` for a range, `p1#17` for one record, `the run` for a per-run finding.
+    pub fn subject(&self) -> String {
+        match (self.first.message, self.last) {
+            (Some(first), Some(last)) if self.records > 1 => format!("{first}..{last}"),
+            (Some(first), _) => first.to_string(),
+            (None, _) => "the run".to_string(),
+        }
+    }
+
+    /// `, 300 records` for a range; empty for a single finding.
+    pub fn records_suffix(&self) -> String {
+        match self.records {
+            1 => String::new(),
+            n => format!(", {n} records"),
+        }
+    }
+}
+
+/// The stories of `findings`, class by class in [`FindingClass::ALL`]'s order, each class's in
+/// the order its findings come.
+pub fn stories(findings: &[Finding]) -> Vec<Story> {
+    FindingClass::ALL
+        .into_iter()
+        .flat_map(|class| of_class(findings.iter().filter(move |f| f.class == class)))
+        .collect()
+}
+
+fn of_class<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<Story> {
+    let mut stories: Vec<Story> = Vec::new();
+    // The shape of the current story's first explanation, kept only while the story grows.
+    let mut current_shape = String::new();
+    for finding in findings {
+        let shape = shape(finding);
+        match stories.last_mut() {
+            Some(story) if story.first.partition == finding.partition && shape == current_shape => {
+                story.last = finding.message;
+                story.records += 1;
+            }
+            _ => {
+                stories.push(Story { first: finding.clone(), last: finding.message, records: 1 });
+                current_shape = shape;
+            }
+        }
+    }
+    stories
+}
+
+/// The explanation with the finding's own record id replaced by `{record}` and each number
+/// after "offset " or "offsets " (a single offset or an `a..b` range) by `N`.
+fn shape(finding: &Finding) -> String {
+    let own = finding.message.map(|m| m.to_string());
+    let text = finding.explanation.as_str();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = own.as_deref().and_then(|id| rest.strip_prefix(id)).filter(|a| !starts_with_digit(a)) {
+            out.push_str("{record}");
+            rest = after;
+        } else if let Some((word, after)) = offset_word(rest) {
+            out.push_str(word);
+            out.push('N');
+            rest = skip_digits(after);
+            if let Some(end) = rest.strip_prefix("..").filter(|a| starts_with_digit(a)) {
+                out.push_str("..N");
+                rest = skip_digits(end);
+            }
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// `("offsets ", digits...)` when `text` starts with the word and a number.
+fn offset_word(text: &str) -> Option<(&'static str, &str)> {
+    ["offsets ", "offset "]
+        .into_iter()
+        .find_map(|word| text.strip_prefix(word).filter(|after| starts_with_digit(after)).map(|after| (word, after)))
+}
+
+fn starts_with_digit(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn skip_digits(text: &str) -> &str {
+    text.trim_start_matches(|c: char| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lost(seq: u64, explanation: &str) -> Finding {
+        Finding {
+            class: FindingClass::LostAcked,
+            message: Some(MsgId { producer: 1, seq }),
+            partition: Some(0),
+            explanation: explanation.to_string(),
+        }
+    }
+
+    /// The checker's sentence for a record truncated with its neighbours.
+    fn truncated(seq: u64, acked_at: &str) -> Finding {
+        lost(
+            seq,
+            &format!(
+                "p1#{seq} was acknowledged at {acked_at} (acks=all, partition 0, offset {seq}). b1 appended it at \
+                 offset {seq} in leader epoch 0. b1 truncated offsets 311..3000 at 28.338 s."
+            ),
+        )
+    }
+
+    #[test]
+    fn records_differing_only_in_id_and_offsets_share_a_story() {
+        let findings: Vec<Finding> = (805..=1104).map(|seq| truncated(seq, "9.107 s")).collect();
+        let stories = stories(&findings);
+        assert_eq!(stories.len(), 1);
+        assert_eq!(stories[0].subject(), "p1#805..p1#1104");
+        assert_eq!(stories[0].records_suffix(), ", 300 records");
+        assert_eq!(stories[0].first, findings[0]);
+    }
+
+    #[test]
+    fn a_different_time_starts_a_new_story() {
+        let findings = [truncated(1, "9.107 s"), truncated(2, "9.107 s"), truncated(3, "9.171 s")];
+        let subjects: Vec<String> = stories(&findings).iter().map(|s| s.subject() + &s.records_suffix()).collect();
+        assert_eq!(subjects, ["p1#1..p1#2, 2 records", "p1#3"]);
+    }
+
+    #[test]
+    fn only_the_records_own_id_is_abstracted() {
+        // p1#12 names p1#120 as its neighbour; p1#13 names p1#130: different stories.
+        let a = lost(12, "p1#12 was overwritten by p1#120.");
+        let b = lost(13, "p1#13 was overwritten by p1#130.");
+        let c = lost(14, "p1#14 was overwritten by p1#120.");
+        assert_eq!(stories(&[a.clone(), b]).len(), 2);
+        assert_eq!(stories(&[a, c]).len(), 1);
+    }
+
+    #[test]
+    fn classes_and_partitions_are_never_merged() {
+        let mut other_partition = truncated(2, "9.107 s");
+        other_partition.partition = Some(1);
+        let mut other_class = truncated(3, "9.107 s");
+        other_class.class = FindingClass::Duplicated;
+        let findings = [truncated(1, "9.107 s"), other_partition, other_class];
+        let stories = stories(&findings);
+        assert_eq!(stories.len(), 3);
+        // Class by class in the order of FindingClass::ALL.
+        assert_eq!(stories.iter().map(Story::class).collect::<Vec<_>>()[2], FindingClass::Duplicated);
+    }
+
+    #[test]
+    fn a_per_run_finding_is_about_the_run() {
+        let stuck = Finding { class: FindingClass::Stuck, message: None, partition: None, explanation: "x".into() };
+        let stories = stories(&[stuck.clone(), stuck]);
+        assert_eq!((stories[0].subject(), stories[0].records), ("the run".to_string(), 2));
+    }
+
+    #[test]
+    fn shapes_abstract_offsets_and_ranges_only_after_the_word() {
+        let f = lost(7, "p1#7 at offset 7; b2 truncated offsets 5..9; 311 records; offset x");
+        assert_eq!(shape(&f), "{record} at offset N; b2 truncated offsets N..N; 311 records; offset x");
+    }
+}
