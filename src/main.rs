@@ -6,6 +6,7 @@
 mod bench;
 mod chart;
 mod explore;
+mod interrupt;
 mod out;
 mod replay;
 mod status;

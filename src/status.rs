@@ -11,6 +11,8 @@ pub enum Status {
     NotMet,
     /// Invalid input: a scenario file, a flag, or an output directory that cannot be written.
     Invalid,
+    /// Stopped by Ctrl-C (SIGINT) after writing what finished: 128 + 2, as shells report it.
+    Interrupted,
 }
 
 impl From<Status> for ExitCode {
@@ -19,6 +21,7 @@ impl From<Status> for ExitCode {
             Status::Passed => 0,
             Status::NotMet => 1,
             Status::Invalid => 2,
+            Status::Interrupted => 130,
         })
     }
 }

@@ -3,10 +3,14 @@
 //! explanations differ only in the record's id and offsets; printing each one buries the few
 //! stories that do differ, and made a single `report.md` megabytes of near-identical
 //! paragraphs. Two findings share a story when they are of one class and partition and their
-//! explanations are identical once the record's own id and every offset are abstracted away;
-//! a story is told with the explanation of its first record, which names that record's own
-//! offsets. Times are not abstracted: records acknowledged at different times do have
-//! different stories, and a reader may need to see where the line falls.
+//! explanations are identical once the record's own id, every offset, and the times in the
+//! sentences about the record itself are abstracted away. A sentence is about the record when
+//! it names its id or its own offset ("p1#311 was acknowledged at 9.107 s", "b1 appended it at
+//! offset 311 ... at 0.322 s"): the records of one produce batch after another differ only
+//! there. Times anywhere else are kept ("b1 crashed at 12.326 s", "At 9.100 s the controller
+//! set the ISR"), so records lost to two different crashes, or acknowledged before and after an
+//! ISR change (the sentences then come in another order), are different stories. A story is
+//! told with the explanation of its first record, which names that record's times and offsets.
 
 use losslab_model::{Finding, FindingClass, MsgId};
 
@@ -73,15 +77,26 @@ fn of_class<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<Story> {
     stories
 }
 
-/// The explanation with the finding's own record id replaced by `{record}` and each number
-/// after "offset " or "offsets " (a single offset or an `a..b` range) by `N`.
+/// The explanation with the finding's own record id replaced by `{record}`, each number after
+/// "offset " or "offsets " (a single offset or an `a..b` range) by `N`, and each time
+/// (`12.345 s`) in a sentence about the record by `T s`.
 fn shape(finding: &Finding) -> String {
     let own = finding.message.map(|m| m.to_string());
-    let text = finding.explanation.as_str();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let own = own.as_deref();
+    let sentences: Vec<&str> = finding.explanation.split(". ").collect();
+    let own_offsets: Vec<&str> =
+        sentences.iter().filter(|s| own.is_some_and(|id| names(s, id))).flat_map(|s| single_offsets(s)).collect();
+    let about_record =
+        |s: &str| own.is_some_and(|id| names(s, id)) || single_offsets(s).iter().any(|o| own_offsets.contains(o));
+    sentences.iter().map(|s| abstracted(s, own, about_record(s))).collect::<Vec<_>>().join(". ")
+}
+
+fn abstracted(sentence: &str, own: Option<&str>, about_record: bool) -> String {
+    let mut out = String::with_capacity(sentence.len());
+    let mut rest = sentence;
+    let mut after_word_char = false;
     while let Some(c) = rest.chars().next() {
-        if let Some(after) = own.as_deref().and_then(|id| rest.strip_prefix(id)).filter(|a| !starts_with_digit(a)) {
+        if let Some(after) = own.and_then(|id| rest.strip_prefix(id)).filter(|a| !starts_with_digit(a)) {
             out.push_str("{record}");
             rest = after;
         } else if let Some((word, after)) = offset_word(rest) {
@@ -92,12 +107,45 @@ fn shape(finding: &Finding) -> String {
                 out.push_str("..N");
                 rest = skip_digits(end);
             }
+        } else if let Some(after) = time(rest).filter(|_| about_record && !after_word_char) {
+            out.push_str("T s");
+            rest = after;
+        } else if c.is_ascii_digit() {
+            // A whole number at once, so that no match starts inside it.
+            let after = skip_digits(rest);
+            out.push_str(&rest[..rest.len() - after.len()]);
+            rest = after;
         } else {
             out.push(c);
             rest = &rest[c.len_utf8()..];
         }
+        after_word_char = out.ends_with(|c: char| c.is_alphanumeric() || c == '#' || c == '.');
     }
     out
+}
+
+/// Whether `sentence` names the record `id` (not a longer id that starts with it).
+fn names(sentence: &str, id: &str) -> bool {
+    sentence.match_indices(id).any(|(i, _)| !starts_with_digit(&sentence[i + id.len()..]))
+}
+
+/// The offsets a sentence names one at a time ("offset 311"), not in ranges.
+fn single_offsets(sentence: &str) -> Vec<&str> {
+    sentence
+        .match_indices("offset ")
+        .filter_map(|(i, word)| {
+            let after = &sentence[i + word.len()..];
+            let digits = &after[..after.len() - skip_digits(after).len()];
+            (!digits.is_empty()).then_some(digits)
+        })
+        .collect()
+}
+
+/// The rest of `text` after a time as `fmt_time` writes it (`12.345 s`), if it starts with one.
+fn time(text: &str) -> Option<&str> {
+    let after_whole = skip_digits(text);
+    let fraction = after_whole.strip_prefix('.').filter(|f| starts_with_digit(f))?;
+    skip_digits(fraction).strip_prefix(" s")
 }
 
 /// `("offsets ", digits...)` when `text` starts with the word and a number.
@@ -150,8 +198,18 @@ mod tests {
     }
 
     #[test]
-    fn a_different_time_starts_a_new_story() {
+    fn times_of_the_records_own_events_do_not_split_a_story() {
         let findings = [truncated(1, "9.107 s"), truncated(2, "9.107 s"), truncated(3, "9.171 s")];
+        let subjects: Vec<String> = stories(&findings).iter().map(|s| s.subject() + &s.records_suffix()).collect();
+        assert_eq!(subjects, ["p1#1..p1#3, 3 records"]);
+    }
+
+    #[test]
+    fn times_of_other_events_do_split_a_story() {
+        let crash = |seq: u64, at: &str| {
+            lost(seq, &format!("p1#{seq} was acknowledged at 1.{seq:03} s. b1 crashed at {at}. b1 lost it"))
+        };
+        let findings = [crash(1, "5.000 s"), crash(2, "5.000 s"), crash(3, "7.000 s")];
         let subjects: Vec<String> = stories(&findings).iter().map(|s| s.subject() + &s.records_suffix()).collect();
         assert_eq!(subjects, ["p1#1..p1#2, 2 records", "p1#3"]);
     }
@@ -190,5 +248,19 @@ mod tests {
     fn shapes_abstract_offsets_and_ranges_only_after_the_word() {
         let f = lost(7, "p1#7 at offset 7; b2 truncated offsets 5..9; 311 records; offset x");
         assert_eq!(shape(&f), "{record} at offset N; b2 truncated offsets N..N; 311 records; offset x");
+    }
+
+    #[test]
+    fn shapes_abstract_times_only_in_sentences_about_the_record() {
+        let f = lost(
+            7,
+            "p1#7 was acknowledged at 9.107 s (offset 7). b1 appended it at offset 7 at 0.322 s. \
+             At 9.100 s the ISR shrank. b1 truncated offsets 7..30 at 28.338 s. p1#70 at 1.5 s",
+        );
+        assert_eq!(
+            shape(&f),
+            "{record} was acknowledged at T s (offset N). b1 appended it at offset N at T s. \
+             At 9.100 s the ISR shrank. b1 truncated offsets N..N at 28.338 s. p1#70 at 1.5 s"
+        );
     }
 }

@@ -124,13 +124,14 @@ fn findings(result: &FileResult) -> Vec<String> {
     if body.is_empty() {
         return body;
     }
-    let mut lines = vec![FINDINGS_HEADING.to_string()];
+    let mut lines = vec!["findings".to_string(), RANGES_NOTE.to_string()];
     lines.extend(body);
     lines
 }
 
-/// Says once how a range is told, so that each range's title can stay short.
-const FINDINGS_HEADING: &str = "findings (a range of records shares one story, told for its first record)";
+/// Says once how a range is told, so that each range's title can stay short (see `story`).
+const RANGES_NOTE: &str =
+    "  (a range is told for its first record; the others differ only in ids, offsets and own times)";
 
 /// One seed's stories, at most [`STORIES_SHOWN_PER_CLASS`] of each class.
 fn seed_findings(run: &SeedRun) -> Vec<String> {
@@ -227,7 +228,8 @@ mod tests {
         let many: Vec<Finding> = (805..=1104).map(|i| finding(FindingClass::LostAcked, i)).collect();
         let runs = [run(1, &many)];
         let text = render(&FileResult::new(&s, "x.json", &runs));
-        assert!(text.contains(&format!("\n{FINDINGS_HEADING}\n")), "{text}");
+        assert!(text.contains(&format!("\nfindings\n{RANGES_NOTE}\n  seed 1: ")), "{text}");
+        assert!(RANGES_NOTE.len() <= WIDTH);
         assert!(text.contains("  seed 1: lost_acked p1#805..p1#1104, 300 records (partition 0)\n"), "{text}");
         assert!(text.contains("      p1#805 was acked by b1 at 1.204 s; b1 crashed at 1.210 s.\n"), "{text}");
         assert_eq!(text.matches("was acked by b1").count(), 1, "{text}");
