@@ -5,12 +5,14 @@
 //! paragraphs. Two findings share a story when they are of one class and partition and their
 //! explanations are identical once the record's own id, every offset, and the times in the
 //! sentences about the record itself are abstracted away. A sentence is about the record when
-//! it names its id or its own offset ("p1#311 was acknowledged at 9.107 s", "b1 appended it at
-//! offset 311 ... at 0.322 s"): the records of one produce batch after another differ only
-//! there. Times anywhere else are kept ("b1 crashed at 12.326 s", "At 9.100 s the controller
-//! set the ISR"), so records lost to two different crashes, or acknowledged before and after an
-//! ISR change (the sentences then come in another order), are different stories. A story is
-//! told with the explanation of its first record, which names that record's times and offsets.
+//! it names its id or its own offset, or calls it "it", as the checker's sentences do ("p1#311
+//! was acknowledged at 9.107 s", "b1 appended it at offset 311 ... at 0.322 s", "when c1 read
+//! it at 45.190 s"): the records of one produce batch after another differ only there, and in
+//! the other records such a sentence names beside them ("when offset 2088 held another
+//! record, p1#2088"), which are abstracted too. Times anywhere else are kept ("b1 crashed at 12.326 s"), so records lost to two different crashes,
+//! or acknowledged before and after an ISR change (the sentences then come in another order),
+//! are different stories. A story is told with the explanation of its first record, which
+//! names that record's times and offsets.
 
 use losslab_model::{Finding, FindingClass, MsgId};
 
@@ -86,8 +88,9 @@ fn shape(finding: &Finding) -> String {
     let sentences: Vec<&str> = finding.explanation.split(". ").collect();
     let own_offsets: Vec<&str> =
         sentences.iter().filter(|s| own.is_some_and(|id| names(s, id))).flat_map(|s| single_offsets(s)).collect();
-    let about_record =
-        |s: &str| own.is_some_and(|id| names(s, id)) || single_offsets(s).iter().any(|o| own_offsets.contains(o));
+    let about_record = |s: &str| {
+        own.is_some_and(|id| names(s, id) || says_it(s)) || single_offsets(s).iter().any(|o| own_offsets.contains(o))
+    };
     sentences.iter().map(|s| abstracted(s, own, about_record(s))).collect::<Vec<_>>().join(". ")
 }
 
@@ -110,6 +113,11 @@ fn abstracted(sentence: &str, own: Option<&str>, about_record: bool) -> String {
         } else if let Some(after) = time(rest).filter(|_| about_record && !after_word_char) {
             out.push_str("T s");
             rest = after;
+        } else if let Some(after) = record_id(rest).filter(|_| about_record && !after_word_char) {
+            // Another record named beside this one ("when offset 2088 held another record,
+            // p1#2088"): each record of a range has its own neighbour.
+            out.push_str("{other}");
+            rest = after;
         } else if c.is_ascii_digit() {
             // A whole number at once, so that no match starts inside it.
             let after = skip_digits(rest);
@@ -129,6 +137,15 @@ fn names(sentence: &str, id: &str) -> bool {
     sentence.match_indices(id).any(|(i, _)| !starts_with_digit(&sentence[i + id.len()..]))
 }
 
+/// Whether `sentence` has the word "it" (not "its", "with"): the checker's name for the record.
+fn says_it(sentence: &str) -> bool {
+    sentence.match_indices("it").any(|(i, _)| {
+        let before = sentence[..i].chars().next_back();
+        let after = sentence[i + 2..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 /// The offsets a sentence names one at a time ("offset 311"), not in ranges.
 fn single_offsets(sentence: &str) -> Vec<&str> {
     sentence
@@ -139,6 +156,13 @@ fn single_offsets(sentence: &str) -> Vec<&str> {
             (!digits.is_empty()).then_some(digits)
         })
         .collect()
+}
+
+/// The rest of `text` after a record id (`p1#2088`), if it starts with one.
+fn record_id(text: &str) -> Option<&str> {
+    let producer = text.strip_prefix('p').filter(|t| starts_with_digit(t))?;
+    let seq = skip_digits(producer).strip_prefix('#').filter(|t| starts_with_digit(t))?;
+    Some(skip_digits(seq))
 }
 
 /// The rest of `text` after a time as `fmt_time` writes it (`12.345 s`), if it starts with one.
@@ -205,6 +229,15 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_that_calls_the_record_it_is_about_the_record() {
+        let read =
+            |seq: u64, at: &str| lost(seq, &format!("p1#{seq} was lost. When c1 read it at {at} the ISR was [1]"));
+        let stories = stories(&[read(1, "45.190 s"), read(2, "45.191 s")]);
+        assert_eq!(stories.len(), 1);
+        assert!(says_it("b3 did not hold it") && says_it("it, then") && !says_it("its log, with b1"));
+    }
+
+    #[test]
     fn times_of_other_events_do_split_a_story() {
         let crash = |seq: u64, at: &str| {
             lost(seq, &format!("p1#{seq} was acknowledged at 1.{seq:03} s. b1 crashed at {at}. b1 lost it"))
@@ -215,13 +248,14 @@ mod tests {
     }
 
     #[test]
-    fn only_the_records_own_id_is_abstracted() {
-        // p1#12 names p1#120 as its neighbour; p1#13 names p1#130: different stories.
-        let a = lost(12, "p1#12 was overwritten by p1#120.");
-        let b = lost(13, "p1#13 was overwritten by p1#130.");
-        let c = lost(14, "p1#14 was overwritten by p1#120.");
-        assert_eq!(stories(&[a.clone(), b]).len(), 2);
-        assert_eq!(stories(&[a, c]).len(), 1);
+    fn other_records_are_abstracted_only_in_sentences_about_this_one() {
+        assert!(!names("p1#120 was overwritten", "p1#12"), "p1#120 is not p1#12");
+        let a = lost(12, "p1#12 was overwritten by p1#120. Later p1#130 came");
+        let b = lost(13, "p1#13 was overwritten by p1#121. Later p1#130 came");
+        let c = lost(14, "p1#14 was overwritten by p1#122. Later p1#131 came");
+        assert_eq!(shape(&a), "{record} was overwritten by {other}. Later p1#130 came");
+        assert_eq!(stories(&[a.clone(), b]).len(), 1);
+        assert_eq!(stories(&[a, c]).len(), 2);
     }
 
     #[test]
@@ -261,6 +295,11 @@ mod tests {
             shape(&f),
             "{record} was acknowledged at T s (offset N). b1 appended it at offset N at T s. \
              At 9.100 s the ISR shrank. b1 truncated offsets N..N at 28.338 s. p1#70 at 1.5 s"
+        );
+        let f = lost(7, "p1#7 is at offset 7. c1 polled at 15.010 s, when offset 7 held another record, p1#2088. p2#5");
+        assert_eq!(
+            shape(&f),
+            "{record} is at offset N. c1 polled at T s, when offset N held another record, {other}. p2#5"
         );
     }
 }
