@@ -7,6 +7,7 @@ mod bench;
 mod chart;
 mod ctrl_c;
 mod explore;
+mod interrupt;
 mod out;
 mod replay;
 mod status;

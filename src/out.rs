@@ -6,6 +6,13 @@
 //! after the final phase) and `verdict.json` (that seed judged alone, in the contract's JSON
 //! shape); `DIR/<scenario>/summary.json` is the whole file's JSON object. With the history and
 //! final state on disk, a run can be checked or charted again without simulating it.
+//!
+//! Nothing is left half-written: a seed's directory is filled as `seed-<N>.tmp/` and renamed
+//! when complete, and `summary.json` is written as `summary.json.tmp` and renamed, so a stop
+//! (Ctrl-C, a full disk) leaves complete files or none. A reused `DIR` is cleared of what an
+//! earlier run left for the same scenarios (`seed-<N>/`, `summary.json` and their `.tmp`s)
+//! before anything runs, so that a summary never sits beside seeds it does not list; other
+//! files and the directories of other scenarios are left alone.
 
 use losslab_model::{History, Scenario};
 use losslab_reports::charts::{timeline, Chart};
@@ -32,28 +39,93 @@ pub fn check_distinct<'a>(dir: &Path, scenarios: impl IntoIterator<Item = &'a Sc
     Ok(())
 }
 
-/// Writes the files of every run in `result`; `outputs` are those runs, in the same order.
-pub fn write_runs(dir: &Path, result: &FileResult, outputs: &[RunOutput]) -> Result<(), String> {
-    for (run, output) in result.runs.iter().zip(outputs) {
-        let seed_dir = scenario_dir(dir, &result.scenario.name).join(format!("seed-{}", run.seed));
-        create_dir(&seed_dir)?;
-        let report = markdown::run_report(result, run, &output.history);
+/// Makes each scenario's directory and removes what an earlier run left there: `seed-<N>/`,
+/// `summary.json` and their `.tmp` forms. Run before any simulation, so that an unwritable
+/// `DIR` is reported before the work, not after.
+pub fn prepare<'a>(dir: &Path, scenarios: impl IntoIterator<Item = &'a Scenario>) -> Result<(), String> {
+    for scenario in scenarios {
+        let path = scenario_dir(dir, &scenario.name);
+        create_dir(&path)?;
+        let entries = fs::read_dir(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stale = entry.path();
+            let removed = match (is_seed_dir(&name), name == "summary.json" || name == "summary.json.tmp") {
+                (true, _) if stale.is_dir() => fs::remove_dir_all(&stale),
+                (_, true) => fs::remove_file(&stale),
+                _ => continue,
+            };
+            removed.map_err(|e| format!("cannot remove {} left by an earlier run: {e}", stale.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `seed-17` or `seed-17.tmp`.
+fn is_seed_dir(name: &str) -> bool {
+    let seed = name.strip_prefix("seed-").map(|rest| rest.strip_suffix(".tmp").unwrap_or(rest));
+    seed.is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Writes the files of `run`, one seed of `result`'s file, with `output` its run. The reports
+/// are written from the whole verdict; `bound` then cuts `run` (see `SeedRun::bound`) before
+/// `verdict.json`, which has the `--json` object's bounds.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    file: &str,
+    run: &mut SeedRun,
+    output: &RunOutput,
+    bound: &dyn Fn(&mut SeedRun),
+) -> Result<(), String> {
+    let seed_dir = scenario_dir(dir, &scenario.name).join(format!("seed-{}", run.seed));
+    let partial = seed_dir.with_extension("tmp");
+    if partial.exists() {
+        fs::remove_dir_all(&partial).map_err(|e| format!("cannot remove {}: {e}", partial.display()))?;
+    }
+    create_dir(&partial)?;
+    let written = write_seed_files(&partial, scenario, file, run, output, bound);
+    let renamed = written.and_then(|()| {
+        if seed_dir.exists() {
+            fs::remove_dir_all(&seed_dir).map_err(|e| format!("cannot remove {}: {e}", seed_dir.display()))?;
+        }
+        fs::rename(&partial, &seed_dir).map_err(|e| format!("cannot rename {}: {e}", partial.display()))
+    });
+    if renamed.is_err() {
+        // Best effort: the error that matters is the one returned.
+        let _ = fs::remove_dir_all(&partial);
+    }
+    renamed
+}
+
+fn write_seed_files(
+    seed_dir: &Path,
+    scenario: &Scenario,
+    file: &str,
+    run: &mut SeedRun,
+    output: &RunOutput,
+    bound: &dyn Fn(&mut SeedRun),
+) -> Result<(), String> {
+    {
+        let result = FileResult::new(scenario, file, std::slice::from_ref(run));
+        let report = markdown::run_report(&result, run, &output.history);
         write_file(&seed_dir.join("report.md"), report.as_bytes())?;
-        let charts = timelines(result, run, output)?;
+        let charts = timelines(&result, run, output)?;
         for chart in &charts {
             write_file(&seed_dir.join(&chart.file_name), chart.svg.as_bytes())?;
         }
-        let page = html::run_report(result, run, &output.history, &charts);
+        let page = html::run_report(&result, run, &output.history, &charts);
         write_file(&seed_dir.join("report.html"), page.as_bytes())?;
-        write_history(&seed_dir.join("history.jsonl"), &output.history)?;
-        // Compact: the final logs list every record, which indentation would make huge.
-        let final_state = serde_json::to_string(&output.final_state)
-            .map_err(|e| format!("cannot encode the final state of seed {}: {e}", run.seed))?;
-        write_file(&seed_dir.join("final.json"), format!("{final_state}\n").as_bytes())?;
-        let verdict = json::pretty(&result.only(run));
-        write_file(&seed_dir.join("verdict.json"), verdict.as_bytes())?;
     }
-    Ok(())
+    write_history(&seed_dir.join("history.jsonl"), &output.history)?;
+    // Compact: the final logs list every record, which indentation would make huge.
+    let final_state = serde_json::to_string(&output.final_state)
+        .map_err(|e| format!("cannot encode the final state of seed {}: {e}", run.seed))?;
+    write_file(&seed_dir.join("final.json"), format!("{final_state}\n").as_bytes())?;
+    bound(run);
+    let verdict = json::pretty(&FileResult::new(scenario, file, std::slice::from_ref(run)));
+    write_file(&seed_dir.join("verdict.json"), verdict.as_bytes())
 }
 
 /// The timeline of every partition of the run: `timeline.svg` for partition 0, which the fault
@@ -76,7 +148,7 @@ fn timelines(result: &FileResult, run: &SeedRun, output: &RunOutput) -> Result<V
 pub fn write_summary(dir: &Path, result: &FileResult) -> Result<(), String> {
     let scenario_dir = scenario_dir(dir, &result.scenario.name);
     create_dir(&scenario_dir)?;
-    write_file(&scenario_dir.join("summary.json"), json::pretty(result).as_bytes())
+    write_atomically(&scenario_dir.join("summary.json"), json::pretty(result).as_bytes())
 }
 
 /// The scenario's directory. Names come from user files, so anything that could leave `dir`
@@ -99,8 +171,22 @@ fn create_dir(path: &Path) -> Result<(), String> {
     fs::create_dir_all(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
+/// Writes a file inside a seed's `.tmp` directory, which is renamed only when complete.
 fn write_file(path: &Path, contents: &[u8]) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes `path` as `path.tmp`, then renames it: readers see the old file or the whole new one.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".tmp");
+    let partial = PathBuf::from(partial);
+    let written = write_file(&partial, contents)
+        .and_then(|()| fs::rename(&partial, path).map_err(|e| format!("cannot rename {}: {e}", partial.display())));
+    if written.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    written
 }
 
 /// One event per line, in the order recorded.
@@ -128,5 +214,15 @@ mod tests {
         assert_eq!(scenario_dir(dir, ".."), dir.join("_.."));
         assert_eq!(scenario_dir(dir, ""), dir.join("_"));
         assert_eq!(scenario_dir(dir, "a b/c"), dir.join("a_b_c"));
+    }
+
+    #[test]
+    fn only_seed_directories_are_taken_for_stale() {
+        for name in ["seed-1", "seed-17", "seed-17.tmp"] {
+            assert!(is_seed_dir(name), "{name}");
+        }
+        for name in ["seed-", "seed-.tmp", "seed-1x", "seeds-1", "my-seed-1", "seed-1.tmp.tmp", "notes"] {
+            assert!(!is_seed_dir(name), "{name}");
+        }
     }
 }

@@ -2,8 +2,10 @@
 //! would rather look than read: the scenario and the verdict, the timeline charts inline as SVG,
 //! the fault steps as they fired, every finding with its explanation, and the configuration. No
 //! script, no external style sheet, font or image: the file can be mailed, archived or opened
-//! years later and shows the same thing. Very long finding lists are cut per class with a count
-//! of the rest (every finding is in `report.md` and `verdict.json` beside it).
+//! years later and shows the same thing. Findings are told as stories (`story`: consecutive
+//! records whose explanations differ only in ids and offsets are one range), and very long
+//! lists of stories are cut per class with a count of the rest (every story is in `report.md`
+//! beside it).
 
 use crate::charts::Chart;
 use crate::result::{FileResult, SeedRun};
@@ -14,8 +16,8 @@ use losslab_model::{EventKind, FindingClass, History};
 /// How many partitions' timelines the page shows inline (every one is written beside it).
 pub const TIMELINES_SHOWN: usize = 8;
 
-/// How many findings of one class the page shows before "... and N more".
-pub const FINDINGS_SHOWN_PER_CLASS: usize = 200;
+/// How many stories of one class the page shows before "... and N more".
+pub const STORIES_SHOWN_PER_CLASS: usize = 200;
 
 /// The page for `run`, one of `result`'s seeds judged on its own; `history` is its history and
 /// `charts` its timelines, already drawn.
@@ -260,30 +262,32 @@ fn findings(run: &SeedRun) -> String {
     let mut out = String::from("<section id=\"findings\">\n<h2>Findings</h2>\n");
     let mut any = false;
     for class in FindingClass::ALL {
-        let all: Vec<_> = run.verdict.findings.iter().filter(|f| f.class == class).collect();
+        let all: Vec<_> = run.stories.iter().filter(|s| s.class() == class).collect();
         if all.is_empty() {
             continue;
         }
         any = true;
-        out.push_str(&format!("<h3 id=\"{class}\"><code>{class}</code> ({})</h3>\n", all.len()));
+        out.push_str(&format!("<h3 id=\"{class}\"><code>{class}</code> ({})</h3>\n", run.counts.class(class)));
         out.push_str(&format!("<p class=\"class-meaning\">A message counts when {}.</p>\n", esc(meaning(class))));
         out.push_str("<ol class=\"findings\">\n");
-        for f in all.iter().take(FINDINGS_SHOWN_PER_CLASS) {
-            let subject = f.message.map_or_else(|| "the run".to_string(), |m| m.to_string());
-            let partition = f.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
+        for story in all.iter().take(STORIES_SHOWN_PER_CLASS) {
+            let partition = story.first.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
             out.push_str(&format!(
-                "<li><strong>{}</strong>{}: {}</li>\n",
-                esc(&subject),
+                "<li><strong>{}</strong>{}{}: {}</li>\n",
+                esc(&story.subject()),
+                story.records_suffix(),
                 partition,
-                esc(&f.explanation)
+                esc(&story.first.explanation)
             ));
         }
         out.push_str("</ol>\n");
-        if all.len() > FINDINGS_SHOWN_PER_CLASS {
+        let told = run.stories_told.get(&class).copied().unwrap_or(0);
+        let shown = all.len().min(STORIES_SHOWN_PER_CLASS) as u64;
+        if told > shown {
             out.push_str(&format!(
-                "<p class=\"more\">… and {} more <code>{class}</code> findings, not shown here; every one is in \
-                 <code>report.md</code> and <code>verdict.json</code> beside this page.</p>\n",
-                all.len() - FINDINGS_SHOWN_PER_CLASS
+                "<p class=\"more\">… and {} more <code>{class}</code> stories, not shown here; every one is in \
+                 <code>report.md</code> beside this page.</p>\n",
+                told - shown
             ));
         }
     }
@@ -325,15 +329,18 @@ mod tests {
     }
 
     #[test]
-    fn long_finding_lists_are_cut_with_a_count() {
+    fn long_story_lists_are_cut_with_a_count() {
         let s = scenario();
-        let many: Vec<_> =
-            (0..(FINDINGS_SHOWN_PER_CLASS as u64 + 7)).map(|i| finding(FindingClass::LostAcked, i)).collect();
+        let mut many: Vec<_> =
+            (0..(STORIES_SHOWN_PER_CLASS as u64 + 7)).map(|i| finding(FindingClass::LostAcked, i)).collect();
+        for (i, f) in many.iter_mut().enumerate() {
+            f.explanation = format!("story {i}");
+        }
         let runs = [run(1, &many)];
         let result = FileResult::new(&s, "x.json", &runs);
         let page = run_report(&result, &runs[0], &History::default(), &[]);
-        assert_eq!(page.matches("<li><strong>p1#").count(), FINDINGS_SHOWN_PER_CLASS);
-        assert!(page.contains("… and 7 more <code>lost_acked</code> findings"), "{page}");
+        assert_eq!(page.matches("<li><strong>p1#").count(), STORIES_SHOWN_PER_CLASS);
+        assert!(page.contains("… and 7 more <code>lost_acked</code> stories"), "{page}");
         assert!(page.contains("No timeline was drawn"));
     }
 

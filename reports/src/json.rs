@@ -3,12 +3,21 @@
 //! declaration order, and `BTreeMap`s, whose keys serialize sorted, so the same run always gives
 //! the same bytes. The same object, pretty-printed, is `summary.json` (every seed) and
 //! `verdict.json` (one seed, judged alone) under `--out`.
+//!
+//! A run's `findings` hold at most [`FINDINGS_PER_CLASS`] findings of each class unless
+//! `losslab replay --all-findings` asked for every one, and `findings_left_out` says how many
+//! of each class were cut (additive to the contract: `counts` still count them all). A lost
+//! leader takes thousands of records with it, each with the same story; without the bound one
+//! file's line grew by about 2.5 MB per seed.
 
 use crate::counts::Counts;
 use crate::result::{FileResult, SeedRun};
 use losslab_model::{Finding, IdleStep};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// How many findings of one class a run's `findings` keep unless all were asked for.
+pub const FINDINGS_PER_CLASS: usize = 20;
 
 /// The object on one line, without a trailing newline: `--json` prints one per file.
 pub fn line(result: &FileResult) -> String {
@@ -52,6 +61,8 @@ struct RunJson<'a> {
     /// Fault steps that did nothing in this run (issue 17); absent when there are none.
     #[serde(skip_serializing_if = "<[IdleStep]>::is_empty")]
     idle_steps: &'a [IdleStep],
+    /// Per class, how many findings `findings` does not list; empty when it lists them all.
+    findings_left_out: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +100,7 @@ impl<'a> RunJson<'a> {
             counts: &run.counts,
             findings: run.verdict.findings.iter().map(FindingJson::of).collect(),
             idle_steps: &run.verdict.idle_steps,
+            findings_left_out: run.findings_left_out.iter().map(|(class, &n)| (class.as_str(), n)).collect(),
         }
     }
 }
@@ -144,6 +156,23 @@ mod tests {
         assert_eq!(json["runs"][0]["counts"]["lost_acked"], 1);
         assert_eq!(json["runs"][0]["findings"][0]["message"], "p1#17");
         assert_eq!(json["runs"][1]["findings"], serde_json::json!([]));
+        assert_eq!(json["runs"][1]["findings_left_out"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_bounded_run_lists_the_first_findings_and_counts_the_rest() {
+        let s = scenario();
+        let mut many: Vec<Finding> = (0..25).map(|i| finding(FindingClass::LostAcked, i)).collect();
+        many.push(finding(FindingClass::Duplicated, 99));
+        let mut bounded = run(1, &many);
+        bounded.bound(FINDINGS_PER_CLASS, 5);
+        let json = parsed(&FileResult::new(&s, "x.json", std::slice::from_ref(&bounded)));
+        let findings = json["runs"][0]["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), FINDINGS_PER_CLASS + 1);
+        assert_eq!(findings[FINDINGS_PER_CLASS - 1]["message"], "p1#19");
+        assert_eq!(findings[FINDINGS_PER_CLASS]["class"], "duplicated");
+        assert_eq!(json["runs"][0]["findings_left_out"], serde_json::json!({"lost_acked": 5}));
+        assert_eq!(json["runs"][0]["counts"]["lost_acked"], 25, "counts still count every finding");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod json;
 pub mod markdown;
 pub mod result;
 pub mod settings;
+pub mod story;
 pub mod table;
 mod text;
 pub mod verdict;
@@ -24,6 +25,7 @@ pub mod verdict;
 pub use command::replay_command;
 pub use counts::Counts;
 pub use result::{FileResult, SeedRun};
+pub use story::Story;
 
 #[cfg(test)]
 mod test_support;

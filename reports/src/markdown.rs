@@ -1,7 +1,9 @@
 //! `report.md`: the Markdown report of one run (one file, one seed), written under `--out` for
 //! people who want to read, share or teach a run rather than script against it. Unlike the
-//! terminal verdict it lists every finding, and it adds the fault timeline from the history,
-//! because "what fired when" is the first question about any loss.
+//! terminal verdict it tells every story (`story`: a range of consecutive records whose
+//! explanations differ only in ids and offsets is one story, told for its first record), so
+//! every finding is covered by a line, and it adds the fault timeline from the history, because
+//! "what fired when" is the first question about any loss.
 
 use crate::result::{FileResult, SeedRun};
 use crate::settings::key_settings;
@@ -129,17 +131,25 @@ fn findings(run: &SeedRun) -> String {
 
 fn class_findings(run: &SeedRun, class: FindingClass) -> Option<String> {
     let items: Vec<String> = run
-        .verdict
-        .findings
+        .stories
         .iter()
-        .filter(|f| f.class == class)
-        .map(|f| {
-            let subject = f.message.map_or_else(|| "the run".to_string(), |m| m.to_string());
-            let partition = f.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
-            format!("- **{subject}**{partition}: {}", f.explanation)
+        .filter(|story| story.class() == class)
+        .map(|story| {
+            let partition = story.first.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
+            format!("- **{}**{}{partition}: {}", story.subject(), story.records_suffix(), story.first.explanation)
         })
         .collect();
-    (!items.is_empty()).then(|| format!("### {class} ({})\n\n{}", items.len(), items.join("\n")))
+    if items.is_empty() {
+        return None;
+    }
+    let records = run.counts.class(class);
+    let told = run.stories_told.get(&class).copied().unwrap_or(0);
+    let mut text = format!("### {class} ({records})\n\n{}", items.join("\n"));
+    let cut = told.saturating_sub(items.len() as u64);
+    if cut > 0 {
+        text.push_str(&format!("\n\n… and {cut} more stories, not kept in this report."));
+    }
+    Some(text)
 }
 
 fn replay(result: &FileResult) -> String {
@@ -184,7 +194,8 @@ mod tests {
         let result = FileResult::new(&s, "x.json", &runs);
         let md = run_report(&result, &runs[1], &history());
         assert!(md.starts_with("# test-scenario, seed 2\n"), "{md}");
-        assert_eq!(md.matches("- **p1#").count(), 8, "{md}");
+        assert_eq!(md.matches("- **p1#").count(), 1, "{md}");
+        assert!(md.contains("- **p1#0..p1#7**, 8 records (partition 0): p1#0 was acked"), "{md}");
         assert!(md.contains("### lost_acked (8)"), "{md}");
         assert!(md.contains("| lost_acked | some | 8     | met |"), "{md}");
         assert!(md.contains("- 1.210 s: step 1: b1 (process)"), "{md}");

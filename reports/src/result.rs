@@ -5,22 +5,66 @@
 
 use crate::command::replay_command;
 use crate::counts::Counts;
+use crate::story::{stories, Story};
 use losslab_model::judge::{judge, Judgement};
-use losslab_model::{Scenario, Verdict};
+use losslab_model::{FindingClass, Scenario, Verdict};
+use std::collections::BTreeMap;
 
 /// One seed's run, as the reports need it: no history, which only the Markdown report reads.
+///
+/// Made whole by [`SeedRun::new`]; [`SeedRun::bound`] then cuts it to a size that does not
+/// grow with the run's findings, so that a replay of any number of seeds holds only a few
+/// findings of each: the counts and the judgement never change, and the cut is recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedRun {
     pub seed: u64,
     pub trace_hash: String,
+    /// The checker's verdict; its `counts` always count every finding, its `findings` may have
+    /// been cut (see `findings_left_out`).
     pub verdict: Verdict,
     pub counts: Counts,
+    /// The findings told as stories, class by class; cut like the findings.
+    pub stories: Vec<Story>,
+    /// Per class, how many stories the whole verdict told (those cut included).
+    pub stories_told: BTreeMap<FindingClass, u64>,
+    /// Per class, how many findings `bound` cut from `verdict.findings` (classes cut only).
+    pub findings_left_out: BTreeMap<FindingClass, u64>,
 }
 
 impl SeedRun {
     pub fn new(seed: u64, trace_hash: String, verdict: Verdict) -> SeedRun {
         let counts = Counts::of(&verdict);
-        SeedRun { seed, trace_hash, verdict, counts }
+        let stories = stories(&verdict.findings);
+        let mut stories_told = BTreeMap::new();
+        for story in &stories {
+            *stories_told.entry(story.class()).or_default() += 1;
+        }
+        SeedRun { seed, trace_hash, verdict, counts, stories, stories_told, findings_left_out: BTreeMap::new() }
+    }
+
+    /// Keeps the first `findings_per_class` findings and `stories_per_class` stories of each
+    /// class, recording how many findings were left out.
+    pub fn bound(&mut self, findings_per_class: usize, stories_per_class: usize) {
+        let mut kept: BTreeMap<FindingClass, usize> = BTreeMap::new();
+        self.verdict.findings.retain(|finding| {
+            let n = kept.entry(finding.class).or_default();
+            *n += 1;
+            *n <= findings_per_class
+        });
+        for (class, n) in kept {
+            let cut = n.saturating_sub(findings_per_class) as u64;
+            if cut > 0 {
+                *self.findings_left_out.entry(class).or_default() += cut;
+            }
+        }
+        let mut kept: BTreeMap<FindingClass, usize> = BTreeMap::new();
+        self.stories.retain(|story| {
+            let n = kept.entry(story.class()).or_default();
+            *n += 1;
+            *n <= stories_per_class
+        });
+        self.verdict.findings.shrink_to_fit();
+        self.stories.shrink_to_fit();
     }
 }
 

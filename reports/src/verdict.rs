@@ -1,18 +1,21 @@
 //! The readable verdict of one file, as `losslab replay` prints it: what was run (scenario,
 //! description, Kafka version and the settings that decide durability), what each seed showed
 //! (trace hash and counts), whether each expectation held, then one explanation per finding,
-//! and last the command that replays the run. Findings are capped per class and seed, because
-//! a lost leader can take thousands of messages with it and every one of them has the same
-//! story; the JSON and the Markdown report keep them all.
+//! and last the command that replays the run. Findings are told as stories (`story`): a range
+//! of consecutive records whose explanations differ only in their ids and offsets is told once,
+//! for its first record. At most [`STORIES_SHOWN_PER_CLASS`] stories of a class are told per
+//! seed, then how many records and stories were not: a lost leader can take thousands of
+//! messages with it. `report.md` tells every story; `--json` lists the findings themselves.
 
 use crate::result::{FileResult, SeedRun};
 use crate::settings::key_settings;
+use crate::story::Story;
 use crate::text::wrap;
 use losslab_model::judge::ClassJudgement;
-use losslab_model::{Finding, FindingClass};
+use losslab_model::FindingClass;
 
-/// How many findings of one class one seed's verdict prints before "... and N more".
-pub const FINDINGS_SHOWN_PER_CLASS: usize = 5;
+/// How many stories of one class one seed's verdict tells before "... and N more".
+pub const STORIES_SHOWN_PER_CLASS: usize = 5;
 
 /// Lines are wrapped to this many columns.
 const WIDTH: usize = 100;
@@ -133,35 +136,58 @@ fn findings(result: &FileResult) -> Vec<String> {
     if body.is_empty() {
         return body;
     }
-    let mut lines = vec!["findings".to_string()];
+    let mut lines = vec!["findings".to_string(), RANGES_NOTE.to_string()];
     lines.extend(body);
     lines
 }
 
-/// One seed's findings, at most [`FINDINGS_SHOWN_PER_CLASS`] of each class.
+/// Says once how a range is told, so that each range's title can stay short (see `story`).
+const RANGES_NOTE: &str =
+    "  (a range is told for its first record; the others differ only in ids, offsets and own times)";
+
+/// One seed's stories, at most [`STORIES_SHOWN_PER_CLASS`] of each class.
 fn seed_findings(run: &SeedRun) -> Vec<String> {
     let mut lines = Vec::new();
     for class in FindingClass::ALL {
-        let of_class: Vec<&Finding> = run.verdict.findings.iter().filter(|f| f.class == class).collect();
-        for finding in of_class.iter().take(FINDINGS_SHOWN_PER_CLASS) {
-            lines.push(format!("  seed {}: {}", run.seed, finding_title(finding)));
-            lines.extend(wrap(&finding.explanation, "      ", WIDTH));
+        let of_class: Vec<&Story> = run.stories.iter().filter(|s| s.class() == class).collect();
+        let shown = &of_class[..of_class.len().min(STORIES_SHOWN_PER_CLASS)];
+        for story in shown {
+            lines.push(format!("  seed {}: {}", run.seed, story_title(story)));
+            lines.extend(wrap(&story.first.explanation, "      ", WIDTH));
         }
-        let hidden = of_class.len().saturating_sub(FINDINGS_SHOWN_PER_CLASS);
-        if hidden > 0 {
-            lines.push(format!("  seed {}: ... and {hidden} more {class}", run.seed));
+        let records_shown: u64 = shown.iter().map(|s| s.records).sum();
+        let stories_shown = shown.len() as u64;
+        let records_hidden = run.counts.class(class).saturating_sub(records_shown);
+        let stories_hidden = run.stories_told.get(&class).copied().unwrap_or(0).saturating_sub(stories_shown);
+        if records_hidden > 0 && stories_hidden > 0 {
+            lines.push(format!(
+                "  seed {}: ... and {records_hidden} more {class} {} in {stories_hidden} more {}",
+                run.seed,
+                plural(records_hidden, "record", "records"),
+                plural(stories_hidden, "story", "stories"),
+            ));
         }
     }
     lines
 }
 
-/// `lost_acked p1#17 (partition 0)`; per-run findings have neither message nor partition.
-fn finding_title(finding: &Finding) -> String {
-    let mut title = finding.class.as_str().to_string();
-    if let Some(message) = finding.message {
-        title.push_str(&format!(" {message}"));
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
     }
-    if let Some(partition) = finding.partition {
+}
+
+/// `lost_acked p1#805..p1#1104, 300 records (partition 0)`; per-run findings have neither
+/// record nor partition.
+fn story_title(story: &Story) -> String {
+    let mut title = story.class().as_str().to_string();
+    if story.first.message.is_some() {
+        title.push_str(&format!(" {}", story.subject()));
+    }
+    title.push_str(&story.records_suffix());
+    if let Some(partition) = story.first.partition {
         title.push_str(&format!(" (partition {partition})"));
     }
     title
@@ -182,7 +208,7 @@ fn footer(result: &FileResult) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::test_support::{finding, run, scenario};
-    use losslab_model::Expectation;
+    use losslab_model::{Expectation, Finding};
 
     #[test]
     fn ends_with_the_replay_command() {
@@ -208,14 +234,44 @@ mod tests {
     }
 
     #[test]
-    fn caps_findings_per_class_and_seed() {
+    fn tells_a_range_of_records_with_one_story_once() {
         let s = scenario();
-        let many: Vec<Finding> = (0..8).map(|i| finding(FindingClass::LostAcked, i)).collect();
+        // The test findings' explanations differ only in the record's id.
+        let many: Vec<Finding> = (805..=1104).map(|i| finding(FindingClass::LostAcked, i)).collect();
         let runs = [run(1, &many)];
         let text = render(&FileResult::new(&s, "x.json", &runs));
-        assert_eq!(text.matches("seed 1: lost_acked p1#").count(), FINDINGS_SHOWN_PER_CLASS);
-        assert!(text.contains("seed 1: ... and 3 more lost_acked"), "{text}");
+        assert!(text.contains(&format!("\nfindings\n{RANGES_NOTE}\n  seed 1: ")), "{text}");
+        assert!(RANGES_NOTE.len() <= WIDTH);
+        assert!(text.contains("  seed 1: lost_acked p1#805..p1#1104, 300 records (partition 0)\n"), "{text}");
+        assert!(text.contains("      p1#805 was acked by b1 at 1.204 s; b1 crashed at 1.210 s.\n"), "{text}");
+        assert_eq!(text.matches("was acked by b1").count(), 1, "{text}");
+        assert!(!text.contains("more lost_acked"), "{text}");
         assert!(text.contains("also seen, not judged: lost_acked (in 1 of 1 seeds)"), "{text}");
+    }
+
+    #[test]
+    fn caps_stories_per_class_and_seed() {
+        let s = scenario();
+        let mut many: Vec<Finding> = (0..8).map(|i| finding(FindingClass::LostAcked, i)).collect();
+        many.extend((20..30).map(|i| finding(FindingClass::LostAcked, i)));
+        for (i, f) in many.iter_mut().enumerate().take(8) {
+            f.explanation = format!("story {i}");
+        }
+        let runs = [run(1, &many)];
+        let text = render(&FileResult::new(&s, "x.json", &runs));
+        assert_eq!(text.matches("seed 1: lost_acked p1#").count(), STORIES_SHOWN_PER_CLASS);
+        assert!(text.contains("seed 1: ... and 13 more lost_acked records in 4 more stories"), "{text}");
+    }
+
+    #[test]
+    fn a_bounded_run_still_counts_what_it_cut() {
+        let s = scenario();
+        let many: Vec<Finding> = (0..12).map(|i| finding(FindingClass::LostAcked, i * 2)).collect();
+        let mut bounded = run(1, &many);
+        bounded.bound(3, STORIES_SHOWN_PER_CLASS);
+        assert_eq!(bounded.verdict.findings.len(), 3);
+        let text = render(&FileResult::new(&s, "x.json", std::slice::from_ref(&bounded)));
+        assert!(text.contains("seed 1: lost_acked p1#0..p1#22, 12 records (partition 0)"), "{text}");
     }
 
     #[test]

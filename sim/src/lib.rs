@@ -15,4 +15,4 @@ pub mod runtime;
 
 pub use runtime::floor;
 pub use runtime::pool;
-pub use runtime::run::{run, run_all, run_seeds, run_with, try_run_with, RunOptions, RunOutput};
+pub use runtime::run::{run, run_all, run_seeds, run_stream, run_with, try_run_with, RunOptions, RunOutput};

@@ -97,6 +97,24 @@ pub fn run_all<T: Send>(
     crate::runtime::pool::map(items, jobs, &|_, (scenario, seed)| then(try_run_with(scenario, *seed, options)))
 }
 
+/// Runs `count` consecutive seeds from `first_seed`, `jobs` at a time, and hands each outcome to
+/// `then` on the worker that ran it; `then`'s results go to `sink` on the caller's thread in
+/// seed order as they finish, so memory holds only the runs under way. Once `stop()` is true
+/// no new seed starts; those under way finish and are delivered. Returns how many were.
+/// The caller makes sure `first_seed + count - 1` does not overflow.
+pub fn run_stream<T: Send>(
+    scenario: &Scenario,
+    first_seed: u64,
+    count: u64,
+    jobs: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+    then: &(dyn Fn(Result<RunOutput, String>) -> T + Sync),
+    sink: &mut dyn FnMut(T),
+) -> u64 {
+    let options = RunOptions::default();
+    crate::runtime::pool::stream(count, jobs, stop, &|i| then(try_run_with(scenario, first_seed + i, options)), sink)
+}
+
 fn run_here(scenario: Scenario, seed: u64) -> RunOutput {
     let runtime = Runtime::with_seed_and_config(seed, madsim::Config::default());
     let (history, final_state) = runtime.block_on(simulate(scenario, seed));
