@@ -15,8 +15,7 @@ use crate::protocol::{
 };
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
-use losslab_model::config::Acks;
-use losslab_model::history::{EventKind, NodeName};
+use losslab_model::history::NodeName;
 use losslab_model::MsgId;
 use std::collections::VecDeque;
 
@@ -192,52 +191,17 @@ impl Broker {
     /// batch takes the next sequence the partition expects of that producer id).
     fn append_for_group(&mut self, op: u64, records: Vec<OffsetsRecord>, txn: Option<(u64, u32)>) -> Vec<Out> {
         let msgs: Vec<MsgId> = records.into_iter().map(|r| self.world.new_offsets_record(r)).collect();
-        let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let p = OFFSETS_PARTITION;
-        let appended = self.with_log(p, |r, s| {
+        let build = |log: &super::log::Log| {
             let stamp = txn.map(|(producer_id, producer_epoch)| ProducerStamp {
                 producer_id,
                 producer_epoch,
-                base_sequence: s.log.next_sequence(producer_id, producer_epoch),
+                base_sequence: log.next_sequence(producer_id, producer_epoch),
             });
-            let batch = txn.map(|_| TxnBatch::Data);
-            let result = r.append_txn_as_leader(&mut s.log, &msgs, stamp, batch, Acks::All);
-            if result.is_ok() {
-                s.note_append(msgs.len() as u64, now);
-            }
-            let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
-            (result, r.leader_epoch, r.isr().to_vec(), flushed)
-        });
-        let append = match appended {
-            None => Err(KafkaError::NotLeaderOrFollower),
-            Some((Err(e), _, isr, _)) => {
-                if e == KafkaError::NotEnoughReplicas {
-                    self.record(EventKind::NotEnoughReplicas {
-                        broker: self.id,
-                        partition: p,
-                        isr,
-                        after_append: false,
-                    });
-                }
-                Err(e)
-            }
-            Some((Ok(append), leader_epoch, _, flushed)) => {
-                self.record(EventKind::Append {
-                    broker: self.id,
-                    partition: p,
-                    base_offset: append.base_offset,
-                    leader_epoch,
-                    msgs,
-                    as_leader: true,
-                });
-                self.record_flush(p, flushed, "log.flush.interval.messages");
-                if let Some(hw) = append.hw_moved {
-                    self.record(EventKind::HighWatermark { broker: self.id, partition: p, hw });
-                }
-                Ok(append.end_offset)
-            }
+            (msgs, stamp, txn.map(|_| TxnBatch::Data))
         };
+        let append = self.append_for_coordinator(p, build, |_| None).map(|(append, _)| append.end_offset);
         match append {
             Err(e) => match self.group.coordinator.as_mut() {
                 Some(c) => c.on_appended(now, op, Err(e)),

@@ -6,11 +6,13 @@
 //! `appendRecords` / `fetchMessages` with `DelayedProduce` and `DelayedFetch`).
 
 use super::node::{Broker, PendingFetch, PendingProduce, ProduceRequest, Timer};
-use crate::protocol::{FetchData, KafkaError, Msg, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION};
+use super::replica::LeaderAppend;
+use crate::protocol::{FetchData, KafkaError, Msg, ProducerStamp, TxnBatch, OFFSETS_PARTITION, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
 use losslab_model::config::Acks;
 use losslab_model::history::EventKind;
+use losslab_model::MsgId;
 
 impl Broker {
     pub(super) fn on_produce(
@@ -325,5 +327,63 @@ impl Broker {
         }
         let period = self.world.scenario.broker.replica_lag_time_max_ms.saturating_mul(500);
         self.timers.at(now.saturating_add(period.max(1000)), Timer::IsrCheck);
+    }
+
+    /// A coordinator's write to a partition this broker leads (the group's offsets, the
+    /// transaction log, a marker), `acks=all`: `build` makes the records, stamp and batch kind
+    /// from the log (a marker's id is its offset, a TxnOffsetCommit takes the next sequence).
+    /// Records the `Append` (then `then`'s event, if any), the flush and the high watermark, or
+    /// NOT_ENOUGH_REPLICAS. Returns the append and the records, or the error.
+    pub(super) fn append_for_coordinator(
+        &mut self,
+        p: u32,
+        build: impl FnOnce(&super::log::Log) -> (Vec<MsgId>, Option<ProducerStamp>, Option<TxnBatch>),
+        then: impl FnOnce(&LeaderAppend) -> Option<EventKind>,
+    ) -> Result<(LeaderAppend, Vec<MsgId>), KafkaError> {
+        let flush_every = self.world.scenario.broker.log_flush_interval_messages;
+        let now = self.now_us();
+        let appended = self.with_log(p, |r, s| {
+            let (msgs, stamp, batch) = build(&s.log);
+            let result = r.append_txn_as_leader(&mut s.log, &msgs, stamp, batch, Acks::All);
+            if result.is_ok() {
+                s.note_append(msgs.len() as u64, now);
+            }
+            let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
+            (result, msgs, r.leader_epoch, r.isr().to_vec(), flushed)
+        });
+        match appended {
+            None => Err(KafkaError::NotLeaderOrFollower),
+            Some((Err(e), _, _, isr, _)) => {
+                if e == KafkaError::NotEnoughReplicas {
+                    self.record(EventKind::NotEnoughReplicas {
+                        broker: self.id,
+                        partition: p,
+                        isr,
+                        after_append: false,
+                    });
+                }
+                Err(e)
+            }
+            Some((Ok(append), msgs, leader_epoch, _, flushed)) => {
+                let base_offset = append.base_offset;
+                let kind = EventKind::Append {
+                    broker: self.id,
+                    partition: p,
+                    base_offset,
+                    leader_epoch,
+                    msgs: msgs.clone(),
+                    as_leader: true,
+                };
+                self.record(kind);
+                if let Some(event) = then(&append) {
+                    self.record(event);
+                }
+                self.record_flush(p, flushed, "log.flush.interval.messages");
+                if let Some(hw) = append.hw_moved {
+                    self.record(EventKind::HighWatermark { broker: self.id, partition: p, hw });
+                }
+                Ok((append, msgs))
+            }
+        }
     }
 }

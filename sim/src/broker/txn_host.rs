@@ -23,7 +23,6 @@ use crate::protocol::{
 };
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
-use losslab_model::config::Acks;
 use losslab_model::history::EventKind;
 use losslab_model::MsgId;
 use std::collections::{BTreeSet, VecDeque};
@@ -184,49 +183,19 @@ impl Broker {
         let (producer_id, epoch, state, timeout_ms) =
             (record.producer_id, record.producer_epoch, record.state, record.timeout_ms);
         let msg = self.world.new_txn_record(record);
-        let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let p = TXN_STATE_PARTITION;
-        let appended = self.with_log(p, |r, s| {
-            let result = r.append_as_leader(&mut s.log, &[msg], None, Acks::All);
-            if result.is_ok() {
-                s.note_append(1, now);
-            }
-            let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
-            (result, r.leader_epoch, r.isr().to_vec(), flushed)
-        });
-        let append = match appended {
-            None => Err(KafkaError::NotLeaderOrFollower),
-            Some((Err(e), _, isr, _)) => {
-                if e == KafkaError::NotEnoughReplicas {
-                    self.record(EventKind::NotEnoughReplicas {
-                        broker: self.id,
-                        partition: p,
-                        isr,
-                        after_append: false,
-                    });
-                }
-                Err(e)
-            }
-            Some((Ok(append), leader_epoch, _, flushed)) => {
-                let offset = append.base_offset;
-                self.record(EventKind::Append {
-                    broker: self.id,
-                    partition: p,
-                    base_offset: offset,
-                    leader_epoch,
-                    msgs: vec![msg],
-                    as_leader: true,
-                });
-                let (broker, state, epoch) = (self.id, state.name().to_string(), epoch.max(0) as u32);
-                self.record(EventKind::TxnLogged { broker, producer_id, epoch, state, offset });
-                self.record_flush(p, flushed, "log.flush.interval.messages");
-                if let Some(hw) = append.hw_moved {
-                    self.record(EventKind::HighWatermark { broker: self.id, partition: p, hw });
-                }
-                Ok(append.end_offset)
-            }
-        };
+        let (broker, state_name, logged_epoch) = (self.id, state.name().to_string(), epoch.max(0) as u32);
+        let append = self
+            .append_for_coordinator(
+                p,
+                |_| (vec![msg], None, None),
+                |a| {
+                    let offset = a.base_offset;
+                    Some(EventKind::TxnLogged { broker, producer_id, epoch: logged_epoch, state: state_name, offset })
+                },
+            )
+            .map(|(append, _)| append.end_offset);
         match append {
             Err(e) => {
                 let outs = match self.txn.coordinator.as_mut() {
@@ -394,55 +363,29 @@ impl Broker {
     /// As a partition's leader: appends a transaction marker (a one-record control batch with the
     /// producer's id and epoch, `p0#<offset>`) with `acks=-1`, answering once it is replicated.
     pub(super) fn on_write_txn_marker(&mut self, from: NodeIdx, corr: u64, partition: u32, m: Marker) {
-        let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let stamp =
             ProducerStamp { producer_id: m.producer_id, producer_epoch: m.epoch.max(0) as u32, base_sequence: 0 };
         let batch = TxnBatch::Marker { commit: m.commit, coordinator_epoch: m.coordinator_epoch };
-        let appended = self.with_log(partition, |r, s| {
-            let id = MsgId { producer: CONTROL_PRODUCER, seq: s.log.log_end_offset() };
-            let result = r.append_txn_as_leader(&mut s.log, &[id], Some(stamp), Some(batch), Acks::All);
-            if result.is_ok() {
-                s.note_append(1, now);
-            }
-            let flushed = if s.unflushed_messages >= flush_every { s.flush() } else { None };
-            (result, id, r.leader_epoch, r.isr().to_vec(), flushed)
-        });
-        let result = match appended {
-            None => Err(KafkaError::NotLeaderOrFollower),
-            Some((Err(e), _, _, isr, _)) => {
-                if e == KafkaError::NotEnoughReplicas {
-                    self.record(EventKind::NotEnoughReplicas { broker: self.id, partition, isr, after_append: false });
-                }
-                Err(e)
-            }
-            Some((Ok(append), id, leader_epoch, _, flushed)) => {
-                let offset = append.base_offset;
-                self.record(EventKind::Append {
-                    broker: self.id,
-                    partition,
-                    base_offset: offset,
-                    leader_epoch,
-                    msgs: vec![id],
-                    as_leader: true,
-                });
-                self.record(EventKind::MarkerWritten {
-                    broker: self.id,
-                    partition,
-                    producer: m.producer,
-                    producer_id: m.producer_id,
-                    epoch: stamp.producer_epoch,
-                    commit: m.commit,
-                    offset,
-                    txn: m.txn,
-                });
-                self.record_flush(partition, flushed, "log.flush.interval.messages");
-                if let Some(hw) = append.hw_moved {
-                    self.record(EventKind::HighWatermark { broker: self.id, partition, hw });
-                }
-                Ok(append.end_offset)
-            }
-        };
+        let (broker, epoch) = (self.id, stamp.producer_epoch);
+        let result = self
+            .append_for_coordinator(
+                partition,
+                |log| (vec![MsgId { producer: CONTROL_PRODUCER, seq: log.log_end_offset() }], Some(stamp), Some(batch)),
+                |append| {
+                    Some(EventKind::MarkerWritten {
+                        broker,
+                        partition,
+                        producer: m.producer,
+                        producer_id: m.producer_id,
+                        epoch,
+                        commit: m.commit,
+                        offset: append.base_offset,
+                        txn: m.txn,
+                    })
+                },
+            )
+            .map(|(append, _)| append.end_offset);
         match result {
             Err(e) => self.send(from, Msg::WriteTxnMarkerResponse { corr, partition, result: Err(e) }),
             Ok(end) => {
