@@ -185,7 +185,7 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
 
-    crate::ctrl_c::install();
+    crate::interrupt::watch();
     let bar = progress(grid.len().saturating_mul(args.seeds));
     // A broken invariant panics inside its run; it is reported as a finding, not as a crash of
     // the explorer, so keep the default hook from printing each one (shrinking reruns too).
@@ -275,7 +275,7 @@ impl Sweep<'_> {
         // The configurations with runs in flight, in grid order: at most a batch's worth.
         let mut open: BTreeMap<u64, (GridPoint, Accumulator)> = BTreeMap::new();
         loop {
-            if crate::ctrl_c::requested() {
+            if crate::interrupt::requested() {
                 while let Some((_, (point, acc))) = open.pop_first() {
                     self.finish(&point, acc, true)?;
                 }

@@ -1,6 +1,7 @@
-//! Ctrl-C (SIGINT) for commands that run many simulations. The first one asks them to stop:
-//! no new run starts, the runs under way finish (a simulation cannot be cut short), what
-//! finished is written and summarised, and the command exits 130. Files are written under a
+//! Ctrl-C (SIGINT) for commands that run many simulations (`replay`, `explore`). The first one
+//! asks them to stop: no new run starts, the runs under way finish (a simulation cannot be cut
+//! short), what finished is written and summarised, and the command exits 130 (128 + SIGINT, as
+//! a shell reports a killed job). Files are written under a
 //! temporary name and renamed, so a stop never leaves a truncated one. A second Ctrl-C quits
 //! at once with 130, for someone who cannot wait for a long run; it may leave `*.tmp` files,
 //! which the next run into the same `--out` removes.
@@ -10,6 +11,9 @@ use std::sync::Once;
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
+/// The exit status after an interruption.
+pub const EXIT_STATUS: u8 = 130;
+
 /// Installs the handler (once per process; later calls do nothing).
 pub fn watch() {
     static INSTALL: Once = Once::new();
@@ -18,7 +22,7 @@ pub fn watch() {
         // handler cannot be installed, Ctrl-C keeps its default effect: nothing else changes.
         let _ = ctrlc::set_handler(|| {
             if REQUESTED.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+                std::process::exit(i32::from(EXIT_STATUS));
             }
             eprintln!("interrupted: finishing the runs under way (Ctrl-C again to quit at once)");
         });

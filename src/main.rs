@@ -5,7 +5,6 @@
 
 mod bench;
 mod chart;
-mod ctrl_c;
 mod explore;
 mod interrupt;
 mod out;

@@ -11,7 +11,7 @@ pub enum Status {
     NotMet,
     /// Invalid input: a scenario file, a flag, or an output directory that cannot be written.
     Invalid,
-    /// Stopped by Ctrl-C after reporting what finished (`crate::ctrl_c`).
+    /// Stopped by Ctrl-C after reporting what finished (`crate::interrupt`).
     Interrupted,
 }
 
@@ -21,7 +21,7 @@ impl From<Status> for ExitCode {
             Status::Passed => 0,
             Status::NotMet => 1,
             Status::Invalid => 2,
-            Status::Interrupted => crate::ctrl_c::EXIT_STATUS,
+            Status::Interrupted => crate::interrupt::EXIT_STATUS,
         })
     }
 }
