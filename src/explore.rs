@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Runs at a time (default: one per core; at most 1024).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=crate::replay::JOBS_MAX))]
     jobs: Option<u64>,
     /// Fault kinds to draw from: crash, power, pause, cut, isolate, wipe.
     #[arg(long, default_value = "crash,power,pause,cut,isolate,wipe")]
@@ -61,9 +61,6 @@ pub struct Args {
     #[arg(long)]
     transactions: bool,
 }
-
-/// The most runs at a time: each is an OS thread, and `--jobs 10000` used to start 10,000.
-const JOBS_MAX: u64 = 1024;
 
 /// Runs handed to the pool at once, per job: enough to keep every job busy between batches,
 /// few enough that Ctrl-C is answered within a few runs.

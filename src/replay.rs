@@ -23,6 +23,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// The most runs at a time (`--jobs` of `replay` and `explore`): each is an OS thread, and
+/// `--jobs 10000` used to start 10,000.
+pub const JOBS_MAX: u64 = 1024;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario files (JSON; see the scenario format).
@@ -46,8 +50,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
-    /// How many seeds to simulate at once [default: the number of cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// How many seeds to simulate at once, 1 to 1024 [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
     jobs: Option<u64>,
 
     /// List every finding in `--json` and `verdict.json`/`summary.json`, not only the first 20

@@ -100,7 +100,7 @@ fn a_nonexistent_file_is_invalid_input() {
 
 #[test]
 fn bad_flags_are_usage_errors_with_status_2() {
-    let cases: [&[&str]; 8] = [
+    let cases: [&[&str]; 9] = [
         &[],
         &["explode"],
         &["replay"],
@@ -108,6 +108,7 @@ fn bad_flags_are_usage_errors_with_status_2() {
         &["replay", "--seed", "abc", QUIET],
         &["replay", "--seed", "-1", QUIET],
         &["replay", "--jobs", "0", QUIET],
+        &["replay", "--jobs", "1025", QUIET],
         &["replay", "--frobnicate", QUIET],
     ];
     for args in cases {
