@@ -35,19 +35,7 @@ impl ControllerStore {
         let mut partitions: BTreeMap<u32, PartitionState> = (0..s.topic.partitions)
             .map(|p| {
                 let replicas: Vec<u32> = (0..s.topic.replication_factor).map(|i| (p + i) % brokers + 1).collect();
-                let mut isr = replicas.clone();
-                isr.sort_unstable();
-                let state = PartitionState {
-                    partition: p,
-                    leader: Some(replicas[0]),
-                    leader_epoch: 0,
-                    partition_epoch: 0,
-                    isr,
-                    replicas,
-                    elr: vec![],
-                    last_known_elr: vec![],
-                };
-                (p, state)
+                (p, PartitionState::created(p, replicas))
             })
             .collect();
         // The pipeline's topic `out` (`consumer.app.output`, issue 16): the input topic's

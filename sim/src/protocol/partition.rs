@@ -18,3 +18,21 @@ pub struct PartitionState {
     /// exists; at most one broker.
     pub last_known_elr: Vec<u32>,
 }
+
+impl PartitionState {
+    /// A partition as created: the first replica leads in epoch 0, every replica is in sync.
+    pub fn created(partition: u32, replicas: Vec<u32>) -> PartitionState {
+        let mut isr = replicas.clone();
+        isr.sort_unstable();
+        PartitionState {
+            partition,
+            leader: replicas.first().copied(),
+            leader_epoch: 0,
+            partition_epoch: 0,
+            isr,
+            replicas,
+            elr: vec![],
+            last_known_elr: vec![],
+        }
+    }
+}

@@ -85,6 +85,27 @@ pub struct ReplicaObs {
     pub is_leader: bool,
 }
 
+/// What each record of an internal partition says: record `p0#N` of the partition's logs is
+/// entry `N` (the logs carry ids, the contents live here, shared by every replica).
+struct InternalRecords<T>(Mutex<Vec<T>>);
+
+impl<T: Clone> InternalRecords<T> {
+    fn push(&self, record: T) -> MsgId {
+        let mut records = self.0.lock().unwrap();
+        records.push(record);
+        MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+    }
+
+    /// `None` for anything that is not one of these records.
+    fn get(&self, msg: MsgId) -> Option<T> {
+        if msg.producer != OFFSETS_PRODUCER {
+            return None;
+        }
+        let index = usize::try_from(msg.seq).ok()?;
+        self.0.lock().unwrap().get(index).cloned()
+    }
+}
+
 pub struct World {
     pub scenario: Scenario,
     /// Node index -> name: brokers, the controller, producers, consumers, then the supervisor.
@@ -104,11 +125,11 @@ pub struct World {
     /// Every process start gets a new incarnation number (broker registration epochs).
     next_incarnation: AtomicU64,
     /// What each record of `__consumer_offsets` says (`p0#N` is entry `N`).
-    offsets_records: Mutex<Vec<OffsetsRecord>>,
+    offsets_records: InternalRecords<OffsetsRecord>,
     /// Member ids the group coordinators hand out, unique over the run.
     next_member_serial: AtomicU64,
     /// What each record of `__transaction_state` says (`p0#N` is entry `N`).
-    txn_records: Mutex<Vec<TxnRecord>>,
+    txn_records: InternalRecords<TxnRecord>,
     /// Producer ids the transaction coordinators hand out (`ProducerIdManager`), unique over
     /// the run and apart from the idempotent producers' (counted down from the top).
     next_txn_producer_id: AtomicU64,
@@ -159,9 +180,9 @@ impl World {
         World {
             disks: disks.into_iter().map(Mutex::new).collect(),
             controller: Mutex::new(controller),
-            offsets_records: Mutex::new(offsets_records),
+            offsets_records: InternalRecords(Mutex::new(offsets_records)),
             next_member_serial: AtomicU64::new(1),
-            txn_records: Mutex::new(Vec::new()),
+            txn_records: InternalRecords(Mutex::new(Vec::new())),
             next_txn_producer_id: AtomicU64::new(1 << 40),
             producers: (0..p)
                 .map(|_| Mutex::new(ProducerProgress { next_resend_seq: messages, ..Default::default() }))
@@ -242,34 +263,22 @@ impl World {
 
     /// Stores a new record of `__consumer_offsets` and returns the id it has in the logs.
     pub fn new_offsets_record(&self, record: OffsetsRecord) -> MsgId {
-        let mut records = self.offsets_records.lock().unwrap();
-        records.push(record);
-        MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+        self.offsets_records.push(record)
     }
 
     /// What the record `msg` of `__consumer_offsets` says (`None` for anything else).
     pub fn offsets_record(&self, msg: MsgId) -> Option<OffsetsRecord> {
-        if msg.producer != OFFSETS_PRODUCER {
-            return None;
-        }
-        let index = usize::try_from(msg.seq).ok()?;
-        self.offsets_records.lock().unwrap().get(index).cloned()
+        self.offsets_records.get(msg)
     }
 
     /// Stores a new record of `__transaction_state` and returns the id it has in the logs.
     pub fn new_txn_record(&self, record: TxnRecord) -> MsgId {
-        let mut records = self.txn_records.lock().unwrap();
-        records.push(record);
-        MsgId { producer: OFFSETS_PRODUCER, seq: records.len() as u64 - 1 }
+        self.txn_records.push(record)
     }
 
     /// What the record `msg` of `__transaction_state` says.
     pub fn txn_record(&self, msg: MsgId) -> Option<TxnRecord> {
-        if msg.producer != OFFSETS_PRODUCER {
-            return None;
-        }
-        let index = usize::try_from(msg.seq).ok()?;
-        self.txn_records.lock().unwrap().get(index).cloned()
+        self.txn_records.get(msg)
     }
 
     /// A fresh producer id for a transaction coordinator to hand out.
@@ -324,18 +333,7 @@ fn offsets_partition(s: &Scenario) -> PartitionState {
     let brokers = s.brokers;
     let rf = OFFSETS_REPLICATION_FACTOR.min(brokers);
     let replicas: Vec<u32> = (0..rf).map(|i| (brokers - 1 + i) % brokers + 1).collect();
-    let mut isr = replicas.clone();
-    isr.sort_unstable();
-    PartitionState {
-        partition: OFFSETS_PARTITION,
-        leader: Some(replicas[0]),
-        leader_epoch: 0,
-        partition_epoch: 0,
-        isr,
-        replicas,
-        elr: vec![],
-        last_known_elr: vec![],
-    }
+    PartitionState::created(OFFSETS_PARTITION, replicas)
 }
 
 /// The group existed before the workload: it had consumed the empty topic and committed
@@ -373,16 +371,5 @@ fn txn_state_partition(s: &Scenario) -> PartitionState {
     let brokers = s.brokers;
     let rf = s.broker.txn.transaction_state_log_replication_factor.clamp(1, brokers);
     let replicas: Vec<u32> = (0..rf).map(|i| (1 + i) % brokers + 1).collect();
-    let mut isr = replicas.clone();
-    isr.sort_unstable();
-    PartitionState {
-        partition: TXN_STATE_PARTITION,
-        leader: Some(replicas[0]),
-        leader_epoch: 0,
-        partition_epoch: 0,
-        isr,
-        replicas,
-        elr: vec![],
-        last_known_elr: vec![],
-    }
+    PartitionState::created(TXN_STATE_PARTITION, replicas)
 }
