@@ -23,7 +23,7 @@ fn history(records: u64) -> (History, FinalState) {
             partition: 0,
             base_offset: seq,
             leader_epoch: 1,
-            msgs: vec![msg(seq)],
+            msgs: vec![msg(seq)].into(),
             as_leader: true,
         };
         events.push(ev(t + 10, NodeName::Broker(1), append));
@@ -31,7 +31,7 @@ fn history(records: u64) -> (History, FinalState) {
             partition: 0,
             batch: seq,
             base_offset: Some(seq),
-            msgs: vec![msg(seq)],
+            msgs: vec![msg(seq)].into(),
             app_notified: true,
         };
         events.push(ev(t + 20, NodeName::Producer(1), acked));
@@ -54,13 +54,13 @@ fn history(records: u64) -> (History, FinalState) {
         EventKind::Truncate { broker: 1, partition: 0, to_offset: kept, removed, reason },
     ));
     let log: Vec<MsgId> = (0..kept).map(msg).collect();
-    let replica = |broker| FinalReplica { broker, log_end_offset: kept, high_watermark: kept, log: log.clone() };
+    let replica = |broker| FinalReplica { broker, log_end_offset: kept, high_watermark: kept, log: log.clone().into() };
     let partition = FinalPartition {
         partition: 0,
         leader: Some(2),
         leader_epoch: 2,
         isr: vec![1, 2, 3],
-        log: log.clone(),
+        log: log.clone().into(),
         replicas: vec![replica(1), replica(2), replica(3)],
         offsets: vec![],
         uncommitted: vec![],

@@ -23,6 +23,6 @@ pub use config::{BrokerConfig, ConsumerConfig, NetworkConfig, ProducerConfig, To
 pub use error::ScenarioError;
 pub use fault::{Action, CrashMode, FaultStep, NodeRef, Target, Trigger};
 pub use finding::{Finding, FindingClass, IdleStep, Verdict};
-pub use history::{Event, EventKind, FinalState, History, MsgId, NodeName};
+pub use history::{Event, EventKind, FinalState, History, MsgId, MsgIds, NodeName};
 pub use scenario::{Expect, Expectation, Scenario};
 pub use version::KafkaVersion;

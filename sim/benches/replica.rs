@@ -36,7 +36,7 @@ fn replicate(batches: u64) {
     let mut follower = Replica::recover(2, 0, &follower_log, 0, rules());
     leader.apply_state(&mut leader_log, &state(1), 0);
     follower.apply_state(&mut follower_log, &state(1), 0);
-    let msgs: Vec<MsgId> = (0..5).map(|seq| MsgId { producer: 1, seq }).collect();
+    let msgs: losslab_model::MsgIds = (0..5).map(|seq| MsgId { producer: 1, seq }).collect();
     for i in 0..batches {
         leader.append_as_leader(&mut leader_log, &msgs, None, Acks::All).unwrap();
         let offset = follower_log.log_end_offset();

@@ -43,7 +43,7 @@ const CRASH: &str = r#"{"at_ms": 7500, "action": "crash", "node": "c1", "mode": 
 fn outputs(r: &RunOutput) -> BTreeMap<MsgId, usize> {
     let mut n = BTreeMap::new();
     for p in &r.final_state.out {
-        for m in &p.log {
+        for m in p.log.iter() {
             *n.entry(*m).or_insert(0) += 1;
         }
     }
@@ -55,7 +55,7 @@ fn assert_exactly_once(r: &RunOutput, what: &str) {
     assert_eq!(r.final_state.out.len(), 2, "out has the input topic's partitions");
     let outs = outputs(r);
     for p in &r.final_state.partitions {
-        for m in &p.log {
+        for m in p.log.iter() {
             assert_eq!(outs.get(m), Some(&1), "{what} seed {}: {m} has one output", r.seed);
         }
     }
@@ -87,7 +87,7 @@ fn a_plain_pipeline_duplicates_after_a_consumer_crash_and_loses_nothing() {
         assert!(!r.final_state.stuck, "seed {}: {:?}", r.seed, r.final_state.stuck_reason);
         assert_eq!(count(r, FindingClass::PipelineLost), 0, "seed {}", r.seed);
         let outs = outputs(r);
-        assert!(r.final_state.partitions.iter().flat_map(|p| &p.log).all(|m| outs.contains_key(m)));
+        assert!(r.final_state.partitions.iter().flat_map(|p| p.log.iter()).all(|m| outs.contains_key(m)));
     }
     assert!(
         runs.iter().any(|r| count(r, FindingClass::PipelineDuplicated) > 0),

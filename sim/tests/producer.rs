@@ -31,7 +31,7 @@ fn a_record_reported_failed_can_still_be_committed() {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Failed { msgs, .. } => Some(msgs.clone()),
+            EventKind::Failed { msgs, .. } => Some(msgs.to_vec()),
             _ => None,
         })
         .flatten()
@@ -141,7 +141,7 @@ fn close_delivers_the_accumulator_and_a_crash_loses_it() {
     let acked_before_exit: BTreeSet<MsgId> = events(&stopped)
         .filter(|&(t, _)| t <= exited)
         .filter_map(|(_, k)| match k {
-            EventKind::Acked { msgs, .. } => Some(msgs.clone()),
+            EventKind::Acked { msgs, .. } => Some(msgs.to_vec()),
             _ => None,
         })
         .flatten()

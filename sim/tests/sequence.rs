@@ -30,7 +30,7 @@ fn stamp(producer_epoch: u32, base_sequence: u32) -> ProducerStamp {
     ProducerStamp { producer_id: PID, producer_epoch, base_sequence }
 }
 
-fn msgs(from: u64, n: u64) -> Vec<MsgId> {
+fn msgs(from: u64, n: u64) -> losslab_model::MsgIds {
     (from..from + n).map(|seq| MsgId { producer: 1, seq }).collect()
 }
 
@@ -320,7 +320,7 @@ fn a_leader_appends_in_sequence_and_answers_a_retry_with_the_original_offset() {
     assert_eq!(b1.produce(Some(stamp(0, 3)), 2, Acks::Leader), Ok(duplicate(3, 5)));
     assert_eq!(b1.log.log_end_offset(), 5);
     assert_eq!(b1.replica.high_watermark, 5);
-    assert_eq!(b1.log.all_records(), msgs(0, 5));
+    assert_eq!(b1.log.all_records()[..], msgs(0, 5)[..]);
 }
 
 #[test]

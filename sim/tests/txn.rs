@@ -13,7 +13,7 @@ fn m(producer: u32, seq: u64) -> MsgId {
 
 fn batch(base_offset: u64, msgs: Vec<MsgId>, pid: Option<u64>, txn: Option<TxnBatch>) -> Batch {
     let stamp = pid.map(|producer_id| ProducerStamp { producer_id, producer_epoch: 0, base_sequence: 0 });
-    Batch { base_offset, leader_epoch: 0, msgs, stamp, txn }
+    Batch { base_offset, leader_epoch: 0, msgs: msgs.into(), stamp, txn }
 }
 
 fn marker(offset: u64, pid: u64, commit: bool) -> Batch {

@@ -142,7 +142,7 @@ impl Txns {
 /// The records an `Append` or `Truncate` names.
 fn msgs_of(kind: &EventKind) -> Vec<MsgId> {
     match kind {
-        EventKind::Append { msgs, .. } => msgs.clone(),
+        EventKind::Append { msgs, .. } => msgs.to_vec(),
         EventKind::Truncate { removed, .. } => removed.iter().map(|(_, m)| *m).collect(),
         _ => Vec::new(),
     }
@@ -290,7 +290,7 @@ pub(super) fn held_uncommitted(ix: &Index, markers: &MarkersAt, msg: MsgId, part
         fp.log.len()
     );
     // Its offset and the first marker of its producer after it, in the final leader's log.
-    let log = fp.replicas.iter().find(|r| Some(r.broker) == fp.leader).map(|r| r.log.as_slice()).unwrap_or(&[]);
+    let log = fp.replicas.iter().find(|r| Some(r.broker) == fp.leader).map(|r| &r.log[..]).unwrap_or(&[]);
     let Some(offset) = log.iter().position(|&m| m == msg) else {
         return Some(format!("{head} only inside a transaction that did not commit: it is not counted as stored"));
     };

@@ -58,15 +58,15 @@ fn kind() -> impl Strategy<Value = EventKind> {
             txn: None,
         }),
         (b.clone(), p.clone(), 0u64..3, 1u32..3, msgs()).prop_map(|(broker, partition, batch, attempt, msgs)| {
-            EventKind::ProduceRequest { broker, partition, batch, attempt, msgs }
+            EventKind::ProduceRequest { broker, partition, batch, attempt, msgs: msgs.into() }
         }),
         (p.clone(), 0u64..3, prop::option::of(0u64..8), msgs(), any::<bool>()).prop_map(
             |(partition, batch, base_offset, msgs, app_notified)| {
-                EventKind::Acked { partition, batch, base_offset, msgs, app_notified }
+                EventKind::Acked { partition, batch, base_offset, msgs: msgs.into(), app_notified }
             }
         ),
         (p.clone(), 0u64..3, msgs(), any::<bool>()).prop_map(|(partition, batch, msgs, app_notified)| {
-            EventKind::Failed { partition, batch, error: "E".into(), msgs, app_notified }
+            EventKind::Failed { partition, batch, error: "E".into(), msgs: msgs.into(), app_notified }
         }),
         (p.clone(), 0u64..3, 1u32..3).prop_map(|(partition, batch, attempt)| {
             EventKind::ProduceRetry { partition, batch, attempt, error: "E".into() }
@@ -74,7 +74,7 @@ fn kind() -> impl Strategy<Value = EventKind> {
         msgs().prop_map(|msgs| EventKind::ProducerLost { msgs }),
         (b.clone(), p.clone(), 0u64..8, 1u32..4, msgs(), any::<bool>()).prop_map(
             |(broker, partition, base_offset, leader_epoch, msgs, as_leader)| {
-                EventKind::Append { broker, partition, base_offset, leader_epoch, msgs, as_leader }
+                EventKind::Append { broker, partition, base_offset, leader_epoch, msgs: msgs.into(), as_leader }
             }
         ),
         (b.clone(), p.clone(), 0u64..8, placed(), b.clone(), 1u32..4, any::<bool>()).prop_map(
@@ -120,7 +120,7 @@ fn kind() -> impl Strategy<Value = EventKind> {
             }
         }),
         (1u32..3, p.clone(), 0u64..8, 0u64..8).prop_map(|(consumer, partition, from, to)| {
-            EventKind::Polled { consumer, partition, offsets: (from, to), msgs: vec![] }
+            EventKind::Polled { consumer, partition, offsets: (from, to), msgs: vec![].into() }
         }),
         (1u32..3, p.clone(), 0u64..8, msg()).prop_map(|(consumer, partition, offset, msg)| {
             EventKind::Processed { consumer, partition, offset, msg }
@@ -139,7 +139,7 @@ fn replica() -> impl Strategy<Value = FinalReplica> {
         broker,
         log_end_offset: log.len() as u64,
         high_watermark,
-        log,
+        log: log.into(),
     })
 }
 
@@ -155,7 +155,7 @@ fn final_state() -> impl Strategy<Value = FinalState> {
             leader,
             leader_epoch: 1,
             isr: vec![],
-            log,
+            log: log.into(),
             replicas,
             offsets: vec![],
             uncommitted: vec![],

@@ -15,9 +15,10 @@ fn replicas_that_disagree_below_their_high_watermarks_diverge() {
     run.at(300).elect(Some(2), 2, ElectionKind::Unclean, &[1]);
     run.at(400).append(2, 1, 2, &[m(1, 5)], true);
     run.final_log(2, 2, &[m(1, 0), m(1, 5)], &[2]);
-    run.final_state.partitions[0]
-        .replicas
-        .insert(0, FinalReplica { broker: 1, log_end_offset: 2, high_watermark: 2, log: vec![m(1, 0), m(1, 1)] });
+    run.final_state.partitions[0].replicas.insert(
+        0,
+        FinalReplica { broker: 1, log_end_offset: 2, high_watermark: 2, log: vec![m(1, 0), m(1, 1)].into() },
+    );
 
     let verdict = run.check();
     let diverged = of_class(&verdict, FindingClass::Divergence);

@@ -76,13 +76,13 @@ fn a_resend_to_another_partition_duplicates_across_partitions() {
         partition: 1,
         base_offset: 0,
         leader_epoch: 1,
-        msgs: vec![m(1, 1000)],
+        msgs: vec![m(1, 1000)].into(),
         as_leader: true,
     };
     run.at(3150).record(B2, appended);
     run.final_log(1, 1, &p1(0, 0), &[1, 2]);
     let mut other = run.final_state.partitions[0].clone();
-    (other.partition, other.leader, other.log) = (1, Some(2), vec![m(1, 1000)]);
+    (other.partition, other.leader, other.log) = (1, Some(2), vec![m(1, 1000)].into());
     run.final_state.partitions.push(other);
 
     let dup = only(&run.check(), FindingClass::Duplicated);

@@ -69,7 +69,7 @@ impl Run {
     }
 
     pub fn request(&mut self, broker: u32, batch: u64, attempt: u32, msgs: &[MsgId]) -> &mut Run {
-        let kind = EventKind::ProduceRequest { broker, partition: 0, batch, attempt, msgs: msgs.to_vec() };
+        let kind = EventKind::ProduceRequest { broker, partition: 0, batch, attempt, msgs: msgs.into() };
         self.record(P1, kind)
     }
 
@@ -79,13 +79,13 @@ impl Run {
     }
 
     pub fn ack(&mut self, batch: u64, base_offset: Option<u64>, msgs: &[MsgId], app_notified: bool) -> &mut Run {
-        let kind = EventKind::Acked { partition: 0, batch, base_offset, msgs: msgs.to_vec(), app_notified };
+        let kind = EventKind::Acked { partition: 0, batch, base_offset, msgs: msgs.into(), app_notified };
         self.record(P1, kind)
     }
 
     pub fn fail(&mut self, batch: u64, error: &str, msgs: &[MsgId]) -> &mut Run {
         let kind =
-            EventKind::Failed { partition: 0, batch, error: error.into(), msgs: msgs.to_vec(), app_notified: true };
+            EventKind::Failed { partition: 0, batch, error: error.into(), msgs: msgs.into(), app_notified: true };
         self.record(P1, kind)
     }
 
@@ -117,8 +117,7 @@ impl Run {
         msgs: &[MsgId],
         as_leader: bool,
     ) -> &mut Run {
-        let kind =
-            EventKind::Append { broker, partition: 0, base_offset, leader_epoch, msgs: msgs.to_vec(), as_leader };
+        let kind = EventKind::Append { broker, partition: 0, base_offset, leader_epoch, msgs: msgs.into(), as_leader };
         self.record(NodeName::Broker(broker), kind)
     }
 
@@ -163,7 +162,7 @@ impl Run {
 
     /// A poll that returned `msgs` at offsets `from..to`.
     pub fn polled(&mut self, consumer: u32, from: u64, to: u64, msgs: &[MsgId]) -> &mut Run {
-        let kind = EventKind::Polled { consumer, partition: 0, offsets: (from, to), msgs: msgs.to_vec() };
+        let kind = EventKind::Polled { consumer, partition: 0, offsets: (from, to), msgs: msgs.into() };
         self.record(NodeName::Consumer(consumer), kind)
     }
 
@@ -186,7 +185,7 @@ impl Run {
                 broker,
                 log_end_offset: log.len() as u64,
                 high_watermark: log.len() as u64,
-                log: log.to_vec(),
+                log: log.into(),
             })
             .collect();
         self.final_state.partitions = vec![FinalPartition {
@@ -194,7 +193,7 @@ impl Run {
             leader: Some(leader),
             leader_epoch,
             isr: vec![leader],
-            log: log.to_vec(),
+            log: log.into(),
             replicas,
             offsets: vec![],
             uncommitted: vec![],

@@ -18,7 +18,7 @@ fn send(run: &mut Run, msg: MsgId, partition: u32, txn: u64) {
 
 fn append(run: &mut Run, partition: u32, base_offset: u64, msgs: &[MsgId]) {
     let kind =
-        EventKind::Append { broker: 1, partition, base_offset, leader_epoch: 1, msgs: msgs.to_vec(), as_leader: true };
+        EventKind::Append { broker: 1, partition, base_offset, leader_epoch: 1, msgs: msgs.into(), as_leader: true };
     run.record(B1, kind);
 }
 
@@ -58,13 +58,13 @@ fn end(run: &mut Run, txn: u64, outcome: TxnOutcome, msgs: &[MsgId], partitions:
     for &partition in partitions {
         let kind = match outcome {
             TxnOutcome::Committed => {
-                EventKind::Acked { partition, batch: 0, base_offset: None, msgs: msgs.to_vec(), app_notified: true }
+                EventKind::Acked { partition, batch: 0, base_offset: None, msgs: msgs.into(), app_notified: true }
             }
             _ => EventKind::Failed {
                 partition,
                 batch: 0,
                 error: error.unwrap_or("TransactionAbortedException").into(),
-                msgs: msgs.to_vec(),
+                msgs: msgs.into(),
                 app_notified: true,
             },
         };
@@ -77,7 +77,7 @@ fn process(run: &mut Run, consumer: u32, partition: u32, offset: u64, msg: MsgId
 }
 
 fn poll(run: &mut Run, partition: u32, from: u64, to: u64, msgs: &[MsgId]) {
-    run.record(C1, EventKind::Polled { consumer: 1, partition, offsets: (from, to), msgs: msgs.to_vec() });
+    run.record(C1, EventKind::Polled { consumer: 1, partition, offsets: (from, to), msgs: msgs.into() });
 }
 
 fn partition(number: u32, log: &[MsgId], offsets: &[u64], uncommitted: &[MsgId]) -> FinalPartition {
@@ -86,7 +86,7 @@ fn partition(number: u32, log: &[MsgId], offsets: &[u64], uncommitted: &[MsgId])
         leader: Some(1),
         leader_epoch: 1,
         isr: vec![1],
-        log: log.to_vec(),
+        log: log.into(),
         replicas: vec![],
         offsets: offsets.to_vec(),
         uncommitted: uncommitted.to_vec(),
@@ -104,7 +104,8 @@ fn one_transaction(isolation: &str, outcome: TxnOutcome) -> Run {
     transition(&mut run, 1, "Empty", "Ongoing", &[0]);
     append(&mut run, 0, 0, &p1(0, 1));
     // The produce response: the app is not told until the commit.
-    let kind = EventKind::Acked { partition: 0, batch: 1, base_offset: Some(0), msgs: p1(0, 1), app_notified: false };
+    let kind =
+        EventKind::Acked { partition: 0, batch: 1, base_offset: Some(0), msgs: p1(0, 1).into(), app_notified: false };
     run.record(P1, kind);
     run.at(1100);
     poll(&mut run, 0, 0, 2, &p1(0, 1));
@@ -159,7 +160,7 @@ fn an_aborted_record_is_told_as_held_behind_its_abort_marker() {
     let mut run = one_transaction("read_committed", TxnOutcome::Aborted);
     let held = vec![m(1, 0), m(1, 1), MsgId { producer: 0, seq: 2 }];
     run.final_state.partitions[0].replicas =
-        vec![FinalReplica { broker: 1, log_end_offset: 3, high_watermark: 3, log: held }];
+        vec![FinalReplica { broker: 1, log_end_offset: 3, high_watermark: 3, log: held.into() }];
     let verdict = run.check();
     let failed = of_class(&verdict, FindingClass::LostFailed);
     assert_eq!(failed.len(), 2);
@@ -174,7 +175,8 @@ fn an_aborted_record_is_told_as_held_behind_its_abort_marker() {
         failed[1].explanation
     );
     // Without a marker after it, the transaction is still open there.
-    run.final_state.partitions[0].replicas[0].log.pop();
+    let log = &mut run.final_state.partitions[0].replicas[0].log;
+    *log = log[..log.len() - 1].into();
     run.history.events.retain(|e| !matches!(e.kind, EventKind::MarkerWritten { .. }));
     let verdict = run.check();
     assert!(of_class(&verdict, FindingClass::LostFailed)[0].explanation.ends_with(
@@ -302,11 +304,11 @@ fn two_partitions(stored: [bool; 2]) -> Run {
     end(&mut run, 1, TxnOutcome::Committed, &p1(0, 1), &[], None);
     run.record(
         P1,
-        EventKind::Acked { partition: 0, batch: 0, base_offset: None, msgs: vec![m(1, 0)], app_notified: true },
+        EventKind::Acked { partition: 0, batch: 0, base_offset: None, msgs: vec![m(1, 0)].into(), app_notified: true },
     );
     run.record(
         P1,
-        EventKind::Acked { partition: 1, batch: 0, base_offset: None, msgs: vec![m(1, 1)], app_notified: true },
+        EventKind::Acked { partition: 1, batch: 0, base_offset: None, msgs: vec![m(1, 1)].into(), app_notified: true },
     );
     let log = |i: usize| if stored[i] { vec![m(1, i as u64)] } else { vec![] };
     run.final_state.partitions = vec![partition(0, &log(0), &[], &[]), partition(1, &log(1), &[], &[])];

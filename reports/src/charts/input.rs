@@ -485,7 +485,7 @@ mod tests {
                 partition: 0,
                 batch: seq,
                 base_offset: Some(seq),
-                msgs: vec![msg],
+                msgs: vec![msg].into(),
                 app_notified: true,
             };
             events.push(Event { t_us: seq * 10 + (seq + 1) * 1000, node: NodeName::Producer(1), kind });

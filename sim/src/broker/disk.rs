@@ -660,12 +660,12 @@ mod tests {
         let mut s = StoredLog::created_at(5 * S);
         assert_eq!(s.last_flush_us, 5 * S, "Kafka starts the flush clock at the log's creation");
         let first = vec![MsgId { producer: 0, seq: 0 }];
-        s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first, stamp: None, txn: None });
+        s.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: first.into(), stamp: None, txn: None });
         assert_eq!((s.flush(), s.last_flush_us), (Some(1), 5 * S), "a flush with no append told is at creation");
         assert_eq!((s.last_flush_us, s.flush_at(6 * S)), (5 * S, None));
         assert_eq!(s.last_flush_us, 5 * S);
         let msgs = vec![MsgId { producer: 1, seq: 1 }, MsgId { producer: 1, seq: 2 }];
-        s.log.append(Batch { base_offset: 1, leader_epoch: 1, msgs, stamp: None, txn: None });
+        s.log.append(Batch { base_offset: 1, leader_epoch: 1, msgs: msgs.into(), stamp: None, txn: None });
         s.note_append(2, 7 * S);
         assert_eq!(s.unflushed_messages, 2, "the size trigger reads log end - recovery point");
         assert_eq!(s.flush(), Some(3), "a size-triggered flush at the append's time");

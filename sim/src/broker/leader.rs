@@ -21,7 +21,7 @@ impl Broker {
         corr: u64,
         partition: u32,
         request: ProduceRequest,
-        msgs: Vec<losslab_model::MsgId>,
+        msgs: losslab_model::MsgIds,
     ) {
         // A connection this broker closed: what was still written on it is never read.
         if self.closed_connections.get(&from).is_some_and(|&closed| request.connection <= closed) {
@@ -56,7 +56,7 @@ impl Broker {
         corr: u64,
         partition: u32,
         request: ProduceRequest,
-        msgs: Vec<losslab_model::MsgId>,
+        msgs: losslab_model::MsgIds,
         guard: Option<u64>,
     ) {
         let verify = request.transaction.as_ref().is_some_and(|t| self.verifies(t));
@@ -339,11 +339,12 @@ impl Broker {
         p: u32,
         build: impl FnOnce(&super::log::Log) -> (Vec<MsgId>, Option<ProducerStamp>, Option<TxnBatch>),
         then: impl FnOnce(&LeaderAppend) -> Option<EventKind>,
-    ) -> Result<(LeaderAppend, Vec<MsgId>), KafkaError> {
+    ) -> Result<(LeaderAppend, losslab_model::MsgIds), KafkaError> {
         let flush_every = self.world.scenario.broker.log_flush_interval_messages;
         let now = self.now_us();
         let appended = self.with_log(p, |r, s| {
             let (msgs, stamp, batch) = build(&s.log);
+            let msgs: losslab_model::MsgIds = msgs.into();
             let result = r.append_txn_as_leader(&mut s.log, &msgs, stamp, batch, Acks::All);
             if result.is_ok() {
                 s.note_append(msgs.len() as u64, now);

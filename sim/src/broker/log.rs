@@ -282,7 +282,7 @@ impl Log {
         batches.retain(|b| b.base_offset < upper);
         for b in batches.iter_mut() {
             let keep = (upper - b.base_offset).min(b.msgs.len() as u64) as usize;
-            b.msgs.truncate(keep);
+            b.msgs = b.msgs[..keep].into();
         }
         batches
     }
@@ -307,7 +307,13 @@ impl Log {
 
     /// Every record, offset order.
     pub fn all_records(&self) -> Vec<MsgId> {
-        self.batches.iter().flat_map(|b| b.msgs.iter().copied()).collect()
+        // Sized up front: a final state holds one such copy per replica, and growing it by
+        // doubling would keep up to twice the records.
+        let mut out = Vec::with_capacity(self.batches.iter().map(|b| b.msgs.len()).sum());
+        for b in &self.batches {
+            out.extend_from_slice(&b.msgs);
+        }
+        out
     }
 
     /// Checks an idempotent batch against the producer state (Kafka's `ProducerStateManager`),

@@ -169,7 +169,7 @@ pub(super) struct Verifying {
     pub(super) corr: u64,
     pub(super) partition: u32,
     pub(super) request: ProduceRequest,
-    pub(super) msgs: Vec<losslab_model::MsgId>,
+    pub(super) msgs: losslab_model::MsgIds,
     pub(super) guard: u64,
     pub(super) coordinator: NodeIdx,
 }

@@ -14,7 +14,7 @@ use super::log::{Log, SequenceCheck, SequenceRules};
 use crate::fault::mutation::{self, Mutation};
 use crate::protocol::{AbortedTxn, Batch, FetchData, KafkaError, PartitionState, ProducerStamp, TxnBatch};
 use losslab_model::config::{Acks, MetadataMode};
-use losslab_model::{KafkaVersion, MsgId};
+use losslab_model::{KafkaVersion, MsgId, MsgIds};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The most records one fetch returns (stands in for `replica.fetch.max.bytes`).
@@ -273,7 +273,7 @@ impl Replica {
     pub fn append_as_leader(
         &mut self,
         log: &mut Log,
-        msgs: &[MsgId],
+        msgs: &MsgIds,
         stamp: Option<ProducerStamp>,
         acks: Acks,
     ) -> Result<LeaderAppend, KafkaError> {
@@ -287,7 +287,7 @@ impl Replica {
     pub fn append_txn_as_leader(
         &mut self,
         log: &mut Log,
-        msgs: &[MsgId],
+        msgs: &MsgIds,
         stamp: Option<ProducerStamp>,
         txn: Option<TxnBatch>,
         acks: Acks,
@@ -314,7 +314,7 @@ impl Replica {
             log.check_txn_data(stamp.producer_id, txn == Some(TxnBatch::Data))?;
         }
         let base_offset = log.log_end_offset();
-        log.append(Batch { base_offset, leader_epoch: self.leader_epoch, msgs: msgs.to_vec(), stamp, txn });
+        log.append(Batch { base_offset, leader_epoch: self.leader_epoch, msgs: msgs.clone(), stamp, txn });
         let hw_moved = self.maybe_increment_hw(log);
         self.check(log);
         Ok(LeaderAppend { base_offset, end_offset: log.log_end_offset(), duplicate: false, hw_moved })

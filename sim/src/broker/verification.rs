@@ -19,7 +19,7 @@ use super::node::{Broker, ProduceRequest, Timer, Verifying, FETCH_REQUEST_TIMEOU
 use crate::protocol::{KafkaError, Msg, ProduceTxn, TXN_STATE_PARTITION};
 use crate::runtime::actor::Actor;
 use crate::runtime::network::NodeIdx;
-use losslab_model::MsgId;
+use losslab_model::MsgIds;
 
 impl Broker {
     /// Whether a transactional batch goes through the coordinator first: always for a TV2
@@ -66,7 +66,7 @@ impl Broker {
         corr: u64,
         partition: u32,
         request: ProduceRequest,
-        msgs: Vec<MsgId>,
+        msgs: MsgIds,
         guard: u64,
     ) {
         let (Some(txn), Some(stamp)) = (request.transaction.clone(), request.stamp) else { return };

@@ -9,7 +9,7 @@ use super::group::{CommittedOffsets, JoinResult, MemberId};
 use super::partition::PartitionState;
 use super::record::{AbortedTxn, Batch, ProducerStamp};
 use losslab_model::config::Acks;
-use losslab_model::MsgId;
+use losslab_model::MsgIds;
 use std::collections::BTreeMap;
 
 /// What a fetch answers when it has no error.
@@ -54,7 +54,7 @@ pub enum Msg {
         timeout_ms: u64,
         /// The client's batch number (for the history; brokers never use it).
         batch: u64,
-        msgs: Vec<MsgId>,
+        msgs: MsgIds,
         stamp: Option<ProducerStamp>,
         /// The client's connection to this broker, counted up each time it breaks: a broker that
         /// closed a connection ignores what was still written on it.

@@ -2,7 +2,7 @@
 //! epoch it was written in and, from an idempotent producer, its producer id, epoch and base
 //! sequence (Kafka's `RecordBatch` header fields that decide durability and deduplication).
 
-use losslab_model::MsgId;
+use losslab_model::MsgIds;
 
 /// The idempotent producer's stamp on a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub fn is_internal_partition(partition: u32) -> bool {
 pub struct Batch {
     pub base_offset: u64,
     pub leader_epoch: u32,
-    pub msgs: Vec<MsgId>,
+    pub msgs: MsgIds,
     pub stamp: Option<ProducerStamp>,
     /// `None`: a non-transactional batch.
     pub txn: Option<TxnBatch>,

@@ -17,7 +17,7 @@ use crate::runtime::network::NodeIdx;
 use crate::runtime::world::{NodeStatus, World};
 use losslab_model::config::{AppOutput, CommitStrategy, IsolationLevel, OffsetReset, OnFailure, Processing, SendMode};
 use losslab_model::history::{is_out_partition, EventKind, FinalPartition, FinalReplica, NodeName, RunMeta};
-use losslab_model::{FinalState, History, Scenario};
+use losslab_model::{FinalState, History, MsgIds, Scenario};
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::Duration;
 use std::future::Future;
@@ -477,24 +477,39 @@ fn final_state(world: &World, stuck_reason: Option<String>) -> FinalState {
         .filter(|st| !is_internal_partition(st.partition))
         .map(|st| {
             let p = st.partition;
+            // Replicas that converged hold the same records: they share one copy (a
+            // 1,000,000-message run would otherwise keep one per replica).
+            let mut distinct: Vec<MsgIds> = Vec::new();
             let replicas: Vec<FinalReplica> = st
                 .replicas
                 .iter()
                 .map(|&b| {
                     let disk = world.disks[b as usize - 1].lock().unwrap();
-                    let log = disk.logs.get(&p).map(|s| s.log.all_records()).unwrap_or_default();
+                    let records = disk.logs.get(&p).map(|s| s.log.all_records()).unwrap_or_default();
+                    let log = distinct.iter().find(|d| d[..] == records[..]).cloned().unwrap_or_else(|| {
+                        let shared: MsgIds = records.into();
+                        distinct.push(shared.clone());
+                        shared
+                    });
                     let hw = observed.get(&(b, p)).map_or(0, |o| o.high_watermark).min(log.len() as u64);
                     FinalReplica { broker: b, log_end_offset: log.len() as u64, high_watermark: hw, log }
                 })
                 .collect();
             let leader = st.leader.and_then(|l| replicas.iter().find(|r| r.broker == l));
-            let mut log = leader.map(|r| r.log[..r.high_watermark as usize].to_vec()).unwrap_or_default();
+            let mut log: MsgIds = leader
+                .map(|r| match r.high_watermark as usize {
+                    hw if hw == r.log.len() => r.log.clone(),
+                    hw => r.log[..hw].into(),
+                })
+                .unwrap_or_default();
             let (mut offsets, mut uncommitted) = (Vec::new(), Vec::new());
             if let (Some(r), true) = (leader, world.transactions_on()) {
                 // Markers and uncommitted transactional records are not stored records.
                 let disk = world.disks[r.broker as usize - 1].lock().unwrap();
                 if let Some(s) = disk.logs.get(&p) {
-                    (log, offsets, uncommitted) = committed_view(s.log.batches(), r.high_watermark);
+                    let committed;
+                    (committed, offsets, uncommitted) = committed_view(s.log.batches(), r.high_watermark);
+                    log = committed.into();
                 }
             }
             FinalPartition {

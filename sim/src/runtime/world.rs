@@ -350,7 +350,7 @@ fn bootstrap_offsets(s: &Scenario, state: &PartitionState, disks: &mut [Disk], r
         .collect();
     for &b in &state.replicas {
         let stored = disks[b as usize - 1].log_mut(OFFSETS_PARTITION);
-        stored.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: msgs.clone(), stamp: None, txn: None });
+        stored.log.append(Batch { base_offset: 0, leader_epoch: 0, msgs: msgs.clone().into(), stamp: None, txn: None });
         stored.flush();
         stored.hw_checkpoint = stored.log.log_end_offset();
     }

@@ -291,12 +291,12 @@ impl Rig {
                 Effect::Connect { corr, .. } => self.pending_connects.push(corr),
                 Effect::Produce { corr, partition, stamp, .. } => self.sent.push((corr, partition, stamp)),
                 Effect::Acked { msgs, base_offset, .. } => {
-                    for (i, m) in msgs.into_iter().enumerate() {
+                    for (i, &m) in msgs.iter().enumerate() {
                         self.outcome.insert(m, Ok(base_offset.map(|b| b + i as u64)));
                     }
                 }
                 Effect::Failed { msgs, error, .. } => {
-                    for m in msgs {
+                    for &m in msgs.iter() {
                         self.outcome.insert(m, Err(error));
                     }
                 }

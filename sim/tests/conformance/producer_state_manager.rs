@@ -39,7 +39,7 @@ fn client_append(log: &mut Log, s: ProducerStamp, n: u64) -> SequenceCheck {
 /// `AppendOrigin.REPLICATION`: appended without a check.
 fn replicate(log: &mut Log, s: ProducerStamp, n: u64) {
     let base_offset = log.log_end_offset();
-    log.append(Batch { base_offset, leader_epoch: 0, msgs: msgs(base_offset, n), stamp: Some(s), txn: None });
+    log.append(Batch { base_offset, leader_epoch: 0, msgs: msgs(base_offset, n).into(), stamp: Some(s), txn: None });
 }
 
 /// Kafka: ProducerStateManagerTest.testBasicIdMapping (3.7.0, core/src/test/scala/unit/kafka/log/ProducerStateManagerTest.scala)

@@ -22,7 +22,7 @@ fn append(log: &mut Log, pid: u64, n: u64, txn: Option<TxnBatch>) {
         (0..n).map(|i| msg(pid, base + i)).collect()
     };
     let stamp = Some(ProducerStamp { producer_id: pid, producer_epoch: 0, base_sequence: 0 });
-    log.append(Batch { base_offset: base, leader_epoch: 0, msgs, stamp, txn });
+    log.append(Batch { base_offset: base, leader_epoch: 0, msgs: msgs.into(), stamp, txn });
 }
 
 const DATA: Option<TxnBatch> = Some(TxnBatch::Data);

@@ -44,7 +44,7 @@ fn marker(log: &mut Log, pid: u64, epoch: u32, commit: bool, coordinator_epoch: 
     let base = log.log_end_offset();
     let msgs = vec![MsgId { producer: CONTROL_PRODUCER, seq: base }];
     let txn = Some(TxnBatch::Marker { commit, coordinator_epoch });
-    log.append(Batch { base_offset: base, leader_epoch: 0, msgs, stamp: Some(stamp(pid, epoch, 0)), txn });
+    log.append(Batch { base_offset: base, leader_epoch: 0, msgs: msgs.into(), stamp: Some(stamp(pid, epoch, 0)), txn });
     Ok(base)
 }
 

@@ -153,7 +153,7 @@ impl Cluster {
         acks: Acks,
     ) -> Result<LeaderAppend, KafkaError> {
         let n = self.node_mut(b);
-        n.replica.append_as_leader(&mut n.log, msgs, stamp, acks)
+        n.replica.append_as_leader(&mut n.log, &msgs.into(), stamp, acks)
     }
 
     /// The leader `b` appends `n` new records.

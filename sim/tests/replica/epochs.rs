@@ -75,7 +75,7 @@ fn a_follower_with_no_epoch_at_or_below_the_leaders_answer_truncates_everything(
     // b3 only has epoch-5 records (an unclean leader's); b1's log is epoch 3 at 0..4 and it
     // leads at epoch 6. They diverge at offset 0.
     let b1 = log_of(&[batch(0, 3, 4)]);
-    let b3 = log_of(&[Batch { msgs: vec![msg(900), msg(901)], ..batch(0, 5, 2) }]);
+    let b3 = log_of(&[Batch { msgs: vec![msg(900), msg(901)].into(), ..batch(0, 5, 2) }]);
     let mut c = Cluster::with_logs(V3_6, 1, [b1, Log::default(), b3], [0, 0, 0]);
     c.apply_all(&state(1, 6, 6, &[1]));
     let f = c.fetch_raw(3).unwrap().unwrap();

@@ -19,7 +19,7 @@ fn consumers_read_only_below_the_hw() {
     let FetchData::Records { batches, high_watermark } = read else { panic!() };
     assert_eq!(high_watermark, 3);
     assert_eq!(batches.len(), 1);
-    assert_eq!(batches[0].msgs, c.records(1)[..3]);
+    assert_eq!(batches[0].msgs[..], c.records(1)[..3]);
     // Between the HW and the log end there is nothing to read yet; past the end is out of
     // range, answered with the HW.
     let read = n.replica.fetch_for_consumer(&n.log, 4, 100).unwrap();
@@ -34,7 +34,7 @@ fn consumers_read_only_below_the_hw() {
     let n = c.node(1);
     assert_eq!(n.replica.high_watermark, 2);
     let FetchData::Records { batches, .. } = n.replica.fetch_for_consumer(&n.log, 0, 100).unwrap() else { panic!() };
-    assert_eq!(batches, vec![Batch { msgs: vec![msg(0), msg(1)], ..batch(0, 1, 5) }]);
+    assert_eq!(batches, vec![Batch { msgs: vec![msg(0), msg(1)].into(), ..batch(0, 1, 5) }]);
 }
 
 #[test]

@@ -358,7 +358,7 @@ mod tests {
                     leader: Some(1),
                     leader_epoch: 1,
                     isr: vec![1],
-                    log,
+                    log: log.into(),
                     replicas: vec![],
                     offsets: vec![],
                     uncommitted: vec![],
@@ -532,7 +532,7 @@ mod tests {
         run.at(
             100,
             NodeName::Consumer(1),
-            EventKind::Polled { consumer: 1, partition: 0, offsets: (0, 8), msgs: read },
+            EventKind::Polled { consumer: 1, partition: 0, offsets: (0, 8), msgs: read.into() },
         );
         run.process(150, 0..4).commit(200, 8);
         run

@@ -10,7 +10,7 @@
 //! It knows nothing of brokers, requests or sequences: the sender decides what to drain.
 
 use crate::protocol::ProducerStamp;
-use losslab_model::MsgId;
+use losslab_model::{MsgId, MsgIds};
 use std::collections::{BTreeMap, VecDeque};
 
 /// A batch of records for one partition (Kafka's `ProducerBatch`).
@@ -41,12 +41,20 @@ pub struct ProducerBatch {
     /// Failed to the app (expired) while a request carrying it is still out: the answer still
     /// reaches the sequencer, never the app.
     pub done: bool,
+    /// The records as its first produce request carried them: one copy shared with the logs
+    /// and the history (a drained batch takes no more records).
+    pub sent_msgs: Option<MsgIds>,
 }
 
 impl ProducerBatch {
     /// Kafka's `inRetry()`.
     pub fn in_retry(&self) -> bool {
         self.attempts > 0
+    }
+
+    /// The records, shared (see `sent_msgs`).
+    pub fn shared_msgs(&mut self) -> MsgIds {
+        self.sent_msgs.get_or_insert_with(|| self.msgs.as_slice().into()).clone()
     }
 
     pub fn record_count(&self) -> u32 {
@@ -167,6 +175,7 @@ impl Accumulator {
             leader_epoch: None,
             attempts_when_leader_changed: 0,
             done: false,
+            sent_msgs: None,
         });
         Appended::To { batch: id, new_batch: true, full: capacity == 1 }
     }

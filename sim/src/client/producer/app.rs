@@ -100,7 +100,7 @@ impl Producer {
             open.records.retain(|&(m, _)| m != msg);
         }
         let app_notified = self.app_notified();
-        self.record(EventKind::Failed { partition, batch: 0, error, msgs: vec![msg], app_notified });
+        self.record(EventKind::Failed { partition, batch: 0, error, msgs: vec![msg].into(), app_notified });
         self.outcome(&[msg], true);
     }
 

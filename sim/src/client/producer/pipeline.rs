@@ -57,7 +57,7 @@ impl Producer {
                     partition,
                     batch: 0,
                     error: e.name().to_string(),
-                    msgs: vec![input],
+                    msgs: vec![input].into(),
                     app_notified: true,
                 });
                 return Some(txn);

@@ -12,7 +12,7 @@ use super::backoff::{Jitter, RetryBackoff};
 use super::sequencer::{IdChange, SeqBatch, Sequencer, SequencerRules};
 use crate::protocol::{KafkaError, ProducerStamp};
 use losslab_model::config::Acks;
-use losslab_model::{MsgId, Scenario};
+use losslab_model::{MsgIds, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `reconnect.backoff.max.ms`: how long the client leaves a broker alone after it refused a
@@ -105,13 +105,13 @@ pub enum Effect {
         partition: u32,
         batch: u64,
         attempt: u32,
-        msgs: Vec<MsgId>,
+        msgs: MsgIds,
         stamp: Option<ProducerStamp>,
     },
     /// The batch succeeded (`base_offset` is `None` for `acks=0`).
-    Acked { partition: u32, batch: u64, msgs: Vec<MsgId>, base_offset: Option<u64> },
+    Acked { partition: u32, batch: u64, msgs: MsgIds, base_offset: Option<u64> },
     /// The batch failed to the app.
-    Failed { partition: u32, batch: u64, msgs: Vec<MsgId>, error: KafkaError },
+    Failed { partition: u32, batch: u64, msgs: MsgIds, error: KafkaError },
     /// The batch goes back for another attempt (or, refused, was never sent).
     Retry { partition: u32, batch: u64, attempt: u32, error: String },
     /// The producer took a new epoch or producer id.
@@ -447,16 +447,21 @@ impl Sender {
 
     /// Writes the request `corr`; `acks=0` completes it at once, with no answer to wait for.
     fn emit_request(&mut self, corr: u64) {
-        let Some(r) = self.requests.get(&corr) else { return };
+        let connection = match self.requests.get(&corr) {
+            Some(r) => self.connection(r.broker),
+            None => return,
+        };
+        let r = self.requests.get_mut(&corr).expect("looked up above");
+        let msgs = r.batch.shared_msgs();
         let b = &r.batch;
         self.effects.push(Effect::Produce {
             corr,
             broker: r.broker,
-            connection: self.connection(r.broker),
+            connection,
             partition: b.partition,
             batch: b.id,
             attempt: b.sends,
-            msgs: b.msgs.clone(),
+            msgs,
             stamp: b.stamp,
         });
         if self.cfg.acks == Acks::None {
@@ -536,7 +541,7 @@ impl Sender {
         self.accumulator.reenqueue(batch, now_us, backoff_us);
     }
 
-    fn complete(&mut self, batch: ProducerBatch, base_offset: Option<u64>) {
+    fn complete(&mut self, mut batch: ProducerBatch, base_offset: Option<u64>) {
         if let Some(seq) = self.sequencer.as_mut() {
             seq.on_completed(&seq_view(&batch), base_offset);
         }
@@ -545,7 +550,8 @@ impl Sender {
             return;
         }
         self.accumulator.deallocate(&batch);
-        self.effects.push(Effect::Acked { partition: batch.partition, batch: batch.id, msgs: batch.msgs, base_offset });
+        let msgs = batch.shared_msgs();
+        self.effects.push(Effect::Acked { partition: batch.partition, batch: batch.id, msgs, base_offset });
     }
 
     /// `Sender.failBatch`: the app is told, the sequencer updates its books, the memory is free.
@@ -563,7 +569,7 @@ impl Sender {
         self.effects.push(Effect::Failed {
             partition: batch.partition,
             batch: batch.id,
-            msgs: batch.msgs.clone(),
+            msgs: batch.shared_msgs(),
             error,
         });
         batch

@@ -110,9 +110,9 @@ impl Producer {
         for (partition, msgs) in by_partition {
             let kind = if failed {
                 let error = error.clone().unwrap_or_else(|| "abortTransaction() returned".to_string());
-                EventKind::Failed { partition, batch: 0, error, msgs, app_notified: true }
+                EventKind::Failed { partition, batch: 0, error, msgs: msgs.into(), app_notified: true }
             } else {
-                EventKind::Acked { partition, batch: 0, base_offset: None, msgs, app_notified: true }
+                EventKind::Acked { partition, batch: 0, base_offset: None, msgs: msgs.into(), app_notified: true }
             };
             self.record(kind);
         }
