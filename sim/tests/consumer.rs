@@ -50,7 +50,7 @@ fn auto_commit_of_an_async_queue_skips_what_the_crash_took() {
     // After the restart the group resumed from the committed offset, past the queued records.
     assert!(events(
         &r,
-        |k| matches!(k, EventKind::Resumed { consumer: 1, reset: None, offset: Some(o), .. } if *o > 3000)
+        |k| matches!(k, EventKind::Resumed(r) if r.consumer == 1 && r.reset.is_none() && r.offset.is_some_and(|o| o > 3000))
     )
     .iter()
     .all(|&n| n > 0));
@@ -198,7 +198,7 @@ fn a_missing_committed_offset_is_reset_as_auto_offset_reset_says() {
                    {"delay_ms": 1000, "action": "restart", "node": "brokers"}]}"#;
     let r = runs(json, 1..3);
     assert!(some(&counts(&r, FindingClass::ConsumerSkipped)), "latest jumps over what was not processed");
-    let reset = events(&r, |k| matches!(k, EventKind::Resumed { reset: Some(p), .. } if p == "latest"));
+    let reset = events(&r, |k| matches!(k, EventKind::Resumed(r) if r.reset.as_deref() == Some("latest")));
     assert!(reset.iter().all(|&n| n > 0));
 
     let earliest = json.replace(r#""latest""#, r#""earliest""#);

@@ -127,10 +127,9 @@ fn a_new_owner_resumes_after_the_crashed_owners_transaction_is_settled() {
             .filter(|e| matches!(&e.kind, EventKind::OffsetFetchUnstable { .. }))
             .map(|e| e.t_us)
             .max();
-        let took_over =
-            r.history.events.iter().find(|e| {
-                e.t_us > 50_000_000 && matches!(&e.kind, EventKind::Resumed { consumer: 2, partition: 0, .. })
-            });
+        let took_over = r.history.events.iter().find(|e| {
+            e.t_us > 50_000_000 && matches!(&e.kind, EventKind::Resumed(r) if r.consumer == 2 && r.partition == 0)
+        });
         let took_over = took_over.unwrap_or_else(|| panic!("seed {}: c2 resumed c1's partition", r.seed));
         assert!(last_unstable.is_none_or(|t| t < took_over.t_us), "seed {}: asked until stable", r.seed);
         assert_exactly_once(&r, "3.9");

@@ -336,9 +336,7 @@ fn out_of_order_for_the_next_batch_bumps_the_epoch() {
     let r = run(&lost_records_json("4.1"), 1);
     let bumps: Vec<_> = events(&r)
         .filter_map(|(_, k)| match k {
-            EventKind::ProducerIdChange { epoch, partitions, reason, .. } => {
-                Some((*epoch, partitions.clone(), reason.clone()))
-            }
+            EventKind::ProducerIdChange(c) => Some((c.epoch, c.partitions.clone(), c.reason.clone())),
             _ => None,
         })
         .collect();
@@ -356,7 +354,7 @@ fn out_of_order_for_the_next_batch_bumps_the_epoch() {
     let old = run(&lost_records_json("2.4"), 1);
     let reasons: Vec<String> = events(&old)
         .filter_map(|(_, k)| match k {
-            EventKind::ProducerIdChange { reason, .. } => Some(reason.clone()),
+            EventKind::ProducerIdChange(c) => Some(c.reason.clone()),
             _ => None,
         })
         .collect();

@@ -59,7 +59,7 @@ fn a_sole_isr_member_stops_differently_under_kraft_and_zookeeper() {
     };
     let kraft = run(&json(r#""broker": {"process.roles": "broker"},"#), 1);
     let offline_at_shutdown = kinds(&kraft).any(|(_, _, k)| {
-        matches!(k, EventKind::PartitionChange { partition: 0, leader: None, cause, .. } if cause.contains("controlled shutdown"))
+        matches!(k, EventKind::PartitionChange(c) if c.partition == 0 && c.leader.is_none() && c.cause.contains("controlled shutdown"))
     });
     assert!(offline_at_shutdown, "KRaft takes the partition offline at the controlled shutdown");
     let zk = run(&json(""), 1);

@@ -240,16 +240,17 @@ fn a_crashed_transaction_coordinator_is_replaced_by_the_next_leader() {
         let coordinator_before = events
             .iter()
             .filter(|e| e.t_us < crashed.0)
-            .filter_map(|e| match e.kind {
-                EventKind::TxnTransition { broker, .. } => Some(broker),
+            .filter_map(|e| match &e.kind {
+                EventKind::TxnTransition(t) => Some(t.broker),
                 _ => None,
             })
             .next_back()
             .expect("a coordinator acted before the crash");
         assert_eq!(crashed.1, coordinator_before, "txn-coordinator names the coordinator's broker");
         assert!(
-            events.iter().any(|e| e.t_us > crashed.0
-                && matches!(e.kind, EventKind::TxnTransition { broker, .. } if broker != crashed.1)),
+            events
+                .iter()
+                .any(|e| e.t_us > crashed.0 && matches!(&e.kind, EventKind::TxnTransition(t) if t.broker != crashed.1)),
             "another broker coordinates after the crash"
         );
         assert_eq!(count(&r, FindingClass::LostAcked), 0);
@@ -280,7 +281,7 @@ fn every_release_line_commits_and_aborts_transactions() {
             assert!(processed >= 100, "{version}: read_committed reads the committed records past the aborts");
             // TV2: the partitions joined the coordinator's transaction through their leader.
             let joined = r.history.events.iter().any(
-                |e| matches!(&e.kind, EventKind::TxnTransition { to, partitions, .. } if to == "Ongoing" && !partitions.is_empty()),
+                |e| matches!(&e.kind, EventKind::TxnTransition(t) if t.to == "Ongoing" && !t.partitions.is_empty()),
             );
             assert!(joined, "{version}: the coordinator's transactions hold the data partition");
         }

@@ -79,7 +79,8 @@ fn isr_at(ix: &Index, partition: u32, at: u32) -> Option<Vec<u32>> {
     let change = last_before(ix.partition_changes(partition), at);
     let election = last_before(ix.elections(partition), at);
     match ix.event(change.max(election)?).kind {
-        EventKind::PartitionChange { ref isr, .. } | EventKind::Election { ref isr, .. } => Some(isr.clone()),
+        EventKind::PartitionChange(ref c) => Some(c.isr.clone()),
+        EventKind::Election { ref isr, .. } => Some(isr.clone()),
         _ => None,
     }
 }

@@ -247,8 +247,8 @@ impl<'h> Index<'h> {
                 let wipe = Wipe { event: i, ranges: ranges_by_partition(lost) };
                 self.wipes.entry(*broker).or_default().push(wipe);
             }
-            EventKind::PartitionChange { partition, .. } => {
-                self.changes.entry(*partition).or_default().push(i);
+            EventKind::PartitionChange(c) => {
+                self.changes.entry(c.partition).or_default().push(i);
             }
             EventKind::Election { partition, leader_epoch, .. } => {
                 self.elections.entry(*partition).or_default().push(i);
@@ -621,8 +621,8 @@ fn data_partition(kind: &EventKind) -> Option<u32> {
         | EventKind::Committed { partition, .. }
         | EventKind::NotEnoughReplicas { partition, .. }
         | EventKind::Flush { partition, .. }
-        | EventKind::PartitionChange { partition, .. }
         | EventKind::Election { partition, .. } => Some(*partition),
+        EventKind::PartitionChange(c) => Some(c.partition),
         _ => None,
     }
 }

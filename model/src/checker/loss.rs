@@ -218,9 +218,10 @@ fn tell_isr_at(ix: &Index, facts: &MsgFacts, acked: u32, story: &mut Story) {
     let Some(change) = last_before(ix.partition_changes(partition), acked) else {
         return;
     };
-    let EventKind::PartitionChange { isr, cause, .. } = &ix.event(change).kind else {
+    let EventKind::PartitionChange(c) = &ix.event(change).kind else {
         return;
     };
+    let (isr, cause) = (&c.isr, &c.cause);
     let replicas = ix.final_partition(partition).map_or(0, |fp| fp.replicas.len());
     if isr.len() >= replicas {
         return;

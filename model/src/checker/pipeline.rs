@@ -181,7 +181,8 @@ fn tell_replay(ix: &Index, tx: &Txns, facts: Option<&MsgFacts>, story: &mut Stor
         ),
     }
     if let Some(r) = last_before(tx.resumed(partition), second).filter(|&r| r > first) {
-        if let EventKind::Resumed { consumer, offset: Some(at), .. } = ix.event(r).kind {
+        if let EventKind::Resumed(ref resumed) = ix.event(r).kind {
+            let (consumer, Some(at)) = (resumed.consumer, resumed.offset) else { return };
             story.tell(r, format!("c{consumer} resumed partition {partition} at offset {at} at {}", ix.time(r)));
         }
     }

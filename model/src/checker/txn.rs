@@ -59,7 +59,7 @@ fn committed_by_coordinator(ix: &Index, transitions: &[u32]) -> bool {
 }
 
 fn moved_to(ix: &Index, transitions: &[u32], state: &str) -> bool {
-    transitions.iter().any(|&e| matches!(&ix.event(e).kind, EventKind::TxnTransition { to, .. } if to == state))
+    transitions.iter().any(|&e| matches!(&ix.event(e).kind, EventKind::TxnTransition(t) if t.to == state))
 }
 
 pub(super) fn aborted_read(ix: &Index, tx: &Txns) -> Vec<Finding> {

@@ -12,7 +12,9 @@
 
 use super::explain::{and_list, Story, LIST_MAX};
 use super::index::Index;
-use crate::history::{is_out_partition, EventKind, MsgId, TxnOutcome, PIPELINE_PRODUCER_BASE, TXN_STATE_PARTITION};
+use crate::history::{
+    self, is_out_partition, EventKind, MsgId, TxnOutcome, PIPELINE_PRODUCER_BASE, TXN_STATE_PARTITION,
+};
 use std::collections::BTreeMap;
 
 /// A transaction: the producer number of its events, and the producer's count for it.
@@ -98,8 +100,9 @@ impl Txns {
                     }
                 }
             }
-            EventKind::TxnTransition { producer, txn: Some(txn), .. } => {
-                self.txns.entry((*producer, *txn)).or_default().transitions.push(i);
+            EventKind::TxnTransition(t) if t.txn.is_some() => {
+                let txn = t.txn.expect("matched Some");
+                self.txns.entry((t.producer, txn)).or_default().transitions.push(i);
             }
             EventKind::MarkerWritten { partition, producer, txn, .. } => {
                 self.markers.entry(*partition).or_default().push(i);
@@ -108,7 +111,7 @@ impl Txns {
                 }
             }
             EventKind::Output { input, .. } => self.outputs.entry(*input).or_default().push(i),
-            EventKind::Resumed { partition, .. } => self.resumed.entry(*partition).or_default().push(i),
+            EventKind::Resumed(r) => self.resumed.entry(r.partition).or_default().push(i),
             EventKind::Append { partition, .. } | EventKind::Truncate { partition, .. }
                 if is_out_partition(*partition) =>
             {
@@ -199,10 +202,9 @@ pub(super) fn ending(ix: &Index, facts: &TxnFacts) -> String {
 /// Tells the coordinator's decisions about the transaction: up to `LIST_MAX` * 2 transitions.
 pub(super) fn tell_transitions(ix: &Index, facts: &TxnFacts, key: TxnKey, story: &mut Story) {
     for &e in facts.transitions.iter().take(LIST_MAX * 2) {
-        if let EventKind::TxnTransition {
-            broker, producer_id, epoch, from, to, partitions, offsets_partitions, ..
-        } = &ix.event(e).kind
-        {
+        if let EventKind::TxnTransition(t) = &ix.event(e).kind {
+            let history::TxnTransition { broker, producer_id, epoch, from, to, partitions, offsets_partitions, .. } =
+                t.as_ref();
             let mut parts: Vec<String> = partitions.iter().map(|&p| partition_name(p)).collect();
             if *offsets_partitions {
                 parts.push("the group's offsets".to_string());

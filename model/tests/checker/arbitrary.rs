@@ -109,7 +109,7 @@ fn kind() -> impl Strategy<Value = EventKind> {
             }
         ),
         (p.clone(), prop::collection::vec(b.clone(), 0..3)).prop_map(|(partition, isr)| {
-            EventKind::PartitionChange {
+            EventKind::PartitionChange(Box::new(losslab_model::history::PartitionChange {
                 partition,
                 leader: isr.first().copied(),
                 leader_epoch: 1,
@@ -117,7 +117,7 @@ fn kind() -> impl Strategy<Value = EventKind> {
                 isr,
                 elr: vec![],
                 cause: "c".into(),
-            }
+            }))
         }),
         (1u32..3, p.clone(), 0u64..8, 0u64..8).prop_map(|(consumer, partition, from, to)| {
             EventKind::Polled { consumer, partition, offsets: (from, to), msgs: vec![].into() }

@@ -97,7 +97,7 @@ impl Run {
     }
 
     pub fn isr_change(&mut self, isr: &[u32], cause: &str) -> &mut Run {
-        let kind = EventKind::PartitionChange {
+        let kind = EventKind::PartitionChange(Box::new(losslab_model::history::PartitionChange {
             partition: 0,
             leader: isr.first().copied(),
             leader_epoch: 1,
@@ -105,7 +105,7 @@ impl Run {
             isr: isr.to_vec(),
             elr: vec![],
             cause: cause.into(),
-        };
+        }));
         self.record(NodeName::Controller, kind)
     }
 

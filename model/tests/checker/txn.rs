@@ -23,7 +23,7 @@ fn append(run: &mut Run, partition: u32, base_offset: u64, msgs: &[MsgId]) {
 }
 
 fn transition(run: &mut Run, txn: u64, from: &str, to: &str, partitions: &[u32]) {
-    let kind = EventKind::TxnTransition {
+    let kind = EventKind::TxnTransition(Box::new(losslab_model::history::TxnTransition {
         broker: 2,
         producer: 1,
         txn: Some(txn),
@@ -33,7 +33,7 @@ fn transition(run: &mut Run, txn: u64, from: &str, to: &str, partitions: &[u32])
         to: to.into(),
         partitions: partitions.to_vec(),
         offsets_partitions: false,
-    };
+    }));
     run.record(B2, kind);
 }
 
@@ -202,7 +202,7 @@ fn a_failed_transaction_the_coordinator_aborted_is_an_aborted_read_when_read() {
     let verdict = run.check();
     assert_eq!(of_class(&verdict, FindingClass::AbortedRead).len(), 2, "{:#?}", verdict.findings);
     run.history.events.retain(
-        |e| !matches!(&e.kind, EventKind::TxnTransition { to, .. } if to == "PrepareAbort" || to == "CompleteAbort"),
+        |e| !matches!(&e.kind, EventKind::TxnTransition(t) if t.to == "PrepareAbort" || t.to == "CompleteAbort"),
     );
     let verdict = run.check();
     assert!(of_class(&verdict, FindingClass::AbortedRead).is_empty(), "{:#?}", verdict.findings);
@@ -396,14 +396,14 @@ fn an_input_processed_again_after_a_crash_has_two_outputs() {
     run.at(1200).crash(C1, losslab_model::CrashMode::Process);
     run.at(5000).record(
         NodeName::Consumer(2),
-        EventKind::Resumed {
+        EventKind::Resumed(Box::new(losslab_model::history::Resumed {
             consumer: 2,
             generation: 2,
             partition: 0,
             offset: Some(0),
             committed: Some(0),
             reset: None,
-        },
+        })),
     );
     process(&mut run, 2, 0, 0, m(1, 0));
     output(&mut run, 2, m(1, 0), None);

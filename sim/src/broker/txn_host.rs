@@ -160,7 +160,7 @@ impl Broker {
                 TxnOut::Markers(request) => self.send_markers(request),
                 TxnOut::Transition(n) => {
                     let offsets_partitions = n.partitions.contains(&OFFSETS_PARTITION);
-                    self.record(EventKind::TxnTransition {
+                    self.record(EventKind::TxnTransition(Box::new(losslab_model::history::TxnTransition {
                         broker: self.id,
                         producer: n.producer,
                         txn: n.txn,
@@ -170,7 +170,7 @@ impl Broker {
                         to: n.to.name().to_string(),
                         partitions: n.partitions.into_iter().filter(|&p| !is_internal_partition(p)).collect(),
                         offsets_partitions,
-                    });
+                    })));
                 }
             }
         }

@@ -164,7 +164,7 @@ impl Controller {
                 let (leader, leader_epoch, isr) = (state.leader, state.leader_epoch, state.isr.clone());
                 self.record(EventKind::Election { partition, leader, leader_epoch, kind, isr });
             }
-            self.record(EventKind::PartitionChange {
+            self.record(EventKind::PartitionChange(Box::new(losslab_model::history::PartitionChange {
                 partition,
                 leader: state.leader,
                 leader_epoch: state.leader_epoch,
@@ -172,7 +172,7 @@ impl Controller {
                 isr: state.isr.clone(),
                 elr: state.elr.clone(),
                 cause: cause.to_string(),
-            });
+            })));
             self.push(partition);
         }
         outcome

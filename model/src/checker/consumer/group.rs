@@ -32,7 +32,7 @@ impl Group {
         for (i, event) in ix.history.events.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
             match &event.kind {
-                EventKind::Resumed { partition, .. } => g.resumed.entry(*partition).or_default().push(i),
+                EventKind::Resumed(r) => g.resumed.entry(r.partition).or_default().push(i),
                 EventKind::Processed { consumer, partition, offset, .. } => {
                     let (events, reach) = g.processed.entry((*consumer, *partition)).or_default();
                     let r = reach.last().map_or(*offset, |&r: &u64| r.max(*offset));

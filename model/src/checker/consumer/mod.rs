@@ -395,14 +395,14 @@ mod tests {
         }
 
         fn resume(&mut self, ms: u64, offset: u64, committed: Option<u64>, reset: Option<&str>) -> &mut Run {
-            let kind = EventKind::Resumed {
+            let kind = EventKind::Resumed(Box::new(crate::history::Resumed {
                 consumer: 1,
                 generation: 2,
                 partition: 0,
                 offset: Some(offset),
                 committed,
                 reset: reset.map(str::to_string),
-            };
+            }));
             self.at(ms, NodeName::Consumer(1), kind)
         }
 

@@ -3,7 +3,7 @@
 
 use super::group::Group;
 use crate::checker::index::Index;
-use crate::history::{EventKind, NodeName};
+use crate::history::{self, EventKind, NodeName};
 
 pub(super) fn processed_at(ix: &Index, event: u32) -> Option<(u32, u64)> {
     match ix.event(event).kind {
@@ -28,13 +28,13 @@ pub(super) fn committed_offset(ix: &Index, commit: u32) -> Option<u64> {
 
 pub(super) fn resumed_offset(ix: &Index, event: u32) -> Option<u64> {
     match ix.event(event).kind {
-        EventKind::Resumed { offset, .. } => offset,
+        EventKind::Resumed(ref r) => r.offset,
         _ => None,
     }
 }
 
 pub(super) fn is_reset(ix: &Index, event: u32) -> bool {
-    matches!(&ix.event(event).kind, EventKind::Resumed { reset: Some(_), .. })
+    matches!(&ix.event(event).kind, EventKind::Resumed(r) if r.reset.is_some())
 }
 
 /// "c1 polled offsets 0..500 of partition 0 at 1.000 s, which included it".
@@ -101,9 +101,10 @@ pub(super) fn truncation_sentence(ix: &Index, event: u32) -> String {
 /// "c1 resumed partition 0 at offset 1840, the group's committed offset, at 15.055 s
 /// (generation 3), past it".
 pub(super) fn resumed_sentence(ix: &Index, event: u32, remark: &str) -> String {
-    let EventKind::Resumed { consumer, generation, partition, offset, committed, reset } = &ix.event(event).kind else {
+    let EventKind::Resumed(r) = &ix.event(event).kind else {
         return String::new();
     };
+    let history::Resumed { consumer, generation, partition, offset, committed, reset } = r.as_ref();
     let when = ix.time(event);
     let Some(offset) = offset else {
         return format!(

@@ -242,9 +242,9 @@ impl Timeline {
                         }
                     }
                 }
-                EventKind::PartitionChange { partition: p, isr: members, elr: eligible, .. } if *p == partition => {
-                    push_step(&mut isr, t, members.len() as u32);
-                    push_step(&mut elr, t, eligible.len() as u32);
+                EventKind::PartitionChange(c) if c.partition == partition => {
+                    push_step(&mut isr, t, c.isr.len() as u32);
+                    push_step(&mut elr, t, c.elr.len() as u32);
                 }
                 EventKind::Election { partition: p, leader, leader_epoch, kind, .. } if *p == partition => {
                     elections.push(Election { t_us: t, leader_epoch: *leader_epoch, leader: *leader, kind: *kind });
@@ -418,10 +418,10 @@ fn drawn(kind: &EventKind, partition: u32) -> bool {
         | BecameLeader { partition: p, .. }
         | BecameFollower { partition: p, .. }
         | Acked { partition: p, .. }
-        | PartitionChange { partition: p, .. }
         | MarkerWritten { partition: p, .. }
         | LastStableOffset { partition: p, .. }
         | Election { partition: p, .. } => *p == partition,
+        PartitionChange(c) => c.partition == partition,
         Wiped { .. } | Crash { .. } | Restart { .. } | Pause { .. } | Resume { .. } | Cut { .. } | Heal { .. } => true,
         FinalPhase | Step { .. } => true,
         _ => false,

@@ -58,7 +58,7 @@ pub(crate) fn history() -> History {
         at(
             6_000,
             NodeName::Controller,
-            PartitionChange {
+            PartitionChange(Box::new(losslab_model::history::PartitionChange {
                 partition: 0,
                 leader: Some(2),
                 leader_epoch: 1,
@@ -66,7 +66,7 @@ pub(crate) fn history() -> History {
                 isr: vec![2],
                 elr: vec![],
                 cause: "election".into(),
-            },
+            })),
         ),
         at(6_100, b(2), BecameLeader { broker: 2, partition: 0, leader_epoch: 1 }),
         at(8_000, b(1), Restart { node: b(1) }),

@@ -64,14 +64,14 @@ impl Consumer {
                             } else {
                                 a.pos.seek_validated(FetchPosition { offset_epoch: None, ..position });
                             }
-                            self.record(EventKind::Resumed {
+                            self.record(EventKind::Resumed(Box::new(losslab_model::history::Resumed {
                                 consumer: self.id,
                                 generation,
                                 partition: p,
                                 offset: Some(offset),
                                 committed: Some(offset),
                                 reset: None,
-                            });
+                            })));
                         }
                         None => self.reset_position(p, None),
                     }
@@ -103,13 +103,15 @@ impl Consumer {
         let Some(a) = self.assigned.get_mut(&partition) else { return };
         a.buffer.clear();
         a.pos.request_reset(reset_policy(policy));
-        let resumed = |offset: Option<u64>, reset: &str| EventKind::Resumed {
-            consumer: self.id,
-            generation,
-            partition,
-            offset,
-            committed: found,
-            reset: Some(reset.to_string()),
+        let resumed = |offset: Option<u64>, reset: &str| {
+            EventKind::Resumed(Box::new(losslab_model::history::Resumed {
+                consumer: self.id,
+                generation,
+                partition,
+                offset,
+                committed: found,
+                reset: Some(reset.to_string()),
+            }))
         };
         match policy {
             OffsetReset::Earliest => {
@@ -191,14 +193,14 @@ impl Consumer {
                 Some(found) => {
                     a.pos.seek_validated(FetchPosition { offset: log_end_offset, offset_epoch: None, current_leader });
                     let generation = self.generation.unwrap_or(0);
-                    self.record(EventKind::Resumed {
+                    self.record(EventKind::Resumed(Box::new(losslab_model::history::Resumed {
                         consumer: self.id,
                         generation,
                         partition,
                         offset: Some(log_end_offset),
                         committed: found,
                         reset: Some("latest".into()),
-                    });
+                    })));
                     self.publish_progress();
                     self.wake_app();
                 }

@@ -374,12 +374,14 @@ impl Producer {
             Effect::Retry { partition, batch, attempt, error } => {
                 self.record(EventKind::ProduceRetry { partition, batch, attempt, error });
             }
-            Effect::IdChanged(c) => self.record(EventKind::ProducerIdChange {
-                producer_id: c.producer_id,
-                epoch: c.epoch,
-                partitions: c.partitions,
-                reason: c.reason.to_string(),
-            }),
+            Effect::IdChanged(c) => {
+                self.record(EventKind::ProducerIdChange(Box::new(losslab_model::history::ProducerIdChange {
+                    producer_id: c.producer_id,
+                    epoch: c.epoch,
+                    partitions: c.partitions,
+                    reason: c.reason.to_string(),
+                })))
+            }
             Effect::NeedMetadata => self.request_metadata(),
         }
     }
