@@ -148,7 +148,7 @@ fn timelines(result: &FileResult, run: &SeedRun, output: &RunOutput) -> Result<V
 pub fn write_summary(dir: &Path, result: &FileResult) -> Result<(), String> {
     let scenario_dir = scenario_dir(dir, &result.scenario.name);
     create_dir(&scenario_dir)?;
-    write_atomically(&scenario_dir.join("summary.json"), json::pretty(result).as_bytes())
+    write_atomically(&scenario_dir.join("summary.json"), |file| json::write_pretty(file, result))
 }
 
 /// The scenario's directory. Names come from user files, so anything that could leave `dir`
@@ -176,12 +176,19 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// Writes `path` as `path.tmp`, then renames it: readers see the old file or the whole new one.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+/// Writes `path` as `path.tmp`, through `write`, then renames it: readers see the old file or
+/// the whole new one. Streamed: a summary of many seeds is never held whole.
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".tmp");
     let partial = PathBuf::from(partial);
-    let written = write_file(&partial, contents)
+    let streamed = || -> io::Result<()> {
+        let mut file = BufWriter::new(fs::File::create(&partial)?);
+        write(&mut file)?;
+        file.flush()
+    };
+    let written = streamed()
+        .map_err(|e| format!("cannot write {}: {e}", partial.display()))
         .and_then(|()| fs::rename(&partial, path).map_err(|e| format!("cannot rename {}: {e}", partial.display())));
     if written.is_err() {
         let _ = fs::remove_file(&partial);

@@ -42,6 +42,14 @@ impl SeedRun {
         SeedRun { seed, trace_hash, verdict, counts, stories, stories_told, findings_left_out: BTreeMap::new() }
     }
 
+    /// The run without its findings and stories: what a summary table needs (its counts, which
+    /// the judgement reads) and nothing that grows with the findings.
+    pub fn counts_only(mut self) -> SeedRun {
+        self.verdict.findings = Vec::new();
+        self.stories = Vec::new();
+        self
+    }
+
     /// Keeps the first `findings_per_class` findings and `stories_per_class` stories of each
     /// class, recording how many findings were left out.
     pub fn bound(&mut self, findings_per_class: usize, stories_per_class: usize) {
