@@ -3,7 +3,8 @@
 //! did, and whether Kafka's documentation permits it for this configuration (`model::predict`)
 //! or a guarantee broke. With `--out`, the first failing run of every class found is written as
 //! a self-contained scenario file and shrunk (fewer steps, a smaller workload) while it still
-//! shows the finding, so that `losslab replay` reproduces it; without `--out` nothing is written.
+//! shows the finding, so that `losslab replay` reproduces it, and `DIR/index.html` lists every
+//! configuration with links to them (`index`); without `--out` nothing is written.
 //!
 //! Memory does not grow with the work (issue 17): grid points and seeds are generated as they
 //! are needed, runs go in batches of a few per job and only each configuration's counts (and a
@@ -195,6 +196,9 @@ fn explore(args: &Args) -> Result<Status, Invalid> {
     let Sweep { rows, unwritten, .. } = sweep;
 
     let interrupted = matches!(outcome, Ok(true));
+    if let Some(out) = &args.out {
+        crate::index::write_explore(out, &index_entries(&rows)).map_err(Invalid)?;
+    }
     // After an error, the table of the configurations before it, if any.
     if !args.json && (outcome.is_ok() || !rows.is_empty()) {
         println!("{}", table(&rows, mutation, args.transactions, interrupted));
@@ -364,6 +368,23 @@ impl Sweep<'_> {
         self.rows.push(Row::of(result));
         Ok(())
     }
+}
+
+/// The rows as `DIR/index.html` lists them, counterexamples named relative to `DIR`.
+fn index_entries(rows: &[Row]) -> Vec<losslab_reports::index::ConfigEntry> {
+    rows.iter()
+        .map(|r| losslab_reports::index::ConfigEntry {
+            label: r.label.clone(),
+            runs: r.runs,
+            found: r.found.iter().map(|(&class, &(n, _))| (class, (n, r.broken.contains_key(&class)))).collect(),
+            scenarios: r
+                .scenarios
+                .iter()
+                .filter_map(|(&class, path)| Some((class, path.file_name()?.to_str()?.to_string())))
+                .collect(),
+            interrupted: r.interrupted,
+        })
+        .collect()
 }
 
 fn progress(total: u64) -> ProgressBar {

@@ -6,6 +6,7 @@
 mod bench;
 mod chart;
 mod explore;
+mod index;
 mod interrupt;
 mod out;
 mod replay;

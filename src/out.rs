@@ -4,7 +4,8 @@
 //! 0 over simulated time; `timeline-p<P>.svg` for each other partition), `history.jsonl` (the
 //! recorded history, one event per line, as the checker read it), `final.json` (the cluster
 //! after the final phase) and `verdict.json` (that seed judged alone, in the contract's JSON
-//! shape); `DIR/<scenario>/summary.json` is the whole file's JSON object. With the history and
+//! shape); with `--png`, each SVG also as PNG beside it (`timeline.png`, drawn by
+//! `losslab_reports::png`); `DIR/<scenario>/summary.json` is the whole file's JSON object. With the history and
 //! final state on disk, a run can be checked or charted again without simulating it.
 //!
 //! Nothing is left half-written: a seed's directory is filled as `seed-<N>.tmp/` and renamed
@@ -77,6 +78,7 @@ pub fn write_run(
     file: &str,
     run: &mut SeedRun,
     output: &RunOutput,
+    png: bool,
     bound: &dyn Fn(&mut SeedRun),
 ) -> Result<(), String> {
     let seed_dir = scenario_dir(dir, &scenario.name).join(format!("seed-{}", run.seed));
@@ -85,7 +87,7 @@ pub fn write_run(
         fs::remove_dir_all(&partial).map_err(|e| format!("cannot remove {}: {e}", partial.display()))?;
     }
     create_dir(&partial)?;
-    let written = write_seed_files(&partial, scenario, file, run, output, bound);
+    let written = write_seed_files(&partial, scenario, file, run, output, png, bound);
     let renamed = written.and_then(|()| {
         if seed_dir.exists() {
             fs::remove_dir_all(&seed_dir).map_err(|e| format!("cannot remove {}: {e}", seed_dir.display()))?;
@@ -105,6 +107,7 @@ fn write_seed_files(
     file: &str,
     run: &mut SeedRun,
     output: &RunOutput,
+    png: bool,
     bound: &dyn Fn(&mut SeedRun),
 ) -> Result<(), String> {
     {
@@ -114,6 +117,9 @@ fn write_seed_files(
         let charts = timelines(&result, run, output)?;
         for chart in &charts {
             write_file(&seed_dir.join(&chart.file_name), chart.svg.as_bytes())?;
+            if png {
+                write_png(&seed_dir.join(&chart.file_name), &chart.svg)?;
+            }
         }
         let page = html::run_report(&result, run, &output.history, &charts);
         write_file(&seed_dir.join("report.html"), page.as_bytes())?;
@@ -176,9 +182,17 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// With `--png`: the PNG of the SVG written at `svg_path`, beside it (`timeline.svg` gives
+/// `timeline.png`). Also used by `losslab chart`.
+pub fn write_png(svg_path: &Path, svg: &str) -> Result<(), String> {
+    let path = svg_path.with_extension("png");
+    let bytes = losslab_reports::png::render(svg).map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
+    fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// Writes `path` as `path.tmp`, through `write`, then renames it: readers see the old file or
 /// the whole new one. Streamed: a summary of many seeds is never held whole.
-fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".tmp");
     let partial = PathBuf::from(partial);

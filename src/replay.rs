@@ -13,6 +13,7 @@
 //! new seeds from starting, lets those under way finish, and reports the seeds that finished
 //! (always the first ones of a file) as if they had been asked for.
 
+use crate::index;
 use crate::interrupt;
 use crate::out;
 use crate::status::Status;
@@ -49,6 +50,11 @@ pub struct Args {
     /// Also write each run's report, history, final state and verdict under DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+
+    /// With --out: also write every SVG as a PNG beside it (twice its size, drawn with the
+    /// bundled font, the same bytes on every machine).
+    #[arg(long, requires = "out")]
+    png: bool,
 
     /// How many seeds to simulate at once, 1 to 1024 [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
@@ -118,6 +124,10 @@ fn replay(args: &Args) -> Result<Status, Invalid> {
         if interrupt::requested() {
             break;
         }
+    }
+    // After Ctrl-C too: the summaries written so far are what finished.
+    if let Some(dir) = &args.out {
+        index::write_replay(dir)?;
     }
     let results: Vec<FileResult> =
         files.iter().zip(&all_runs).map(|(file, runs)| FileResult::new(&file.scenario, &file.file, runs)).collect();
@@ -205,7 +215,7 @@ fn run_file(file: &FileRun, threads: usize, args: &Args) -> Result<Vec<SeedRun>,
         let verdict = check(&output.history, &output.final_state);
         let mut run = SeedRun::new(output.seed, output.trace_hash.clone(), verdict);
         match &args.out {
-            Some(dir) => out::write_run(dir, &file.scenario, &file.file, &mut run, &output, &bound)
+            Some(dir) => out::write_run(dir, &file.scenario, &file.file, &mut run, &output, args.png, &bound)
                 .map_err(|message| fail(Failure::Write(message)))
                 .ok()?,
             None => bound(&mut run),

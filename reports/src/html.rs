@@ -45,7 +45,10 @@ pub fn run_report(result: &FileResult, run: &SeedRun, history: &History, charts:
     page
 }
 
-const STYLE: &str = "body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #111; \
+const STYLE: &str = concat!(
+    "body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, ",
+    crate::cjk_fonts!(),
+    ", sans-serif; color: #111; \
 background: #fff; max-width: 1240px; margin: 0 auto; padding: 16px 24px 48px; line-height: 1.45; }
 h1 { font-size: 1.8em; margin: 0.4em 0 0.2em; }
 h2 { font-size: 1.3em; margin: 1.6em 0 0.5em; border-bottom: 2px solid #333; padding-bottom: 0.15em; }
@@ -68,7 +71,8 @@ code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monosp
 pre { background: #f4f4f4; border: 1px solid #ccc; padding: 0.6em 0.9em; overflow-x: auto; }
 footer { margin-top: 3em; color: #555; font-size: 0.9em; }
 @media print { body { max-width: none; } figure { break-inside: avoid; } }
-";
+"
+);
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(text: &str) -> String {

@@ -8,9 +8,21 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// The font family every chart names; the viewer picks its own sans-serif face, which is why
-/// the SVG is the same bytes on every machine.
-pub const FONT: &str = "sans-serif";
+/// The CJK faces common systems have (Linux, macOS, Windows; the last is the one `--png`
+/// bundles), named after the Latin family so that Chinese labels have a face wherever the
+/// chart or page is opened. A macro so that [`FONT`] and report.html's style sheet (`html`)
+/// share the one list.
+#[macro_export]
+macro_rules! cjk_fonts {
+    () => {
+        "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei'"
+    };
+}
+
+/// The font families every chart names: the viewer's own sans-serif face for Latin, then the
+/// CJK faces of [`cjk_fonts!`]. Names, not font files: the SVG is the same bytes on every
+/// machine (`--png` maps every family to its bundled font, see `png`).
+pub const FONT: &str = concat!("sans-serif, ", cjk_fonts!());
 
 /// Plotters divides font sizes by 1.24 when writing SVG; these are the sizes passed in.
 pub const TITLE_SIZE: f64 = 24.0;
