@@ -47,7 +47,7 @@ pub fn run_report(result: &FileResult, run: &SeedRun, history: &History, charts:
 
 const STYLE: &str = concat!(
     "body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, ",
-    crate::cjk_fonts!(),
+    crate::charts::style::cjk_fonts!(),
     ", sans-serif; color: #111; \
 background: #fff; max-width: 1240px; margin: 0 auto; padding: 16px 24px 48px; line-height: 1.45; }
 h1 { font-size: 1.8em; margin: 0.4em 0 0.2em; }

@@ -250,7 +250,7 @@ fn page(title: &str, intro: &str, content: &str) -> String {
 
 const STYLE: &str = concat!(
     "body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, ",
-    crate::cjk_fonts!(),
+    crate::charts::style::cjk_fonts!(),
     ", sans-serif; color: #111; background: #fff; margin: 0 auto; padding: 16px 24px 48px; line-height: 1.4; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 th, td { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }

@@ -12,12 +12,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// bundles), named after the Latin family so that Chinese labels have a face wherever the
 /// chart or page is opened. A macro so that [`FONT`] and report.html's style sheet (`html`)
 /// share the one list.
-#[macro_export]
 macro_rules! cjk_fonts {
     () => {
         "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei'"
     };
 }
+pub(crate) use cjk_fonts;
 
 /// The font families every chart names: the viewer's own sans-serif face for Latin, then the
 /// CJK faces of [`cjk_fonts!`]. Names, not font files: the SVG is the same bytes on every
