@@ -248,6 +248,10 @@ fn ctrl_c_reports_what_finished_writes_a_consistent_summary_and_exits_130() {
         assert!(scenario_dir.join(format!("seed-{seed}/verdict.json")).is_file());
     }
     assert_eq!(tmp_files(&out), Vec::<PathBuf>::new());
+    // index.html is rewritten after Ctrl-C too: a link per seed that finished (issue 18).
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let linked = index.matches("/report.html\"").count();
+    assert_eq!(linked, seeds.len(), "{index}");
     let printed = std::fs::read_to_string(dir.join("stdout.jsonl")).unwrap();
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 1, "{printed}");
