@@ -542,7 +542,7 @@ pub(super) fn fault_bands(
 
 /// A fault band over the whole height of a panel (a one-way cut: the upper half on the side
 /// that cannot send, the lower half on the side that hears nothing): a pattern per kind, so
-/// that kinds differ in greyscale too. Returns the band's left x and bottom y in pixels.
+/// that kinds differ in greyscale too. Returns the band's left x and its drawn bottom y in pixels.
 fn fault_band(root: &Area, chart: &Chart, band: &Band, tl: &Timeline, y_max: f64) -> Result<(i32, i32), ChartError> {
     let end_x = chart.x_range().end;
     let (x0, x1) = (tx(&tl.axis, band.start_us), band_end(&tl.axis, band.end_us, tl.end_us, end_x));
@@ -575,8 +575,8 @@ fn fault_band(root: &Area, chart: &Chart, band: &Band, tl: &Timeline, y_max: f64
             }
         }
     }
-    let bottom = chart.backend_coord(&(x0, 0.0)).1;
-    Ok((p0.0, bottom))
+    // The label goes at the bottom of what was drawn: a one-way cut's upper half band too.
+    Ok((p0.0, p1.1))
 }
 
 /// Where a band ending at `t_us` ends on the x axis: one still open when the chart ends runs
