@@ -490,3 +490,20 @@ fn the_best_placement_stacks_labels_at_the_right_edge() {
     let same = [vec![l(500, 640, Some(500))], vec![l(500, 660, Some(500))]];
     assert_eq!(place(&same, 3), (vec![Some((0, 0)), Some((1, 0))], 0));
 }
+
+/// The boundary: a gap of exactly 15% of the run stays as it is; one microsecond more is a
+/// break.
+#[test]
+fn a_gap_is_quiet_only_past_the_share() {
+    let s = 1_000_000;
+    let rest: Vec<u64> = (2..=10).map(|i| i * 10 * s).collect();
+    let at_share: Vec<u64> = [0, 15 * s].into_iter().chain(rest.iter().map(|t| t + 5 * s)).collect();
+    assert_eq!(Axis::new(100 * s, &at_share).breaks().count(), 0, "{at_share:?}");
+    let past: Vec<u64> = [0, 15 * s + 1].into_iter().chain(rest.iter().map(|t| t + 5 * s)).collect();
+    let axis = Axis::new(100 * s, &past);
+    assert_eq!(
+        axis.breaks().map(|q| (q.t0_us, q.t1_us)).collect::<Vec<_>>(),
+        vec![(600_000, 14_400_001)],
+        "less 4% of the gap each side"
+    );
+}
