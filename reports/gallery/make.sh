@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates reports/gallery/: for three catalogue scenarios, seed 1's HTML report and timeline
+# Regenerates reports/gallery/: for four catalogue scenarios, seed 1's HTML report and timeline
 # (what `losslab replay --out` writes), and over the whole catalogue (3 seeds a scenario), the
 # summary charts of `losslab chart`. Everything is deterministic: the same checkout gives the
 # same files. Run from anywhere:
@@ -19,7 +19,7 @@ replay() {
   "$losslab" replay "$@" >/dev/null || [ $? -eq 1 ]
 }
 
-scenarios=(acks1-leader-crash last-replica-standing unclean-election)
+scenarios=(acks1-leader-crash last-replica-standing unclean-election consumer-auto-commit-async)
 files=()
 for s in "${scenarios[@]}"; do
   files+=("scenarios/$s.json")

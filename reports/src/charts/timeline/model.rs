@@ -9,36 +9,10 @@ use losslab_model::history::ElectionKind;
 use losslab_model::{EventKind, Finding, FindingClass, History, MsgId, NodeName};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A fault that hit a node, as a band over time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FaultKind {
-    ProcessCrash,
-    PowerCrash,
-    Pause,
-    Cut,
-    /// The disk was replaced by an empty one: an instant, drawn as a marker.
-    Wipe,
-}
-
-impl FaultKind {
-    /// The words on a fault's band; `panel` draws them (the key explains each kind at length).
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            FaultKind::ProcessCrash => "process crash",
-            FaultKind::PowerCrash => "power loss",
-            FaultKind::Pause => "paused",
-            FaultKind::Cut => "cut off",
-            FaultKind::Wipe => "disk wiped",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Band {
-    pub kind: FaultKind,
-    pub start_us: u64,
-    pub end_us: u64,
-}
+use super::axis::Axis;
+use super::consumer::Consumers;
+pub(super) use super::parts::{push_step, runs};
+pub use super::parts::{Band, FaultKind, Mark, MarkKind, OneWay};
 
 /// A period in which a broker believed it led the partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,26 +20,6 @@ pub struct Leadership {
     pub start_us: u64,
     pub end_us: u64,
     pub leader_epoch: u32,
-}
-
-/// What a mark says about the lost messages at its offsets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MarkKind {
-    /// The producer learned they were written (the acknowledging leader's lane).
-    Acked,
-    /// The replica truncated them from its log.
-    Truncated,
-    /// A power loss dropped them with the page cache.
-    PageCacheLost,
-}
-
-/// Lost messages at consecutive offsets `first..=last` of one lane, at one instant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mark {
-    pub kind: MarkKind,
-    pub t_us: u64,
-    pub first: u64,
-    pub last: u64,
 }
 
 /// A transaction marker (a COMMIT or ABORT control record) a leader wrote at `offset`.
@@ -103,7 +57,7 @@ pub struct Election {
 }
 
 /// Everything the timeline draws, read from a history.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     pub title: String,
     pub partition: u32,
@@ -128,15 +82,23 @@ pub struct Timeline {
     pub never_stored: usize,
     /// The run used transactions: the chart then draws markers and the LSO, and keys them.
     pub transactions: bool,
+    /// The consumers, one lane each below the brokers', and the group's rebalances.
+    pub consumers: Consumers,
+    /// Time to x, with the long quiet stretches compressed.
+    pub axis: Axis,
 }
+
+/// A node a cut is drawn on, with the direction it lost for a one-way cut.
+type CutNode = (NodeName, Option<OneWay>);
 
 /// Open fault bands per node, closed by the matching recovery event.
 #[derive(Default)]
 struct Open {
     crash: BTreeMap<NodeName, (FaultKind, u64)>,
     pause: BTreeMap<NodeName, u64>,
-    /// Cuts in the order they were made: the nodes each one cut off.
-    cuts: Vec<(Vec<NodeName>, u64)>,
+    /// Cuts in the order they were made: the nodes each one cut off (and for a one-way cut,
+    /// which way).
+    cuts: Vec<(Vec<CutNode>, u64)>,
 }
 
 impl Timeline {
@@ -151,6 +113,7 @@ impl Timeline {
         let mut lanes: BTreeMap<u32, Lane> = BTreeMap::new();
         let mut open = Open::default();
         let mut controller_faults = Vec::new();
+        let mut consumer_faults: BTreeMap<u32, Vec<Band>> = BTreeMap::new();
         let mut leading: BTreeMap<u32, (u64, u32)> = BTreeMap::new();
         // Lost messages as the leader that appended them placed them: (broker, offset).
         let mut placed: BTreeMap<MsgId, (u32, u64)> = BTreeMap::new();
@@ -162,10 +125,11 @@ impl Timeline {
         let mut final_phase_us = None;
         // Brokers that hold a replica of the partition: only they get a lane.
         let mut replicas: BTreeSet<u32> = BTreeSet::new();
-        // The chart ends with the last event it draws: a consumer group still draining its
-        // backlog would otherwise squeeze everything that matters into the left edge.
-        let end_us = history.events.iter().filter(|e| drawn(&e.kind, partition)).map(|e| e.t_us).max().unwrap_or(0);
+        // The whole run is on the axis; the quiet stretches are compressed (`Axis`) so that a
+        // consumer group draining its backlog does not squeeze what matters into the left edge.
         let run_end_us = history.events.iter().map(|e| e.t_us).max().unwrap_or(0);
+        let end_us = run_end_us;
+        let busy: Vec<u64> = history.events.iter().filter(|e| drawn(&e.kind, partition)).map(|e| e.t_us).collect();
 
         for event in &history.events {
             let t = event.t_us;
@@ -220,7 +184,7 @@ impl Timeline {
                 EventKind::Wiped { broker, .. } => {
                     let l = lane_mut(&mut lanes, *broker);
                     push_step(&mut l.leo, t, 0);
-                    l.faults.push(Band { kind: FaultKind::Wipe, start_us: t, end_us: t });
+                    l.faults.push(Band { kind: FaultKind::Wipe, start_us: t, end_us: t, oneway: None });
                 }
                 EventKind::BecameLeader { broker, partition: p, leader_epoch } if *p == partition => {
                     lane_mut(&mut lanes, *broker);
@@ -264,7 +228,13 @@ impl Timeline {
                 }
                 EventKind::Restart { node } => {
                     if let Some((kind, start)) = open.crash.remove(node) {
-                        close(&mut lanes, &mut controller_faults, *node, kind, start, t);
+                        close(
+                            &mut lanes,
+                            &mut controller_faults,
+                            &mut consumer_faults,
+                            *node,
+                            Band { kind, start_us: start, end_us: t, oneway: None },
+                        );
                     }
                 }
                 EventKind::Pause { node } => {
@@ -272,23 +242,17 @@ impl Timeline {
                 }
                 EventKind::Resume { node } => {
                     if let Some(start) = open.pause.remove(node) {
-                        close(&mut lanes, &mut controller_faults, *node, FaultKind::Pause, start, t);
+                        close(
+                            &mut lanes,
+                            &mut controller_faults,
+                            &mut consumer_faults,
+                            *node,
+                            Band { kind: FaultKind::Pause, start_us: start, end_us: t, oneway: None },
+                        );
                     }
                 }
-                EventKind::Cut { from, to, .. } => {
-                    // The side named first is the one cut off (`isolate` names the node first);
-                    // when it holds no broker or controller, the other side is shown instead.
-                    let shown = |side: &[NodeName]| {
-                        side.iter()
-                            .copied()
-                            .filter(|n| matches!(n, NodeName::Broker(_) | NodeName::Controller))
-                            .collect()
-                    };
-                    let mut nodes: Vec<NodeName> = shown(from);
-                    if nodes.is_empty() {
-                        nodes = shown(to);
-                    }
-                    open.cuts.push((nodes, t));
+                EventKind::Cut { from, to, oneway } => {
+                    open.cuts.push((cut_sides(from, to, *oneway), t));
                 }
                 EventKind::Heal { all } => {
                     // A partial heal does not say which cut it restored: the latest one is closed.
@@ -297,8 +261,9 @@ impl Timeline {
                         false => open.cuts.pop().into_iter().collect(),
                     };
                     for (nodes, start) in healed {
-                        for node in nodes {
-                            close(&mut lanes, &mut controller_faults, node, FaultKind::Cut, start, t);
+                        for (node, oneway) in nodes {
+                            let band = Band { kind: FaultKind::Cut, start_us: start, end_us: t, oneway };
+                            close(&mut lanes, &mut controller_faults, &mut consumer_faults, node, band);
                         }
                     }
                 }
@@ -315,14 +280,27 @@ impl Timeline {
         }
         // Whatever is still open lasts to the end of the run.
         for (node, (kind, start)) in std::mem::take(&mut open.crash) {
-            close(&mut lanes, &mut controller_faults, node, kind, start, end_us);
+            close(
+                &mut lanes,
+                &mut controller_faults,
+                &mut consumer_faults,
+                node,
+                Band { kind, start_us: start, end_us, oneway: None },
+            );
         }
         for (node, start) in std::mem::take(&mut open.pause) {
-            close(&mut lanes, &mut controller_faults, node, FaultKind::Pause, start, end_us);
+            close(
+                &mut lanes,
+                &mut controller_faults,
+                &mut consumer_faults,
+                node,
+                Band { kind: FaultKind::Pause, start_us: start, end_us, oneway: None },
+            );
         }
         for (nodes, start) in std::mem::take(&mut open.cuts) {
-            for node in nodes {
-                close(&mut lanes, &mut controller_faults, node, FaultKind::Cut, start, end_us);
+            for (node, oneway) in nodes {
+                let band = Band { kind: FaultKind::Cut, start_us: start, end_us, oneway };
+                close(&mut lanes, &mut controller_faults, &mut consumer_faults, node, band);
             }
         }
         for broker in leading.keys().copied().collect::<Vec<_>>() {
@@ -342,12 +320,14 @@ impl Timeline {
                 l
             })
             .collect();
+        let consumers = Consumers::of(history, findings, partition, consumer_faults);
         let max_offset = lanes
             .iter()
             .flat_map(|l| l.leo.iter().map(|p| p.1).chain(l.hw.iter().flatten().map(|p| p.1)))
             .chain(lanes.iter().flat_map(|l| l.marks.iter().map(|m| m.last + 1)))
             .max()
             .unwrap_or(0)
+            .max(consumers.max_offset())
             .max(1);
         let replicas = history
             .meta
@@ -387,6 +367,8 @@ impl Timeline {
                     EventKind::TxnBegun { .. } | EventKind::MarkerWritten { .. } | EventKind::LastStableOffset { .. }
                 )
             }),
+            consumers,
+            axis: Axis::new(end_us, &busy),
         }
     }
 }
@@ -420,7 +402,12 @@ fn drawn(kind: &EventKind, partition: u32) -> bool {
         | Acked { partition: p, .. }
         | MarkerWritten { partition: p, .. }
         | LastStableOffset { partition: p, .. }
-        | Election { partition: p, .. } => *p == partition,
+        | Election { partition: p, .. }
+        | Polled { partition: p, .. }
+        | Processed { partition: p, .. }
+        | Committed { partition: p, .. } => *p == partition,
+        Resumed(r) => r.partition == partition,
+        GroupRebalanced { .. } | LeftGroup { .. } => true,
         PartitionChange(c) => c.partition == partition,
         Wiped { .. } | Crash { .. } | Restart { .. } | Pause { .. } | Resume { .. } | Cut { .. } | Heal { .. } => true,
         FinalPhase | Step { .. } => true,
@@ -459,41 +446,39 @@ fn clamp_hw(lane: &mut Lane, t: u64, leo: u64) {
     }
 }
 
-/// Ends a fault band of `node`: on its lane for a broker, in the controller panel for the
-/// controller; faults of clients are not drawn here.
+/// Ends a fault band of `node`: on its lane for a broker or a consumer, in the controller panel
+/// for the controller; faults of producers are not drawn here.
 fn close(
     lanes: &mut BTreeMap<u32, Lane>,
     controller: &mut Vec<Band>,
+    consumers: &mut BTreeMap<u32, Vec<Band>>,
     node: NodeName,
-    kind: FaultKind,
-    start_us: u64,
-    end_us: u64,
+    band: Band,
 ) {
-    let band = Band { kind, start_us, end_us };
     match node {
         NodeName::Broker(b) => lane_mut(lanes, b).faults.push(band),
         NodeName::Controller => controller.push(band),
-        _ => {}
+        NodeName::Consumer(c) => consumers.entry(c).or_default().push(band),
+        NodeName::Producer(_) => {}
     }
 }
 
-/// Appends a step point, replacing one at the same instant.
-fn push_step<V: PartialEq + Copy>(points: &mut Vec<(u64, V)>, t: u64, v: V) {
-    match points.last_mut() {
-        Some(last) if last.0 == t => last.1 = v,
-        Some(last) if last.1 == v => {}
-        _ => points.push((t, v)),
+/// The nodes a cut is drawn on. Two-way: the side named first (`isolate` names the node first),
+/// or, when it holds no drawn node, the other side. One-way (`cut` with `"oneway": true`,
+/// recorded as `EventKind::Cut { oneway: true }`: links from `from` to `to` stop delivering):
+/// both sides, each with the direction it lost.
+fn cut_sides(from: &[NodeName], to: &[NodeName], oneway: bool) -> Vec<CutNode> {
+    let shown = |side: &[NodeName]| -> Vec<NodeName> {
+        side.iter().copied().filter(|n| !matches!(n, NodeName::Producer(_))).collect()
+    };
+    if oneway {
+        let senders = shown(from).into_iter().map(|n| (n, Some(OneWay { sends: true, peers: to.to_vec() })));
+        let hearers = shown(to).into_iter().map(|n| (n, Some(OneWay { sends: false, peers: from.to_vec() })));
+        return senders.chain(hearers).collect();
     }
-}
-
-/// Consecutive runs of `offsets`: `{1, 2, 3, 7}` as `[(1, 3), (7, 7)]`.
-pub(super) fn runs(offsets: &BTreeSet<u64>) -> Vec<(u64, u64)> {
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for &o in offsets {
-        match out.last_mut() {
-            Some(run) if run.1 + 1 == o => run.1 = o,
-            _ => out.push((o, o)),
-        }
+    let mut nodes = shown(from);
+    if nodes.is_empty() {
+        nodes = shown(to);
     }
-    out
+    nodes.into_iter().map(|n| (n, None)).collect()
 }

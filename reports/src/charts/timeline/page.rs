@@ -1,11 +1,14 @@
 //! The whole timeline SVG: its size, the header with title and subtitle, the controller panel,
-//! one lane per broker stacked below it, and the key at the bottom. The entry points
+//! one lane per broker stacked below it, one per consumer below those, and the key at the
+//! bottom. The entry points
 //! ([`render`], [`render_timeline`]) are here because this is the one module that puts the
 //! parts together.
 
-use super::key::{legend, TXN_ROW_H};
+use super::consumer_lane::consumer_panel;
+use super::key::{extra_height, legend};
 use super::model::Timeline;
 use super::panel::{controller_panel, lane_panel};
+use super::words;
 use crate::charts::chart::ChartError;
 use crate::charts::style;
 use losslab_model::history::fmt_time;
@@ -24,8 +27,9 @@ pub fn render(history: &History, findings: &[Finding], partition: u32) -> Result
 }
 
 pub fn render_timeline(tl: &Timeline) -> Result<String, ChartError> {
-    let lanes = tl.lanes.len().max(1) as u32;
-    let legend_h = if tl.transactions { LEGEND_H + TXN_ROW_H } else { LEGEND_H };
+    let brokers = tl.lanes.len().max(1);
+    let lanes = (brokers + tl.consumers.lanes.len()) as u32;
+    let legend_h = LEGEND_H + extra_height(tl);
     let height = HEADER_H + CONTROLLER_H + lanes * LANE_H + legend_h;
     let mut svg = String::new();
     {
@@ -36,14 +40,18 @@ pub fn render_timeline(tl: &Timeline) -> Result<String, ChartError> {
         let areas = root.split_by_breakpoints::<u32, u32, _, _>([], breaks);
         let subtitle = subtitle(tl);
         style::header(&areas[0], &tl.title, &subtitle)?;
-        let end_s = (tl.end_us.max(1) as f64 / 1e6) * 1.03;
+        let end_s = tl.axis.end_x() * 1.02;
         controller_panel(&root, &areas[1], tl, end_s)?;
         if tl.lanes.is_empty() {
             style::no_data(&areas[2], &[&format!("No replica of partition {} appears in the history.", tl.partition)])?;
         }
+        let consumers = tl.consumers.lanes.len();
         for (i, lane) in tl.lanes.iter().enumerate() {
-            let last = i + 1 == tl.lanes.len();
+            let last = i + 1 == tl.lanes.len() && consumers == 0;
             lane_panel(&root, &areas[2 + i], tl, lane, end_s, last)?;
+        }
+        for (i, lane) in tl.consumers.lanes.iter().enumerate() {
+            consumer_panel(&root, &areas[2 + brokers + i], tl, lane, end_s, i + 1 == consumers)?;
         }
         legend(&areas[areas.len() - 1], tl)?;
         root.present()?;
@@ -52,9 +60,13 @@ pub fn render_timeline(tl: &Timeline) -> Result<String, ChartError> {
 }
 
 fn subtitle(tl: &Timeline) -> String {
-    let mut parts =
-        vec![format!("One lane per broker over simulated time; the run ended at {}", fmt_time(tl.run_end_us))];
+    let c = &tl.consumers;
+    let lead = words::subtitle_lead(!c.lanes.is_empty());
+    let mut parts = vec![format!("{lead}; the run ended at {}", fmt_time(tl.run_end_us))];
+    let consumer_findings = words::consumer_findings(c.skipped, c.duplicated, c.unmarked);
     match (tl.lost_acked, tl.lost_other) {
+        // Not "no message was lost" when the consumers skipped or repeated records.
+        (0, 0) if !consumer_findings.is_empty() => {}
         (0, 0) => parts.push("no message was lost".to_string()),
         (acked, 0) => parts.push(format!("{} acknowledged messages lost", style::thousands(acked as u64))),
         (0, other) => parts.push(format!("{} unacknowledged messages lost", style::thousands(other as u64))),
@@ -64,6 +76,7 @@ fn subtitle(tl: &Timeline) -> String {
             style::thousands(other as u64)
         )),
     }
+    parts.extend(consumer_findings);
     if tl.transactions {
         let (commits, aborts) = tl.lanes.iter().flat_map(|l| &l.txn_markers).fold((0u64, 0u64), |(c, a), m| {
             if m.commit {

@@ -18,6 +18,14 @@ pub(super) const MIN_ISR_INK: RGBColor = RGBColor(165, 15, 21);
 pub(super) const COMMIT_INK: RGBColor = RGBColor(27, 120, 55);
 pub(super) const ABORT_INK: RGBColor = RGBColor(197, 27, 125);
 pub(super) const LSO_INK: RGBColor = RGBColor(1, 133, 113);
+/// Consumer lanes: the position (black, as a broker's LEO), the processed progress (green), the
+/// committed offset (blue dashed, as a HW: both are bookmarks), skipped records (a purple
+/// diamond) and records processed again (a brown square); rebalances (grey ticks).
+pub(super) const PROCESSED_INK: RGBColor = RGBColor(77, 146, 33);
+pub(super) const COMMITTED_INK: RGBColor = RGBColor(33, 102, 172);
+pub(super) const SKIPPED_INK: RGBColor = RGBColor(118, 42, 131);
+pub(super) const DUPLICATED_INK: RGBColor = RGBColor(140, 81, 10);
+pub(super) const REBALANCE_INK: RGBColor = RGBColor(90, 90, 90);
 
 /// Underlay colour, pattern, pattern ink, underlay opacity and pattern spacing of a fault kind.
 pub(super) fn fault_look(kind: FaultKind) -> (RGBColor, Pattern, RGBColor, f64, i32) {
