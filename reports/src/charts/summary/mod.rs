@@ -14,8 +14,10 @@
 //! (`heatmap`, `latency`, `flush`, `commit`), and `lineup` ([`render_all`]: every chart, in the
 //! order a reader should see them).
 
+mod axis;
 mod canvas;
 mod commit;
+mod extent;
 mod flush;
 mod heatmap;
 mod latency;
@@ -23,5 +25,6 @@ mod lineup;
 mod tally;
 #[cfg(test)]
 mod tests;
+pub mod words;
 
-pub use lineup::render_all;
+pub use lineup::{caption, render_all, Lineup, NotDrawn};
