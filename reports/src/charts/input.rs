@@ -3,7 +3,9 @@
 //! - `losslab explore --json`: one object per configuration, `{"config": {...}, "runs": N,
 //!   "found": {"lost_acked": {"runs": K, "first_seed": S, "permitted": true, "scenario":
 //!   "path"}, ...}}`, with optional `"latency_ms_p99"` (simulated p99 produce latency) and
-//!   optional `"counts"` (messages per finding class, summed over the runs). `config` holds the
+//!   optional `"counts"` (messages per finding class, summed over the runs) and optional
+//!   `"faults"` (the kinds explore drew each seed's random schedule from, `["crash", "power"]`:
+//!   the [`Schedule`] the latency chart groups by, and whether a power loss could happen). `config` holds the
 //!   scenario keys with the values used, grouped as in a scenario file (`"producer": {"acks":
 //!   "1"}`) or flat (`"acks": "1"`). Keys the object does not know are ignored, so the contract
 //!   can grow.

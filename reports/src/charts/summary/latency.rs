@@ -51,7 +51,9 @@ fn differing(known: &Known, points: &[Point]) -> Vec<String> {
 }
 
 const KEY_W: i32 = 230;
+/// A panel's height: taller when one row of panels is all there is.
 const PANEL_H: i32 = 262;
+const PANEL_H_ONE_ROW: i32 = 420;
 const PLOT_LEFT: i32 = 52;
 const PLOT_RIGHT: i32 = 18;
 
@@ -94,11 +96,12 @@ pub(super) fn durability_latency(known: &Known) -> Result<Drawn, ChartError> {
         3
     };
     let rows = (panels.len() as i32 + per_row - 1) / per_row;
+    let panel_h = if rows == 1 { PANEL_H_ONE_ROW } else { PANEL_H };
     let panels_w = WIDTH as i32 - KEY_W - 40;
     let panel_w = panels_w / per_row;
     let top = HEADER_H + 12;
     // At least as tall as the key column beside the panels.
-    let height = (top + rows * PANEL_H + 40).max(top + 420) as u32;
+    let height = (top + rows * panel_h + 40).max(top + 420) as u32;
     root_svg(height, |root| {
         let mut subtitle = format!(
             "A panel per fault schedule, a point per configuration under it; {}",
@@ -112,7 +115,7 @@ pub(super) fn durability_latency(known: &Known) -> Result<Drawn, ChartError> {
         let mut unlabelled = 0;
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for (i, (schedule, points)) in panels.iter().enumerate() {
-            let (px, py) = (20 + (i as i32 % per_row) * panel_w, top + (i as i32 / per_row) * PANEL_H);
+            let (px, py) = (20 + (i as i32 % per_row) * panel_w, top + (i as i32 / per_row) * panel_h);
             let mut title = schedule_text(*schedule);
             // Two different schedules told in the same words get a number.
             let n = seen.entry(title.clone()).or_default();
@@ -125,7 +128,7 @@ pub(super) fn durability_latency(known: &Known) -> Result<Drawn, ChartError> {
                 true => format!("{} {}", words::PANEL_DIFFERS, words::PANEL_DIFFERS_NOTHING),
                 false => format!("{} {}", words::PANEL_DIFFERS, differs.join(", ")),
             };
-            unlabelled += panel(root, (px, py, panel_w - 16), &title, &differs, points, &mut placed)?;
+            unlabelled += panel(root, (px, py, panel_w - 16, panel_h), &title, &differs, points, &mut placed)?;
         }
         let axis_style = style::anchored(style::text(style::LABEL_SIZE, style::BLACK_INK), HPos::Center, VPos::Top);
         label(
@@ -148,10 +151,10 @@ pub(super) fn durability_latency(known: &Known) -> Result<Drawn, ChartError> {
     .map(Drawn::Svg)
 }
 
-/// One schedule's panel at `(x, y)`, `w` wide; returns how many points went unlabelled.
+/// One schedule's panel at `(x, y)`, `w` wide and `h` high; returns how many points went unlabelled.
 fn panel(
     root: &Area,
-    (x, y, w): (i32, i32, i32),
+    (x, y, w, h): (i32, i32, i32, i32),
     title: &str,
     differs: &str,
     points: &[Point],
@@ -175,7 +178,7 @@ fn panel(
     let s = style::anchored(style::text(style::SMALL_SIZE, style::DARK_GREY), HPos::Left, VPos::Top);
     label(root, differs, (x, y + 36), s)?;
 
-    let (left, right, top, bottom) = (x + PLOT_LEFT, x + w - PLOT_RIGHT, y + 62, y + PANEL_H - 52);
+    let (left, right, top, bottom) = (x + PLOT_LEFT, x + w - PLOT_RIGHT, y + 62, y + h - 52);
     // A log scale from the decade below the fastest to the decade above the slowest.
     let fastest = points.iter().map(|p| p.latency).fold(f64::INFINITY, f64::min);
     let slowest = points.iter().map(|p| p.latency).fold(0.0, f64::max);
@@ -226,13 +229,20 @@ fn panel(
         )?;
         let lw = extent::width(&p.label, style::SMALL_SIZE - 1.0, false).ceil() as i32;
         let lh = label_px.ceil() as i32 + 2;
+        let centred = (at.0 - lw / 2).min(x + w - lw).max(left + 2);
         let candidates = [
             (at.0 + 9, at.1 - lh - 2),
             (at.0 + 9, at.1 + 4),
             (at.0 - 9 - lw, at.1 - lh - 2),
             (at.0 - 9 - lw, at.1 + 4),
-            (at.0 - lw / 2, at.1 - lh - 9),
-            (at.0 - lw / 2, at.1 + 9),
+            // Above or below, slid sideways to stay in the panel.
+            (centred, at.1 - lh - 9),
+            (centred, at.1 + 9),
+            // Stacked over or under a label already there (twins often share a point).
+            (centred, at.1 - 2 * lh - 11),
+            (centred, at.1 + lh + 11),
+            (centred, at.1 - 3 * lh - 13),
+            (centred, at.1 + 2 * lh + 13),
         ];
         let free = candidates.into_iter().find(|&(lx, ly)| {
             let b = TextBox { x0: lx as f64, y0: ly as f64, x1: (lx + lw) as f64, y1: (ly + lh) as f64 };

@@ -63,4 +63,4 @@ pub const SCHEDULE_RANDOM: &str = "explore's random schedules of";
 pub const SCHEDULE_NONE: &str = "no faults";
 pub const SCHEDULE_LEFT_OUT: &str = "schedule(s) with a single configuration left out";
 pub const PANEL_DIFFERS: &str = "differs:";
-pub const PANEL_DIFFERS_NOTHING: &str = "nothing among the key settings (the workload may)";
+pub const PANEL_DIFFERS_NOTHING: &str = "no key setting (the workload may)";
