@@ -529,6 +529,21 @@ mod tests {
     }
 
     #[test]
+    fn the_fault_schedule_is_read_from_explore_and_from_the_scenario() {
+        let c = one(r#"{"config": {}, "faults": ["crash", "power"], "runs": 1}"#);
+        assert_eq!(c.schedule, Some(Schedule::Random(vec!["crash".into(), "power".into()])));
+        assert_eq!(c.power_loss, Some(true));
+        let c = one(r#"{"config": {}, "runs": 1}"#);
+        assert_eq!((c.schedule, c.power_loss), (None, None));
+        let e = parse_document("r.jsonl", r#"{"config": {}, "faults": "crash", "runs": 1}"#).unwrap_err();
+        assert!(e.message.contains("`faults` is \"crash\", not a list of fault kinds"), "{e}");
+        let text = r#"{"faults": [{"after_acked": 5, "action": "crash", "node": "leader", "mode": "power"}, {"delay_ms": 9, "action": "cut", "between": [["leader"], ["followers"]], "oneway": true}, {"delay_ms": 9, "action": "restart", "node": "brokers"}]}"#;
+        let scenario = Scenario::parse("s.json", "s", text).unwrap();
+        let Schedule::Steps { steps, .. } = steps_of(&scenario) else { panic!() };
+        assert_eq!(steps, ["crash leader power", "cut leader->followers", "restart brokers"]);
+    }
+
+    #[test]
     fn recognises_results_among_other_json() {
         assert!(looks_like_results(&serde_json::from_str(EXPLORE).unwrap()));
         assert!(!looks_like_results(&serde_json::json!({"name": "a scenario", "faults": []})));

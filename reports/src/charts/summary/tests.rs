@@ -311,3 +311,13 @@ fn a_time_flush_reads_as_the_flusher_runs_it() {
         ]
     );
 }
+
+#[test]
+fn the_readme_gallery_shows_each_caption_under_its_chart() {
+    let readme = include_str!("../../../../README.md");
+    for w in words::ALL {
+        let image = readme.find(&format!("gallery/charts/{})", w.file_name)).expect(w.file_name);
+        let caption = readme.find(&format!("*{}*", w.caption)).unwrap_or_else(|| panic!("{} caption", w.file_name));
+        assert!(caption > image && caption - image < 200, "{}: the caption follows the image", w.file_name);
+    }
+}
