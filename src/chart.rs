@@ -55,15 +55,20 @@ fn chart(args: &Args) -> Result<(), Vec<String>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let charts = summary::render_all(&results).map_err(|e| vec![e.to_string()])?;
+    let lineup = summary::render_all(&results).map_err(|e| vec![e.to_string()])?;
+    let charts = &lineup.charts;
     fs::create_dir_all(&args.out).map_err(|e| vec![format!("cannot create {}: {e}", args.out.display())])?;
-    for chart in &charts {
+    for chart in charts {
         let path = args.out.join(&chart.file_name);
         fs::write(&path, &chart.svg).map_err(|e| vec![format!("cannot write {}: {e}", path.display())])?;
         if args.png {
             crate::out::write_png(&path, &chart.svg).map_err(|e| vec![e])?;
         }
         println!("{}: {}", path.display(), chart.title);
+    }
+    // A chart with fewer than two categories compares nothing: listed, not written.
+    for left_out in &lineup.not_drawn {
+        println!("{} ({}): {}", left_out.file_name, left_out.title, left_out.reason);
     }
     Ok(())
 }

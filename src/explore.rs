@@ -363,7 +363,7 @@ impl Sweep<'_> {
             (_, true) => {}
         }
         if self.args.json {
-            println!("{}", json_line(&result));
+            println!("{}", json_line(&result, self.kinds));
         }
         self.rows.push(Row::of(result));
         Ok(())
@@ -644,7 +644,7 @@ fn slug(label: &str) -> String {
     s.trim_matches('-').to_string()
 }
 
-fn json_line(r: &ConfigResult) -> String {
+fn json_line(r: &ConfigResult, kinds: &BTreeSet<FaultKind>) -> String {
     let found: serde_json::Map<String, Value> = FindingClass::ALL
         .into_iter()
         .map(|class| {
@@ -670,6 +670,9 @@ fn json_line(r: &ConfigResult) -> String {
         "runs": r.runs,
         "found": found,
         "invariants_broken": r.invariants,
+        // The kinds every seed's random schedule was drawn from: `losslab chart` compares
+        // latencies only between configurations under the same kinds of faults.
+        "faults": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
     });
     if let Some(p99) = r.latency_ms_p99 {
         line["latency_ms_p99"] = json!(p99);

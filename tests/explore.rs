@@ -81,6 +81,8 @@ fn the_safe_configuration_loses_nothing_acknowledged_under_crashes_pauses_and_cu
     assert_eq!(line["found"]["lost_acked"]["runs"], 0, "{line}");
     assert_eq!(line["found"]["lost_acked"]["permitted"], false);
     assert_eq!(line["invariants_broken"], 0, "{line}");
+    // The kinds the schedules were drawn from, for `losslab chart` to group latencies by.
+    assert_eq!(line["faults"], serde_json::json!(["crash", "pause", "cut", "isolate"]), "{line}");
     assert_eq!(out.status.code(), Some(0), "{line}");
 }
 

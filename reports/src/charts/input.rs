@@ -3,7 +3,9 @@
 //! - `losslab explore --json`: one object per configuration, `{"config": {...}, "runs": N,
 //!   "found": {"lost_acked": {"runs": K, "first_seed": S, "permitted": true, "scenario":
 //!   "path"}, ...}}`, with optional `"latency_ms_p99"` (simulated p99 produce latency) and
-//!   optional `"counts"` (messages per finding class, summed over the runs). `config` holds the
+//!   optional `"counts"` (messages per finding class, summed over the runs) and optional
+//!   `"faults"` (the kinds explore drew each seed's random schedule from, `["crash", "power"]`:
+//!   the [`Schedule`] the latency chart groups by, and whether a power loss could happen). `config` holds the
 //!   scenario keys with the values used, grouped as in a scenario file (`"producer": {"acks":
 //!   "1"}`) or flat (`"acks": "1"`). Keys the object does not know are ignored, so the contract
 //!   can grow.
@@ -14,7 +16,7 @@
 //! `summary.json` is one) or JSON lines, one value a line. Errors name the line.
 
 use crate::settings::key_settings;
-use losslab_model::fault::{Action, CrashMode};
+use losslab_model::fault::{Action, CrashMode, NodeRef, Target};
 use losslab_model::Scenario;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -55,6 +57,19 @@ pub struct ConfigResult {
     pub power_loss: Option<bool>,
     /// How many consumers the workload ran, when known.
     pub consumers: Option<u64>,
+    /// The fault schedule the runs were under, when known: the latency chart compares only
+    /// configurations under the same one.
+    pub schedule: Option<Schedule>,
+}
+
+/// The fault schedule of a configuration's runs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Schedule {
+    /// explore's random schedules, drawn per seed from these fault kinds (`--faults`).
+    Random(Vec<String>),
+    /// A scenario file's fixed steps: their JSON (what makes two schedules the same) and each
+    /// step in a few words (`crash leader power`).
+    Steps { json: String, steps: Vec<String> },
 }
 
 /// A `losslab replay --json` object, before its scenario file is read.
@@ -186,7 +201,15 @@ fn explore(o: &Map<String, Value>, origin: &str) -> Result<ConfigResult, String>
             }
         },
     };
-    let power_loss = flat.get("faults").map(|f| f.contains("power"));
+    // explore writes the kinds it drew schedules from as `"faults": ["crash", ...]`; older
+    // output has none (then neither the schedule nor a power loss is known).
+    let kinds = match o.get("faults").or_else(|| config.get("faults")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(kinds)) => Some(kinds.iter().map(scalar).collect::<Vec<_>>()),
+        Some(other) => return Err(format!("`faults` is {other}, not a list of fault kinds")),
+    };
+    let power_loss = kinds.as_ref().map(|k| k.iter().any(|k| k == "power"));
+    let schedule = kinds.map(Schedule::Random);
     let consumers = flat.get("consumers").and_then(|c| c.parse().ok());
     let label = match o.get("axes") {
         Some(Value::Object(axes)) if !axes.is_empty() => Some(axes_label(axes)),
@@ -202,6 +225,7 @@ fn explore(o: &Map<String, Value>, origin: &str) -> Result<ConfigResult, String>
         latency_ms_p99,
         power_loss,
         consumers,
+        schedule,
     })
 }
 
@@ -341,12 +365,53 @@ impl ConfigResult {
             latency_ms_p99,
             power_loss,
             consumers: scenario.map(|s| s.workload.consumers as u64),
+            schedule: scenario.map(steps_of),
         }
     }
 
     /// Runs that showed `class`.
     pub fn runs_with(&self, class: &str) -> u64 {
         self.found.get(class).map_or(0, |f| f.runs.min(self.runs))
+    }
+}
+
+/// A scenario's fault steps as a [`Schedule`]: each step as its action and the values it
+/// names (`crash leader power`, `cut leader followers oneway`), in the file's order.
+fn steps_of(s: &Scenario) -> Schedule {
+    let json = serde_json::to_string(&s.faults).unwrap_or_default();
+    let steps = s.faults.iter().map(|step| step_words(&step.action)).collect();
+    Schedule::Steps { json, steps }
+}
+
+fn step_words(action: &Action) -> String {
+    let target = |t: &Target| {
+        t.0.iter()
+            .map(|n| match n {
+                NodeRef::Name(name) => name.as_str(),
+                NodeRef::Leader(_) => "leader",
+                NodeRef::Followers(_) => "followers",
+                NodeRef::Follower(_) => "follower",
+                NodeRef::Brokers => "brokers",
+                NodeRef::GroupCoordinator => "group-coordinator",
+                NodeRef::TxnCoordinator => "txn-coordinator",
+            })
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let name = action.name();
+    match action {
+        Action::Crash { node, mode: CrashMode::Power } => format!("{name} {} power", target(node)),
+        Action::Crash { node, .. }
+        | Action::Restart { node }
+        | Action::Wipe { node }
+        | Action::Pause { node }
+        | Action::Resume { node }
+        | Action::Isolate { node }
+        | Action::Stop { node } => format!("{name} {}", target(node)),
+        Action::Cut { from, to, oneway } | Action::Slow { from, to, oneway, .. } => {
+            format!("{name} {}{}{}", target(from), if *oneway { "->" } else { "<->" }, target(to))
+        }
+        Action::Heal { .. } | Action::Elect { .. } => name.to_string(),
     }
 }
 
@@ -461,6 +526,21 @@ mod tests {
         assert_eq!(c.config.as_ref().unwrap()["acks"], "1");
         assert_eq!(c.power_loss, Some(true));
         assert!(ConfigResult::from_replay(&r, None, None).config.is_none());
+    }
+
+    #[test]
+    fn the_fault_schedule_is_read_from_explore_and_from_the_scenario() {
+        let c = one(r#"{"config": {}, "faults": ["crash", "power"], "runs": 1}"#);
+        assert_eq!(c.schedule, Some(Schedule::Random(vec!["crash".into(), "power".into()])));
+        assert_eq!(c.power_loss, Some(true));
+        let c = one(r#"{"config": {}, "runs": 1}"#);
+        assert_eq!((c.schedule, c.power_loss), (None, None));
+        let e = parse_document("r.jsonl", r#"{"config": {}, "faults": "crash", "runs": 1}"#).unwrap_err();
+        assert!(e.message.contains("`faults` is \"crash\", not a list of fault kinds"), "{e}");
+        let text = r#"{"faults": [{"after_acked": 5, "action": "crash", "node": "leader", "mode": "power"}, {"delay_ms": 9, "action": "cut", "between": [["leader"], ["followers"]], "oneway": true}, {"delay_ms": 9, "action": "restart", "node": "brokers"}]}"#;
+        let scenario = Scenario::parse("s.json", "s", text).unwrap();
+        let Schedule::Steps { steps, .. } = steps_of(&scenario) else { panic!() };
+        assert_eq!(steps, ["crash leader power", "cut leader->followers", "restart brokers"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and the marker of an `acks` value with the fill of a min ISR value, which two charts and
 //! their keys share.
 
+use super::extent;
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Marker};
 use plotters::prelude::*;
@@ -85,15 +86,16 @@ impl Frame {
         self.left + (self.slot() * (i as f64 + 0.5)).round() as i32
     }
 
-    /// Grid, ticks, axis titles and category labels (each a list of lines).
+    /// Grid, ticks, axis titles and the category labels, fitted with [`fit_categories`];
+    /// returns the first free y below them.
     pub(super) fn draw(
         &self,
         area: &Area,
         y_title: &str,
         x_title: &str,
-        categories: &[Vec<String>],
+        fitted: &Fitted,
         percent: bool,
-    ) -> Result<(), ChartError> {
+    ) -> Result<i32, ChartError> {
         let mut v = 0.0;
         while v <= self.y_top + self.y_step * 0.01 {
             let y = self.y(v);
@@ -112,35 +114,105 @@ impl Frame {
             vec![(self.left, self.top), (self.left, self.bottom), (self.right, self.bottom)],
             axis,
         ))?;
-        for (i, lines) in categories.iter().enumerate() {
+        for (i, lines) in fitted.lines.iter().enumerate() {
             let x = self.x_center(i);
             area.draw(&PathElement::new(vec![(x, self.bottom), (x, self.bottom + 5)], axis))?;
-            for (j, line) in lines.iter().enumerate() {
-                let style = match j {
-                    0 => style::bold(style::SMALL_SIZE, style::BLACK_INK),
-                    _ => style::text(style::SMALL_SIZE, style::DARK_GREY),
+            for (j, (line, bold)) in lines.iter().enumerate() {
+                let style = match bold {
+                    true => style::bold(style::SMALL_SIZE, style::BLACK_INK),
+                    false => style::text(style::SMALL_SIZE, style::DARK_GREY),
                 };
                 label(
                     area,
                     line.clone(),
-                    (x, self.bottom + 10 + j as i32 * 17),
+                    (x, self.bottom + 10 + j as i32 * LINE),
                     style::anchored(style, HPos::Center, VPos::Top),
                 )?;
             }
         }
-        let lines = categories.iter().map(Vec::len).max().unwrap_or(1) as i32;
+        let mut y = self.bottom + 18 + fitted.rows() * LINE;
         label(
             area,
             x_title,
-            ((self.left + self.right) / 2, self.bottom + 18 + lines * 17),
+            ((self.left + self.right) / 2, y),
             style::anchored(style::text(style::LABEL_SIZE, style::BLACK_INK), HPos::Center, VPos::Top),
         )?;
+        y += 26;
+        for line in &fitted.key {
+            let small = style::anchored(style::text(style::SMALL_SIZE, style::DARK_GREY), HPos::Left, VPos::Top);
+            label(area, line.clone(), (self.left, y), small)?;
+            y += LINE;
+        }
         let style = style::anchored(style::text(style::LABEL_SIZE, style::BLACK_INK), HPos::Center, VPos::Center)
             .transform(FontTransform::Rotate270);
         label(area, y_title, (self.left - 62, (self.top + self.bottom) / 2), style)?;
-        Ok(())
+        Ok(y)
     }
 }
+
+/// The pixels between two lines of small text.
+pub(super) const LINE: i32 = 17;
+
+/// Category labels laid out to fit their slots: each line with whether it is bold, and, when
+/// some label cannot be broken to fit, letters under the axis and a key of what they stand for.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Fitted {
+    pub(super) lines: Vec<Vec<(String, bool)>>,
+    pub(super) key: Vec<String>,
+}
+
+impl Fitted {
+    /// Lines of the tallest label.
+    pub(super) fn rows(&self) -> i32 {
+        self.lines.iter().map(Vec::len).max().unwrap_or(1) as i32
+    }
+
+    /// Pixels the labels, the x title and the key take below the axis.
+    pub(super) fn height(&self) -> i32 {
+        18 + self.rows() * LINE + 26 + self.key.len() as i32 * LINE
+    }
+}
+
+/// Fits category labels (each a list of lines, the first bold) into slots `slot_px` wide: each
+/// line wrapped at its natural breaks; if a piece is still too wide, every category is shown
+/// as a letter and the key below the axis spells the labels out. Either way no two labels
+/// overlap (a margin of 10 px between slots).
+pub(super) fn fit_categories(categories: &[Vec<String>], slot_px: f64) -> Fitted {
+    let max = slot_px - 10.0;
+    let mut lines = Vec::new();
+    let mut fits_all = true;
+    for category in categories {
+        let mut out = Vec::new();
+        for (j, line) in category.iter().enumerate() {
+            let bold = j == 0;
+            let wrapped = extent::wrap(line, max, style::SMALL_SIZE, bold);
+            fits_all &= extent::fits(&wrapped, max, style::SMALL_SIZE, bold);
+            out.extend(wrapped.into_iter().map(|l| (l, bold)));
+        }
+        lines.push(out);
+    }
+    if fits_all {
+        return Fitted { lines, key: Vec::new() };
+    }
+    let letter = |i: usize| char::from(b'A' + (i % 26) as u8).to_string();
+    Fitted {
+        lines: (0..categories.len()).map(|i| vec![(letter(i), true)]).collect(),
+        key: categories.iter().enumerate().map(|(i, c)| format!("{}: {}", letter(i), c.join(", "))).collect(),
+    }
+}
+
+/// The chart's title, its caption (what to read from it) and its subtitle (what it was drawn
+/// from); the plot starts at [`HEADER_H`].
+pub(super) fn header(area: &Area, title: &str, caption: &str, subtitle: &str) -> Result<(), ChartError> {
+    style::header(area, title, "")?;
+    let at = |size: f64, ink: RGBColor| style::anchored(style::text(size, ink), HPos::Left, VPos::Top);
+    label(area, caption, (16, 42), at(style::SUBTITLE_SIZE, style::BLACK_INK))?;
+    label(area, subtitle, (16, 64), at(style::SMALL_SIZE, style::DARK_GREY))?;
+    Ok(())
+}
+
+/// Where the plot may start below [`header`].
+pub(super) const HEADER_H: i32 = 88;
 
 /// The marker of an `acks` value, and the fill of a min ISR value: shape and lightness.
 pub(super) fn acks_marker(acks: &str) -> Marker {
@@ -158,4 +230,11 @@ pub(super) fn isr_fill(isr: &str) -> Option<RGBColor> {
         Ok(2) => Some(RGBColor(150, 150, 150)),
         _ => Some(style::BLACK_INK),
     }
+}
+
+/// What a chart function gives: an SVG, or why the chart is not drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Drawn {
+    Svg(String),
+    NotDrawn(String),
 }

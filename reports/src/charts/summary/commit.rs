@@ -2,8 +2,11 @@
 //! records. A pair of bars per way of committing (app.commit, auto-commit, processing), in
 //! records per run where every result has message counts and the share of runs otherwise.
 
-use super::canvas::{fmt_value, label, nice_axis, root_svg, Frame, WIDTH};
+use super::canvas::{
+    fit_categories, fmt_value, header, label, nice_axis, root_svg, Drawn, Frame, HEADER_H, LINE, WIDTH,
+};
 use super::tally::{Known, Tally};
+use super::words;
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Pattern};
 use plotters::prelude::*;
@@ -13,7 +16,7 @@ use std::collections::BTreeMap;
 const SKIPPED: &str = "consumer_skipped";
 const DUPLICATED: &str = "consumer_duplicated";
 
-pub(super) fn consumer_commit(known: &Known) -> Result<String, ChartError> {
+pub(super) fn consumer_commit(known: &Known) -> Result<Drawn, ChartError> {
     let mut groups: BTreeMap<(u8, String, String, String), Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for r in known.results.iter().filter(|r| r.consumers != Some(0)) {
@@ -30,46 +33,44 @@ pub(super) fn consumer_commit(known: &Known) -> Result<String, ChartError> {
     }
     let by_messages = total.configs > 0 && total.all_messages;
     let value = |t: &Tally, class: &str| if by_messages { t.per_run(class) } else { t.share(class) * 100.0 };
-    root_svg(600, |root| {
+    let labels: Vec<Vec<String>> = groups
+        .keys()
+        .map(|(_, commit, auto, processing)| {
+            let auto = if auto == "true" { "auto-commit on" } else { "auto-commit off" };
+            vec![format!("app.commit={commit}"), auto.to_string(), format!("{processing} processing")]
+        })
+        .collect();
+    if labels.len() < 2 {
+        let only = labels.first().map(|l| l.join(", "));
+        return Ok(Drawn::NotDrawn(words::not_drawn(words::COMMIT_UNIT, only.as_deref())));
+    }
+    let (left, right, bottom) = (110, WIDTH as i32 - 250, 440);
+    let fitted = fit_categories(&labels, (right - left) as f64 / labels.len() as f64);
+    let notes_y = bottom + fitted.height() + 6;
+    let height = (notes_y + 2 * LINE + 16) as u32;
+    root_svg(height, |root| {
         let what = if by_messages { "records per run" } else { "share of runs" };
         let subtitle = format!(
             "Consumer groups, by how the app commits offsets ({what}); {}",
             known.note(total.configs, total.runs)
         );
-        style::header(root, "Consumer commit strategy against skipped and duplicated records", &subtitle)?;
-        if groups.is_empty() {
-            let (_, rest) = root.split_vertically(76);
-            return style::no_data(
-                &rest,
-                &[
-                    "No configuration with consumers in the input.",
-                    "Explore or replay scenarios whose workload has consumers.",
-                ],
-            );
-        }
+        header(root, words::COMMIT.title, words::COMMIT.caption, &subtitle)?;
         let max = groups.values().flat_map(|t| [value(t, SKIPPED), value(t, DUPLICATED)]).fold(0.0, f64::max);
         let (y_top, y_step) = if by_messages { nice_axis(max * 1.15) } else { (100.0, 20.0) };
         let frame = Frame {
-            left: 110,
-            top: 100,
-            right: WIDTH as i32 - 250,
-            bottom: 450,
+            left,
+            top: HEADER_H + 20,
+            right,
+            bottom,
             y_top,
             y_step,
             categories: groups.len(),
         };
-        let labels: Vec<Vec<String>> = groups
-            .keys()
-            .map(|(_, commit, auto, processing)| {
-                let auto = if auto == "true" { "auto-commit on" } else { "auto-commit off" };
-                vec![format!("app.commit={commit}"), auto.to_string(), format!("{processing} processing")]
-            })
-            .collect();
         let y_title = match by_messages {
             true => "records per run",
             false => "runs that showed it (%)",
         };
-        frame.draw(root, y_title, "how the consumer application commits its offsets", &labels, !by_messages)?;
+        frame.draw(root, y_title, "how the consumer application commits its offsets", &fitted, !by_messages)?;
         let bar_w = ((frame.slot() * 0.3) as i32).clamp(12, 70);
         for (i, t) in groups.values().enumerate() {
             let x = frame.x_center(i);
@@ -105,15 +106,16 @@ pub(super) fn consumer_commit(known: &Known) -> Result<String, ChartError> {
             )?;
         }
         let small = style::anchored(style::text(style::SMALL_SIZE, style::DARK_GREY), HPos::Left, VPos::Top);
-        label(root, "Committing before processing skips what a crash interrupts (at most once); committing after processing replays it", (20, 540), small.clone())?;
+        label(root, "Committing before processing skips what a crash interrupts (at most once); committing after processing replays it", (20, notes_y), small.clone())?;
         label(
             root,
             "(at least once). Auto-commit commits whatever earlier polls returned, processed or not.",
-            (20, 558),
+            (20, notes_y + LINE),
             small,
         )?;
         Ok(())
     })
+    .map(Drawn::Svg)
 }
 
 /// A bar of series `j`: dark solid for the first, light and hatched for the second.

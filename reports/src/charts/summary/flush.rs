@@ -2,8 +2,11 @@
 //! acks value over the flush policies, counting lost acknowledged messages per run where every
 //! result has message counts and the share of runs otherwise.
 
-use super::canvas::{acks_marker, fmt_value, label, nice_axis, root_svg, Frame, WIDTH};
+use super::canvas::{
+    acks_marker, fit_categories, fmt_value, header, label, nice_axis, root_svg, Drawn, Frame, HEADER_H, LINE, WIDTH,
+};
 use super::tally::{acks_order, flush_policy, Known, Tally, LOST_ACKED};
+use super::words;
 use crate::charts::chart::ChartError;
 use crate::charts::input::ConfigResult;
 use crate::charts::style;
@@ -12,7 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use std::collections::BTreeMap;
 
-pub(super) fn flush_power_loss(known: &Known) -> Result<String, ChartError> {
+pub(super) fn flush_power_loss(known: &Known) -> Result<Drawn, ChartError> {
     // Configurations whose faults are known to hold no power loss are left out.
     let chosen: Vec<&&ConfigResult> = known.results.iter().filter(|r| r.power_loss != Some(false)).collect();
     let mut policies: BTreeMap<(u64, u64), String> = BTreeMap::new();
@@ -32,7 +35,16 @@ pub(super) fn flush_power_loss(known: &Known) -> Result<String, ChartError> {
         false => "runs that lost acknowledged messages (%)",
     };
     let left_out = known.results.len() - chosen.len();
-    root_svg(600, |root| {
+    if policies.len() < 2 {
+        let only = policies.values().next().map(String::as_str);
+        return Ok(Drawn::NotDrawn(words::not_drawn(words::FLUSH_UNIT, only)));
+    }
+    let labels: Vec<Vec<String>> = policies.values().map(|p| vec![p.clone()]).collect();
+    let (left, right, bottom) = (110, WIDTH as i32 - 250, 460);
+    let fitted = fit_categories(&labels, (right - left) as f64 / labels.len() as f64);
+    let notes_y = bottom + fitted.height() + 6;
+    let height = (notes_y + 2 * LINE + 16) as u32;
+    root_svg(height, |root| {
         let mut subtitle = format!(
             "Configurations whose faults include a power loss (or are not known); {}",
             known.note(total.configs, total.runs)
@@ -40,35 +52,24 @@ pub(super) fn flush_power_loss(known: &Known) -> Result<String, ChartError> {
         if left_out > 0 {
             subtitle.push_str(&format!("; {left_out} without a power loss left out"));
         }
-        style::header(root, "Flush interval against messages lost to power loss", &subtitle)?;
-        if policies.is_empty() {
-            let (_, rest) = root.split_vertically(76);
-            return style::no_data(
-                &rest,
-                &[
-                    "No configuration with a power loss in the input.",
-                    "Explore with --faults power, or replay scenarios that crash a broker with mode power.",
-                ],
-            );
-        }
+        header(root, words::FLUSH.title, words::FLUSH.caption, &subtitle)?;
         let keys: Vec<(u64, u64)> = policies.keys().copied().collect();
         let max = series.values().flat_map(|s| s.values().map(value)).fold(0.0, f64::max);
         let (y_top, y_step) = if by_messages { nice_axis(max * 1.15) } else { (100.0, 20.0) };
         let frame = Frame {
-            left: 110,
-            top: 100,
-            right: WIDTH as i32 - 250,
-            bottom: 470,
+            left,
+            top: HEADER_H + 20,
+            right,
+            bottom,
             y_top,
             y_step,
             categories: keys.len(),
         };
-        let labels: Vec<Vec<String>> = policies.values().map(|p| split_label(p)).collect();
         frame.draw(
             root,
             y_title,
             "log.flush.interval.messages / log.flush.interval.ms (broker)",
-            &labels,
+            &fitted,
             !by_messages,
         )?;
         let n = series.len().max(1) as f64;
@@ -118,25 +119,14 @@ pub(super) fn flush_power_loss(known: &Known) -> Result<String, ChartError> {
             )?;
         }
         let small = style::anchored(style::text(style::SMALL_SIZE, style::DARK_GREY), HPos::Left, VPos::Top);
-        label(root, "A power loss drops every write not yet on the platter: what the broker fsynced (log.flush.interval.*) or the OS wrote back", (20, 550), small.clone())?;
+        label(root, "A power loss drops every write not yet on the platter: what the broker fsynced (log.flush.interval.*) or the OS wrote back", (20, notes_y), small.clone())?;
         label(
             root,
             "(os.dirty.expire.ms). Kafka's default is never to fsync and to rely on replication instead.",
-            (20, 568),
+            (20, notes_y + LINE),
             small,
         )?;
         Ok(())
     })
-}
-
-/// A category label on two lines, split at its middle space when long.
-pub(super) fn split_label(text: &str) -> Vec<String> {
-    if text.chars().count() <= 18 {
-        return vec![text.to_string()];
-    }
-    let mid = text.len() / 2;
-    let split =
-        text.match_indices(' ').map(|(i, _)| i).min_by_key(|&i| (i as i64 - mid as i64).abs()).unwrap_or(text.len());
-    let (a, b) = text.split_at(split);
-    [a.trim(), b.trim()].into_iter().filter(|s| !s.is_empty()).map(str::to_string).collect()
+    .map(Drawn::Svg)
 }

@@ -3,8 +3,10 @@
 //! lost an acknowledged message, whether explore judged that loss a broken guarantee or a
 //! permitted one, and the colour bar that reads the shares.
 
-use super::canvas::{label, root_svg, WIDTH};
+use super::canvas::{header, label, root_svg, Drawn, HEADER_H, WIDTH};
+use super::extent;
 use super::tally::{acks_order, flush_policy, numeric_order, Known, Tally, LOST_ACKED};
+use super::words;
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Pattern};
 use plotters::prelude::*;
@@ -12,7 +14,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn heatmap(known: &Known) -> Result<String, ChartError> {
+pub(super) fn heatmap(known: &Known) -> Result<Drawn, ChartError> {
     type Panel = (String, (u64, u64), String);
     // (unclean, flush) panels; cells by (acks, min ISR).
     let mut cells: BTreeMap<Panel, BTreeMap<(String, String), Tally>> = BTreeMap::new();
@@ -29,6 +31,14 @@ pub(super) fn heatmap(known: &Known) -> Result<String, ChartError> {
         cells.entry(panel).or_default().entry((acks, isr)).or_default().add(r, &[LOST_ACKED]);
         total.add(r, &[LOST_ACKED]);
     }
+    let filled: Vec<(&Panel, &(String, String))> =
+        cells.iter().flat_map(|(p, c)| c.iter().filter(|(_, t)| t.runs > 0).map(move |(k, _)| (p, k))).collect();
+    if filled.len() < 2 {
+        let only = filled.first().map(|((unclean, _, flush), (acks, isr))| {
+            format!("acks={acks}, min.insync.replicas={isr}, unclean.leader.election.enable={unclean}, {flush}")
+        });
+        return Ok(Drawn::NotDrawn(words::not_drawn(words::HEATMAP_UNIT, only.as_deref())));
+    }
     let acks: Vec<String> = acks_values.into_iter().map(|(_, v)| v).collect();
     let isrs: Vec<String> = isr_values.into_iter().map(|(_, v)| v).collect();
     let panels: Vec<_> = cells.keys().cloned().collect();
@@ -42,8 +52,23 @@ pub(super) fn heatmap(known: &Known) -> Result<String, ChartError> {
     let panel_w = plot_w / per_row as i32;
     let cell_w = ((panel_w - 120 - 20) / acks.len().max(1) as i32).min(190);
     let cell_h = (cell_w * 3 / 5).clamp(48, 86);
-    let panel_h = 64 + cell_h * isrs.len().max(1) as i32 + 62;
-    let header_h = 96;
+    // Each panel's title wrapped to the panel's width, so that it never runs into the next
+    // panel or the colour bar; every panel keeps room for the most lines any of them needs.
+    let title_w = (panel_w - 30) as f64;
+    let titles: Vec<Vec<(String, bool)>> = panels
+        .iter()
+        .map(|(unclean, _, flush)| {
+            let unclean = format!("unclean.leader.election.enable = {unclean}");
+            let mut lines: Vec<(String, bool)> =
+                extent::wrap(&unclean, title_w, style::LABEL_SIZE, true).into_iter().map(|l| (l, true)).collect();
+            lines.extend(extent::wrap(flush, title_w, style::LABEL_SIZE, false).into_iter().map(|l| (l, false)));
+            lines
+        })
+        .collect();
+    let title_lines = titles.iter().map(Vec::len).max().unwrap_or(2) as i32;
+    let grid_offset = 16 + title_lines * 20;
+    let panel_h = grid_offset + cell_h * isrs.len().max(1) as i32 + 62;
+    let header_h = HEADER_H + 8;
     let footer_h = 86;
     let height = (header_h + panel_h * panel_rows as i32 + footer_h).max(420) as u32;
 
@@ -52,29 +77,17 @@ pub(super) fn heatmap(known: &Known) -> Result<String, ChartError> {
             "Share of runs in which the producer was told a message was written and it was lost anyway; {}",
             known.note(total.configs, total.runs)
         );
-        style::header(root, "Which settings lose acknowledged messages", &subtitle)?;
-        if panels.is_empty() {
-            return style::no_data(
-                root,
-                &["No configuration to chart.", "Give `losslab chart` explore --json output or replay --json objects."],
-            );
-        }
+        header(root, words::HEATMAP.title, words::HEATMAP.caption, &subtitle)?;
         for (p, panel) in panels.iter().enumerate() {
             let (px, py) = (20 + (p % per_row) as i32 * panel_w, header_h + (p / per_row) as i32 * panel_h);
-            let (unclean, _, flush) = panel;
-            label(
-                root,
-                format!("unclean.leader.election.enable = {unclean}"),
-                (px + 120, py + 6),
-                style::anchored(style::bold(style::LABEL_SIZE, style::BLACK_INK), HPos::Left, VPos::Top),
-            )?;
-            label(
-                root,
-                flush.clone(),
-                (px + 120, py + 26),
-                style::anchored(style::text(style::LABEL_SIZE, style::DARK_GREY), HPos::Left, VPos::Top),
-            )?;
-            let grid_top = py + 56;
+            for (i, (line, bold)) in titles[p].iter().enumerate() {
+                let style = match bold {
+                    true => style::bold(style::LABEL_SIZE, style::BLACK_INK),
+                    false => style::text(style::LABEL_SIZE, style::DARK_GREY),
+                };
+                label(root, line.clone(), (px + 20, py + 6 + i as i32 * 20), style::anchored(style, HPos::Left, VPos::Top))?;
+            }
+            let grid_top = py + grid_offset;
             let grid_left = px + 120;
             let grid_bottom = grid_top + cell_h * isrs.len() as i32;
             for (row, isr) in isrs.iter().enumerate() {
@@ -119,6 +132,7 @@ pub(super) fn heatmap(known: &Known) -> Result<String, ChartError> {
         label(root, "guarantees; \"permitted\": every loss there is one the configuration allows. Hatched: no runs with those settings.", (20, foot + 36), small)?;
         Ok(())
     })
+    .map(Drawn::Svg)
 }
 
 fn cell(root: &Area, p0: (i32, i32), p1: (i32, i32), tally: Option<&Tally>) -> Result<(), ChartError> {
@@ -148,12 +162,27 @@ fn cell(root: &Area, p0: (i32, i32), p1: (i32, i32), tally: Option<&Tally>) -> R
         (cx, top),
         style::anchored(style::bold(style::LABEL_SIZE + 2.0, ink), HPos::Center, VPos::Top),
     )?;
-    let runs = format!("{} of {} runs", style::thousands(lost), style::thousands(t.runs));
-    label(root, runs, (cx, top + 20), style::anchored(style::text(style::SMALL_SIZE, ink), HPos::Center, VPos::Top))?;
+    // The longest wording that fits the cell.
+    let room = (p1.0 - p0.0 - 8) as f64;
+    let fit = |options: &[String], bold: bool| {
+        options.iter().find(|o| extent::width(o, style::SMALL_SIZE, bold) <= room).or(options.last()).cloned()
+    };
+    let (lost_t, runs_t) = (style::thousands(lost), style::thousands(t.runs));
+    let runs = fit(
+        &[format!("{lost_t} of {runs_t} runs"), format!("{lost_t}/{runs_t} runs"), format!("{lost_t}/{runs_t}")],
+        false,
+    );
+    label(
+        root,
+        runs.unwrap_or_default(),
+        (cx, top + 20),
+        style::anchored(style::text(style::SMALL_SIZE, ink), HPos::Center, VPos::Top),
+    )?;
     if !verdict.is_empty() {
+        let short = if verdict == "permitted" { "allowed" } else { "broken" };
         label(
             root,
-            verdict,
+            fit(&[verdict.to_string(), short.to_string()], true).unwrap_or_default(),
             (cx, top + 37),
             style::anchored(style::bold(style::SMALL_SIZE, ink), HPos::Center, VPos::Top),
         )?;

@@ -8,14 +8,23 @@
 //! does not name is taken at Kafka's default (the scenario format's `{}`). Results whose
 //! configuration is unknown are left out, and the subtitle says how many.
 //!
-//! The files, each importing only the ones listed before it: `tally` (the results with a known
+//! A chart with fewer than two categories to compare is not drawn ([`Lineup::not_drawn`] says
+//! why); every chart carries a one-sentence caption under its title ([`caption`]); the latency
+//! chart compares only configurations under the same fault schedule.
+//!
+//! The files, each importing only the ones listed before it: `words` (the English titles,
+//! captions and reasons, one table for a translation to replace), `extent` (text widths
+//! estimated from the font size, wrapping, boxes), `tally` (the results with a known
 //! configuration, runs and findings added up, and the order of setting values), `canvas` (the
-//! page, labels, the numeric-axis frame and the markers the charts share), one file per chart
-//! (`heatmap`, `latency`, `flush`, `commit`), and `lineup` ([`render_all`]: every chart, in the
-//! order a reader should see them).
+//! page, the header with its caption, labels, the numeric-axis frame with labels fitted to
+//! their slots, and the markers the charts share), `axis` (log ticks whose labels never
+//! collide), one file per chart (`heatmap`, `latency`, `flush`, `commit`), and `lineup`
+//! ([`render_all`]: every chart, in the order a reader should see them).
 
+mod axis;
 mod canvas;
 mod commit;
+mod extent;
 mod flush;
 mod heatmap;
 mod latency;
@@ -23,5 +32,6 @@ mod lineup;
 mod tally;
 #[cfg(test)]
 mod tests;
+pub mod words;
 
-pub use lineup::render_all;
+pub use lineup::{caption, render_all, Lineup, NotDrawn};
