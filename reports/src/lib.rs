@@ -17,6 +17,7 @@ pub mod json;
 pub mod markdown;
 pub mod result;
 pub mod settings;
+pub mod stepper;
 pub mod story;
 pub mod table;
 mod text;
