@@ -120,3 +120,60 @@ fn ink_share(png: &Path) -> f64 {
     let ink = pixels.chunks(channels).filter(|p| p.iter().take(3.min(channels)).any(|&v| v < 245)).count();
     ink as f64 / total.max(1) as f64
 }
+
+/// The step-through (issue 18): `report.html#step=N` opens at moment N, so the browser's DOM
+/// after the script ran shows a different moment, state and highlighted list item for each N.
+#[test]
+#[ignore = "needs chromium: cargo test --release --test report_browser -- --include-ignored (.ci/run does)"]
+fn the_step_through_moves_from_moment_to_moment() {
+    let browser = chromium().expect(
+        "chromium is not on the PATH: install it (Debian: apt-get install chromium; .ci/run does) to run this test",
+    );
+    let out = dir("step");
+    let replay = Command::new(env!("CARGO_BIN_EXE_losslab"))
+        .args(["replay", SCENARIO, "--out"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("losslab runs");
+    assert!(replay.status.success(), "replay failed: {}", String::from_utf8_lossy(&replay.stderr));
+    let page = out.join("cli-acks1-leader-crash").join("seed-1").join("report.html");
+    let html = fs::read_to_string(&page).expect("report.html");
+    let moments = html.matches("<li id=\"moment-").count();
+    assert!(moments >= 5, "the acks=1 loss has at least a lost ack, a crash, an election, a truncation: {moments}");
+    let first = dom(&browser, &page, 0);
+    let last = dom(&browser, &page, moments - 1);
+    assert!(first.contains(&format!("moment 1 of {moments} ")), "{}", where_text(&first));
+    assert!(last.contains(&format!("moment {moments} of {moments} ")), "{}", where_text(&last));
+    assert!(first.contains("<li id=\"moment-0\" class=\"lost-ack current\">"), "the first moment is highlighted");
+    assert!(last.contains(&format!("<li id=\"moment-{}\" class=\"", moments - 1)) && last.contains(" current\">"));
+    // Each moment draws every replica: three brokers' lanes in the stage.
+    for dom in [&first, &last] {
+        assert_eq!(dom.matches(">b1 (").count() + dom.matches(">b2 (").count() + dom.matches(">b3 (").count(), 3);
+    }
+    assert_ne!(stage(&first), stage(&last), "the drawing changes between moments");
+}
+
+/// The DOM of `page#step=n` after its scripts ran.
+fn dom(browser: &Path, page: &Path, n: usize) -> String {
+    let url = format!("file://{}#step={n}", page.canonicalize().expect("the page exists").display());
+    let profile = dir(&format!("profile-dom-{n}"));
+    let output = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=3000"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("chromium starts");
+    assert!(output.status.success(), "chromium failed on {url}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn where_text(dom: &str) -> &str {
+    dom.split("id=\"step-where\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or("no step-where")
+}
+
+fn stage(dom: &str) -> &str {
+    dom.split("id=\"step-svg\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("")
+}

@@ -10,6 +10,8 @@
 use crate::charts::Chart;
 use crate::result::{FileResult, SeedRun};
 use crate::settings::key_settings;
+use crate::stepper;
+pub use crate::text::esc;
 use losslab_model::history::fmt_time;
 use losslab_model::{EventKind, FindingClass, History};
 
@@ -33,6 +35,7 @@ pub fn run_report(result: &FileResult, run: &SeedRun, history: &History, charts:
     // The picture first, right after the outcome: it is what a reader came for.
     page.push_str(&verdict(&one, run));
     page.push_str(&timelines(charts));
+    page.push_str(&step_through(run, history));
     page.push_str(&faults(history));
     page.push_str(&findings(run));
     page.push_str(&settings(&one));
@@ -63,6 +66,13 @@ th, td { border: 1px solid #999; padding: 0.25em 0.7em; text-align: left; vertic
 th { background: #eee; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.found td { font-weight: 700; }
 .settings { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 2em; }
+#step ol.moments li { cursor: pointer; } #step ol.moments li.current { background: #fff3c4; font-weight: 600; }
+#step ol.moments li.lost-ack, #step ol.moments li.truncation { color: #8a1c1c; }
+.step-controls { display: flex; gap: 0.6em; align-items: center; flex-wrap: wrap; }
+.step-controls input[type=range] { flex: 1; min-width: 12em; } .step-text { font-weight: 600; min-height: 1.4em; }
+#step-svg { width: 100%; height: auto; border: 1px solid #ccc; } #step-svg text { font-size: 13px; }
+#step-svg text.axis { fill: #555; font-size: 11px; } #step-svg text.cell { fill: #fff; font-size: 11px; }
+li.pickable { cursor: pointer; } li.picked { outline: 3px solid #f2c200; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
 figcaption { font-size: 0.95em; color: #333; max-width: 75em; margin-top: 0.4em; }
 ol.findings li { margin-bottom: 0.5em; } .more { font-style: italic; }
@@ -73,22 +83,6 @@ footer { margin-top: 3em; color: #555; font-size: 0.9em; }
 @media print { body { max-width: none; } figure { break-inside: avoid; } }
 "
 );
-
-/// Escapes text for HTML content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn header(result: &FileResult, run: &SeedRun, title: &str) -> String {
     let s = result.scenario;
@@ -231,6 +225,17 @@ fn faults(history: &History) -> String {
     format!("<section id=\"faults\">\n<h2>Faults, as they fired</h2>\n{body}</section>\n")
 }
 
+/// The step-through of the partition that lost acknowledged records (partition 0 when none did).
+fn step_through(run: &SeedRun, history: &History) -> String {
+    let lost_classes = [FindingClass::LostAcked, FindingClass::LostUnnoticed];
+    let lost: Vec<&losslab_model::Finding> =
+        run.verdict.findings.iter().filter(|f| lost_classes.contains(&f.class)).collect();
+    let partition = lost.iter().find_map(|f| f.partition).unwrap_or(0);
+    let records = lost.iter().filter_map(|f| f.message).collect();
+    let end_us = history.events.last().map_or(0, |e| e.t_us);
+    stepper::section(&stepper::steps(history, partition, &records), end_us)
+}
+
 fn timelines(charts: &[Chart]) -> String {
     let mut out = String::from("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
     if charts.is_empty() {
@@ -276,8 +281,9 @@ fn findings(run: &SeedRun) -> String {
         out.push_str("<ol class=\"findings\">\n");
         for story in all.iter().take(STORIES_SHOWN_PER_CLASS) {
             let partition = story.first.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
+            let record = story.first.message.map(|m| format!(" data-record=\"{m}\"")).unwrap_or_default();
             out.push_str(&format!(
-                "<li><strong>{}</strong>{}{}: {}</li>\n",
+                "<li{record}><strong>{}</strong>{}{}: {}</li>\n",
                 esc(&story.subject()),
                 story.records_suffix(),
                 partition,
@@ -343,7 +349,9 @@ mod tests {
         let runs = [run(1, &many)];
         let result = FileResult::new(&s, "x.json", &runs);
         let page = run_report(&result, &runs[0], &History::default(), &[]);
-        assert_eq!(page.matches("<li><strong>p1#").count(), STORIES_SHOWN_PER_CLASS);
+        assert_eq!(page.matches("\"><strong>p1#").count(), STORIES_SHOWN_PER_CLASS);
+        // Each lost record can be picked: the step-through jumps to its moment.
+        assert!(page.contains("<li data-record=\"p1#0\"><strong>p1#0</strong>"), "{page}");
         assert!(page.contains("… and 7 more <code>lost_acked</code> stories"), "{page}");
         assert!(page.contains("No timeline was drawn"));
     }

@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod png;
 pub mod result;
 pub mod settings;
+pub mod stepper;
 pub mod story;
 pub mod table;
 mod text;

@@ -1,4 +1,4 @@
-//! Plain-text helpers shared by the readable renderers: word wrapping, so that descriptions and
+//! Plain-text helpers shared by the readable renderers: HTML escaping, and word wrapping, so that descriptions and
 //! explanations read as paragraphs whatever their length, and the same on every terminal.
 
 /// Wraps `text` at `width` columns, each line starting with `indent`. Words longer than a line
@@ -26,6 +26,22 @@ fn wrap_paragraph(paragraph: &str, indent: &str, width: usize) -> Vec<String> {
 /// Columns as characters, not bytes: descriptions quote sources in any script.
 fn columns(text: &str) -> usize {
     text.chars().count()
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

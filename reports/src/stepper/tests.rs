@@ -1,0 +1,157 @@
+//! The moments read from a small history: what becomes a moment, what is merged, the states.
+
+use super::model::{steps, MomentKind, Segment, MOMENTS_MAX};
+use super::page::section;
+use losslab_model::history::{ElectionKind, Event, EventKind, History, NodeName, PartitionChange};
+use losslab_model::{CrashMode, MsgId};
+use std::collections::BTreeSet;
+
+fn m(seq: u64) -> MsgId {
+    MsgId { producer: 1, seq }
+}
+
+fn at(t_us: u64, kind: EventKind) -> Event {
+    Event { t_us, node: NodeName::Controller, kind }
+}
+
+fn append(t_us: u64, broker: u32, base: u64, n: u64, epoch: u32) -> Event {
+    let msgs: Vec<MsgId> = (base..base + n).map(m).collect();
+    at(
+        t_us,
+        EventKind::Append {
+            broker,
+            partition: 0,
+            base_offset: base,
+            leader_epoch: epoch,
+            msgs: msgs.into(),
+            as_leader: broker == 1,
+        },
+    )
+}
+
+fn acked(t_us: u64, from: u64, n: u64) -> Event {
+    let msgs: Vec<MsgId> = (from..from + n).map(m).collect();
+    at(
+        t_us,
+        EventKind::Acked { partition: 0, batch: from, base_offset: Some(from), msgs: msgs.into(), app_notified: true },
+    )
+}
+
+/// acks=1: b1 leads and acknowledges 0..6, b2 copies 0..4, b1 crashes, b2 is elected and b1
+/// comes back and truncates to 4: 4 and 5 are lost.
+fn acks1() -> History {
+    let events = vec![
+        append(1_000, 1, 0, 4, 0),
+        acked(1_100, 0, 4),
+        append(1_200, 2, 0, 4, 0),
+        at(1_300, EventKind::HighWatermark { broker: 1, partition: 0, hw: 4 }),
+        append(1_400, 1, 4, 2, 0),
+        acked(1_500, 4, 1),
+        acked(1_600, 5, 1),
+        at(2_000, EventKind::Crash { node: NodeName::Broker(1), mode: CrashMode::Process }),
+        at(
+            2_100,
+            EventKind::PartitionChange(Box::new(PartitionChange {
+                partition: 0,
+                leader: None,
+                leader_epoch: 0,
+                partition_epoch: 1,
+                isr: vec![2],
+                elr: vec![],
+                cause: "b1 fenced".into(),
+            })),
+        ),
+        at(
+            2_200,
+            EventKind::Election {
+                partition: 0,
+                leader: Some(2),
+                leader_epoch: 1,
+                kind: ElectionKind::Clean,
+                isr: vec![2],
+            },
+        ),
+        append(2_300, 2, 4, 1, 1),
+        at(3_000, EventKind::Restart { node: NodeName::Broker(1) }),
+        at(
+            3_100,
+            EventKind::Truncate {
+                broker: 1,
+                partition: 0,
+                to_offset: 4,
+                removed: vec![(4, m(4)), (5, m(5))],
+                reason: losslab_model::history::TruncateReason::LeaderEpoch { leader: 2, leader_epoch: 1 },
+            },
+        ),
+        append(3_200, 1, 4, 1, 1),
+    ];
+    History { meta: Default::default(), events }
+}
+
+#[test]
+fn the_moments_of_an_acks_1_loss_in_order_with_their_states() {
+    let lost: BTreeSet<MsgId> = [m(4), m(5)].into_iter().collect();
+    let s = steps(&acks1(), 0, &lost);
+    let kinds: Vec<MomentKind> = s.moments.iter().map(|x| x.kind).collect();
+    use MomentKind::*;
+    // The two acknowledgements of lost records are one moment; the first, of kept ones, none.
+    assert_eq!(kinds, [LostAck, Fault, Isr, Election, Fault, Truncation]);
+    assert_eq!(s.moments[0].lost, Some((m(4), m(5), 2)));
+    assert_eq!(
+        s.moments[0].text,
+        "0.001 s to 0.001 s: the producer was told 2 records were written (p1#4..p1#5): all are lost later"
+    );
+    let acked = &s.moments[0].state;
+    assert_eq!(acked.replicas[0].segments, [Segment { start: 0, end: 6, epoch: 0 }]);
+    assert_eq!((acked.replicas[0].high_watermark, acked.replicas[1].log_end_offset()), (4, 4));
+    assert_eq!(s.moments[1].state.replicas[0].down, Some("crashed"));
+    assert_eq!(s.moments[2].text, "0.002 s: the ISR became {b2} (b1 fenced)");
+    assert_eq!((s.moments[3].state.leader, s.moments[3].state.leader_epoch), (Some(2), 1));
+    assert_eq!(s.moments[4].state.replicas[0].down, None, "b1 restarted");
+    let truncated = &s.moments[5];
+    assert_eq!(truncated.text, "0.003 s: b1 truncated its log to offset 4 to match leader epoch 1 of b2, removing 2 records (2 of them acknowledged and now lost)");
+    assert_eq!(truncated.state.replicas[0].segments, [Segment { start: 0, end: 4, epoch: 0 }]);
+    assert_eq!(
+        truncated.state.replicas[1].segments,
+        [Segment { start: 0, end: 4, epoch: 0 }, Segment { start: 4, end: 5, epoch: 1 }]
+    );
+    assert_eq!(s.offsets_max, 6);
+}
+
+#[test]
+fn another_partition_has_only_the_faults() {
+    let s = steps(&acks1(), 1, &BTreeSet::new());
+    assert!(s.moments.iter().all(|x| x.kind == MomentKind::Fault), "{:?}", s.moments);
+    assert_eq!(s.offsets_max, 0);
+}
+
+#[test]
+fn moments_are_capped_and_the_rest_counted() {
+    let events: Vec<Event> = (0..MOMENTS_MAX as u64 + 7)
+        .flat_map(|i| {
+            [
+                at(i * 10, EventKind::Pause { node: NodeName::Broker(1) }),
+                at(i * 10 + 5, EventKind::Resume { node: NodeName::Broker(1) }),
+            ]
+        })
+        .collect();
+    let s = steps(&History { meta: Default::default(), events }, 0, &BTreeSet::new());
+    assert_eq!(s.moments.len(), MOMENTS_MAX);
+    assert_eq!(s.left_out, 2 * (MOMENTS_MAX as u64 + 7) - MOMENTS_MAX as u64);
+}
+
+#[test]
+fn the_section_lists_every_moment_without_script_and_escapes_its_data() {
+    let lost: BTreeSet<MsgId> = [m(4), m(5)].into_iter().collect();
+    let mut history = acks1();
+    history.events.push(at(
+        4_000,
+        EventKind::GroupRebalanced { broker: 1, generation: 2, assignment: vec![], cause: "</script>".into() },
+    ));
+    let html = section(&steps(&history, 0, &lost), 4_000);
+    assert_eq!(html.matches("<li id=\"moment-").count(), 7);
+    assert!(html.contains("<li id=\"moment-6\" class=\"rebalance\">0.004 s: the group rebalanced into generation 2 (&lt;/script&gt;)</li>"));
+    assert_eq!(html.matches("</script>").count(), 2, "the data cannot close its script element: {html}");
+    assert_eq!(html, section(&steps(&history, 0, &lost), 4_000), "the same bytes twice");
+    assert_eq!(section(&steps(&History::default(), 0, &lost), 0), "", "no moment, no section");
+}
