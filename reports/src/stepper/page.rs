@@ -92,8 +92,9 @@ const SCRIPT: &str = r#"(function () {
   stage.innerHTML = '<div class="step-controls"><button type="button" id="step-prev">&#9664; previous</button> ' +
     '<button type="button" id="step-next">next &#9654;</button> <input type="range" id="step-time" min="0" max="' +
     data.end_us + '" step="1000" value="0" aria-label="simulated time"> <span id="step-where"></span></div>' +
-    '<p id="step-text" class="step-text"></p><svg id="step-svg" viewBox="0 0 ' + W + ' 100" role="img"></svg>';
-  var svg = document.getElementById('step-svg');
+    '<p id="step-text" class="step-text"></p>';
+  var svg = el('svg', {id: 'step-svg', viewBox: '0 0 ' + W + ' 100', role: 'img'});
+  stage.appendChild(svg);
   function draw() {
     var m = moments[at];
     while (svg.firstChild) svg.removeChild(svg.firstChild);
