@@ -29,6 +29,18 @@ fn dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `losslab replay SCENARIO --out out`; the seed's directory.
+fn replayed(out: &Path) -> PathBuf {
+    let replay = Command::new(env!("CARGO_BIN_EXE_losslab"))
+        .args(["replay", SCENARIO, "--out"])
+        .arg(out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("losslab runs");
+    assert!(replay.status.success(), "replay failed: {}", String::from_utf8_lossy(&replay.stderr));
+    out.join("cli-acks1-leader-crash").join("seed-1")
+}
+
 #[test]
 #[ignore = "needs chromium: cargo test --release --test report_browser -- --include-ignored (.ci/run does)"]
 fn the_html_report_and_the_timeline_render_in_a_browser() {
@@ -36,14 +48,7 @@ fn the_html_report_and_the_timeline_render_in_a_browser() {
         "chromium is not on the PATH: install it (Debian: apt-get install chromium; .ci/run does) to run this test",
     );
     let out = dir("out");
-    let replay = Command::new(env!("CARGO_BIN_EXE_losslab"))
-        .args(["replay", SCENARIO, "--out"])
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("losslab runs");
-    assert!(replay.status.success(), "replay failed: {}", String::from_utf8_lossy(&replay.stderr));
-    let seed_dir = out.join("cli-acks1-leader-crash").join("seed-1");
+    let seed_dir = replayed(&out);
     // The page holds text, tables and the chart; the chart alone is denser.
     for (file, min_ink) in [("report.html", 0.02), ("timeline.svg", 0.05)] {
         let page = seed_dir.join(file);
@@ -129,15 +134,7 @@ fn the_step_through_moves_from_moment_to_moment() {
     let browser = chromium().expect(
         "chromium is not on the PATH: install it (Debian: apt-get install chromium; .ci/run does) to run this test",
     );
-    let out = dir("step");
-    let replay = Command::new(env!("CARGO_BIN_EXE_losslab"))
-        .args(["replay", SCENARIO, "--out"])
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("losslab runs");
-    assert!(replay.status.success(), "replay failed: {}", String::from_utf8_lossy(&replay.stderr));
-    let page = out.join("cli-acks1-leader-crash").join("seed-1").join("report.html");
+    let page = replayed(&dir("step")).join("report.html");
     let html = fs::read_to_string(&page).expect("report.html");
     let moments = html.matches("<li id=\"moment-").count();
     assert!(moments >= 5, "the acks=1 loss has at least a lost ack, a crash, an election, a truncation: {moments}");
