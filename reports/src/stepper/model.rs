@@ -226,8 +226,8 @@ pub fn steps(history: &History, partition: u32, lost: &BTreeSet<MsgId>) -> Steps
                     TruncateReason::Recovery => "in log recovery after the power cut".to_string(),
                 };
                 let text = format!(
-                    "b{broker} truncated its log to offset {to_offset} {why}, removing {} records{}",
-                    removed.len(),
+                    "b{broker} truncated its log to offset {to_offset} {why}, removing {}{}",
+                    records(removed.len() as u64),
                     if gone.is_empty() {
                         String::new()
                     } else {
@@ -240,8 +240,8 @@ pub fn steps(history: &History, partition: u32, lost: &BTreeSet<MsgId>) -> Steps
                 st.truncate(*broker, *durable_offset);
                 let gone: Vec<MsgId> = dropped.iter().map(|&(_, m)| m).filter(|m| lost.contains(m)).collect();
                 let text = format!(
-                    "b{broker} lost its page cache: {} records above offset {durable_offset} were never flushed to disk",
-                    dropped.len()
+                    "b{broker} lost its page cache: {} above offset {durable_offset} never flushed to disk",
+                    records(dropped.len() as u64)
                 );
                 moment = Some((MomentKind::Truncation, text, span(&gone)));
             }
@@ -340,6 +340,14 @@ pub fn steps(history: &History, partition: u32, lost: &BTreeSet<MsgId>) -> Steps
         }
     }
     out
+}
+
+/// "1 record", "304 records".
+fn records(n: u64) -> String {
+    match n {
+        1 => "1 record".to_string(),
+        n => format!("{n} records"),
+    }
 }
 
 /// The lost records a moment names: the first, the last and how many.

@@ -155,3 +155,66 @@ fn the_section_lists_every_moment_without_script_and_escapes_its_data() {
     assert_eq!(html, section(&steps(&history, 0, &lost), 4_000), "the same bytes twice");
     assert_eq!(section(&steps(&History::default(), 0, &lost), 0), "", "no moment, no section");
 }
+
+#[test]
+fn faults_are_told_in_words_and_a_wipe_empties_the_log() {
+    let b1 = NodeName::Broker(1);
+    let events = vec![
+        append(1_000, 1, 0, 5, 0),
+        at(2_000, EventKind::Crash { node: b1, mode: CrashMode::Power }),
+        at(2_050, EventKind::PageCacheLost { broker: 1, partition: 3, durable_offset: 2, lost: vec![(2, m(2))] }),
+        at(2_100, EventKind::Cut { from: vec![b1], to: vec![NodeName::Broker(2), NodeName::Broker(3)], oneway: true }),
+        at(2_200, EventKind::Wiped { broker: 1, lost: vec![(0, 5)] }),
+        at(2_300, EventKind::Heal { all: true }),
+    ];
+    let s = steps(&History { meta: Default::default(), events }, 3, &BTreeSet::new());
+    assert_eq!(s.partition, 3);
+    let texts: Vec<&str> = s.moments.iter().map(|x| x.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "0.002 s: b1 power lost",
+            "0.002 s: b1 lost its page cache: 1 record above offset 2 never flushed to disk",
+            "0.002 s: network cut: b1 -> b2, b3",
+            "0.002 s: b1's disk was replaced by an empty one",
+            "0.002 s: the network healed"
+        ]
+    );
+    let s = steps(
+        &History {
+            meta: Default::default(),
+            events: vec![append(1_000, 1, 0, 5, 0), at(2_200, EventKind::Wiped { broker: 1, lost: vec![(0, 5)] })],
+        },
+        0,
+        &BTreeSet::new(),
+    );
+    assert_eq!(s.moments[0].state.replicas[0].segments, [], "the wipe took every record");
+}
+
+#[test]
+fn a_log_keeps_its_newest_epochs_and_truncation_at_a_boundary_leaves_no_empty_run() {
+    // 30 one-record batches, each in a new epoch: the oldest runs merge into the first.
+    let mut events: Vec<Event> = (0..30).map(|i| append(1_000 + i, 1, i, 1, i as u32)).collect();
+    events.push(at(5_000, EventKind::Pause { node: NodeName::Broker(1) }));
+    let s = steps(&History { meta: Default::default(), events: events.clone() }, 0, &BTreeSet::new());
+    let segments = &s.moments[0].state.replicas[0].segments;
+    assert_eq!(segments.len(), 24);
+    assert_eq!(segments[0], Segment { start: 0, end: 7, epoch: 0 });
+    assert_eq!(segments[23], Segment { start: 29, end: 30, epoch: 29 });
+    // Truncating exactly where a run starts removes that run whole.
+    events.push(at(
+        6_000,
+        EventKind::Truncate {
+            broker: 1,
+            partition: 0,
+            to_offset: 29,
+            removed: vec![(29, m(29))],
+            reason: losslab_model::history::TruncateReason::HighWatermark,
+        },
+    ));
+    let s = steps(&History { meta: Default::default(), events }, 0, &BTreeSet::new());
+    let last = s.moments.last().unwrap();
+    assert_eq!(last.text, "0.006 s: b1 truncated its log to offset 29 to its high watermark, removing 1 record");
+    assert_eq!(last.state.replicas[0].segments.last(), Some(&Segment { start: 28, end: 29, epoch: 28 }));
+    assert_eq!(last.state.replicas[0].segments.len(), 23);
+}
