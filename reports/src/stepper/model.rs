@@ -282,8 +282,7 @@ pub fn steps(history: &History, partition: u32, lost: &BTreeSet<MsgId>) -> Steps
             EventKind::Acked { partition: p, msgs, .. } if *p == partition => {
                 let gone: Vec<MsgId> = msgs.iter().copied().filter(|m| lost.contains(m)).collect();
                 if let Some((first, last, n)) = span(&gone) {
-                    let text =
-                        format!("the producer was told {n} records were written ({first}..{last}): all are lost later");
+                    let text = told_written(n, first, last);
                     moment = Some((MomentKind::LostAck, text, Some((first, last, n))));
                 }
             }
@@ -342,6 +341,14 @@ pub fn steps(history: &History, partition: u32, lost: &BTreeSet<MsgId>) -> Steps
     out
 }
 
+/// "the producer was told 298 records were written (p1#804..p1#1101): all are lost later".
+fn told_written(n: u64, first: MsgId, last: MsgId) -> String {
+    match n {
+        1 => format!("the producer was told 1 record was written ({first}): it is lost later"),
+        n => format!("the producer was told {n} records were written ({first}..{last}): all are lost later"),
+    }
+}
+
 /// "1 record", "304 records".
 fn records(n: u64) -> String {
     match n {
@@ -368,10 +375,7 @@ fn push(out: &mut Steps, m: Moment) {
                 let (_, last, more) = m.lost.expect("a lost-ack moment names records");
                 prev.lost = Some((first, last, n + more));
                 let (a, b) = (fmt_time(prev.t_us), fmt_time(m.t_us));
-                prev.text = format!(
-                    "{a} to {b}: the producer was told {} records were written ({first}..{last}): all are lost later",
-                    n + more
-                );
+                prev.text = format!("{a} to {b}: {}", told_written(n + more, first, last));
             } else {
                 prev.text = m.text;
             }

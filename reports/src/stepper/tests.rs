@@ -218,3 +218,77 @@ fn a_log_keeps_its_newest_epochs_and_truncation_at_a_boundary_leaves_no_empty_ru
     assert_eq!(last.state.replicas[0].segments.last(), Some(&Segment { start: 28, end: 29, epoch: 28 }));
     assert_eq!(last.state.replicas[0].segments.len(), 23);
 }
+
+/// Events of another partition change nothing here; the consumers' positions and the group's
+/// commits are this partition's.
+#[test]
+fn only_the_partitions_own_events_count_and_consumers_are_followed() {
+    let lost: BTreeSet<MsgId> = [m(1)].into_iter().collect();
+    let c1 = NodeName::Consumer(1);
+    let mut events = Vec::new();
+    for p in [1, 0] {
+        let ev = |t: u64, kind: EventKind| at(t + u64::from(p), kind);
+        events.extend([
+            ev(
+                100,
+                EventKind::Append {
+                    broker: 1,
+                    partition: p,
+                    base_offset: 0,
+                    leader_epoch: 0,
+                    msgs: vec![m(0), m(1)].into(),
+                    as_leader: true,
+                },
+            ),
+            ev(200, EventKind::HighWatermark { broker: 1, partition: p, hw: 2 }),
+            ev(
+                300,
+                EventKind::Acked {
+                    partition: p,
+                    batch: 1,
+                    base_offset: Some(0),
+                    msgs: vec![m(0), m(1)].into(),
+                    app_notified: true,
+                },
+            ),
+            ev(
+                400,
+                EventKind::Resumed(Box::new(losslab_model::history::Resumed {
+                    consumer: 1,
+                    generation: 1,
+                    partition: p,
+                    offset: Some(0),
+                    committed: None,
+                    reset: None,
+                })),
+            ),
+            ev(500, EventKind::Processed { consumer: 1, partition: p, offset: 0, msg: m(0) }),
+            ev(600, EventKind::Committed { consumer: 1, partition: p, offset: 1 }),
+        ]);
+    }
+    events.extend([
+        at(
+            700,
+            EventKind::PageCacheLost { broker: 1, partition: 1, durable_offset: 0, lost: vec![(0, m(0)), (1, m(1))] },
+        ),
+        at(800, EventKind::Recovered { broker: 1, partition: 1, log_end_offset: 0, hw_checkpoint: 0 }),
+        at(900, EventKind::Stop { node: c1 }),
+    ]);
+    events.sort_by_key(|e| e.t_us);
+    let s = steps(&History { meta: Default::default(), events }, 0, &lost);
+    let texts: Vec<&str> = s.moments.iter().map(|x| x.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "0.000 s: the producer was told 1 record was written (p1#1): it is lost later",
+            "0.000 s: c1 committed offset 1",
+            "0.000 s: c1 was asked to stop"
+        ]
+    );
+    let end = &s.moments[2].state;
+    assert_eq!(end.replicas[0].segments, [Segment { start: 0, end: 2, epoch: 0 }], "partition 1's page cache");
+    assert_eq!(end.replicas[0].high_watermark, 2);
+    assert_eq!((end.consumers[0].position, end.consumers[0].down, end.committed), (Some(1), true, Some(1)));
+    let acked = &s.moments[0].state;
+    assert_eq!((acked.consumers.len(), acked.committed), (0, None), "no consumer had partition 0 yet");
+}
