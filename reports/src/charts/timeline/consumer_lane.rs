@@ -8,8 +8,8 @@ use super::consumer::ConsumerLane;
 use super::model::Timeline;
 use super::palette::{COMMITTED_INK, PROCESSED_INK, REBALANCE_INK};
 use super::panel::{
-    draw_marks, fault_bands, final_phase_line, mark_groups, segment_line, steps, thin_bucket, ticked_labels, time_axis,
-    tx, Y_LABELS_W,
+    draw_marks, fault_bands, final_phase_line, mark_groups, offset_chart, segment_line, steps, thin_bucket,
+    ticked_labels, time_axis, tx,
 };
 use super::words;
 use crate::charts::chart::ChartError;
@@ -28,13 +28,7 @@ pub(super) fn consumer_panel(
     last: bool,
 ) -> Result<(), ChartError> {
     let y_max = tl.max_offset as f64 * 1.3;
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(8)
-        .margin_right(24)
-        .margin_top(6)
-        .x_label_area_size(if last { 44 } else { 24 })
-        .y_label_area_size(Y_LABELS_W)
-        .build_cartesian_2d(0f64..end_s, 0f64..y_max)?;
+    let mut chart = offset_chart(area, tl, end_s, last)?;
     let y_fmt = |y: &f64| format!("{y:.0}");
     let mut mesh = chart.configure_mesh();
     mesh.disable_x_mesh()

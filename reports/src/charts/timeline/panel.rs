@@ -14,6 +14,7 @@ use super::words;
 use crate::charts::chart::ChartError;
 use crate::charts::style::{self, Area, Marker, Pattern};
 use losslab_model::history::ElectionKind;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -309,6 +310,27 @@ impl ToF64 for u32 {
     }
 }
 
+/// An offset lane's plot, a broker's or a consumer's.
+pub(super) type OffsetChart<'c, 'b> = ChartContext<'c, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// An offset lane's plot: simulated seconds across, offsets up to `max_offset` with headroom
+/// above for the labels; `last` keeps room for the time axis.
+pub(super) fn offset_chart<'c, 'b>(
+    area: &'c Area<'b>,
+    tl: &Timeline,
+    end_s: f64,
+    last: bool,
+) -> Result<OffsetChart<'c, 'b>, ChartError> {
+    let y_max = tl.max_offset as f64 * 1.3;
+    Ok(ChartBuilder::on(area)
+        .margin_left(8)
+        .margin_right(24)
+        .margin_top(6)
+        .x_label_area_size(if last { 44 } else { 24 })
+        .y_label_area_size(Y_LABELS_W)
+        .build_cartesian_2d(0f64..end_s, 0f64..y_max)?)
+}
+
 pub(super) fn lane_panel(
     root: &Area,
     area: &Area,
@@ -319,13 +341,7 @@ pub(super) fn lane_panel(
 ) -> Result<(), ChartError> {
     // Headroom above the highest offset for the leadership labels.
     let y_max = tl.max_offset as f64 * 1.3;
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(8)
-        .margin_right(24)
-        .margin_top(6)
-        .x_label_area_size(if last { 44 } else { 24 })
-        .y_label_area_size(Y_LABELS_W)
-        .build_cartesian_2d(0f64..end_s, 0f64..y_max)?;
+    let mut chart = offset_chart(area, tl, end_s, last)?;
     let y_fmt = |y: &f64| format!("{y:.0}");
     let desc = format!("b{}: offset", lane.broker);
     let mut mesh = chart.configure_mesh();
